@@ -1,0 +1,129 @@
+"""Translations and locale-aware formatting, through Babel.
+
+Catalogs live in `locales/<lang>/LC_MESSAGES/<domain>.po`, one domain per flow so that flows can
+be worked on independently; all domains of a language are merged into one catalog, compiled in
+memory when first used (no build step). Message ids are English; `es` and `en` are both complete
+(a test checks it). Placeholders use `str.format` names and their values are HTML-escaped unless
+wrapped in `Safe`, because every message is sent with parse mode HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+import locales
+
+LOCALES_DIR = Path(locales.__file__).parent
+SUPPORTED = ("es", "en")
+DEFAULT_LOCALE = "es"
+
+
+class Safe(str):
+    """A value already escaped (or markup we wrote): not escaped again when formatted in."""
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here (translated later)."""
+    return message
+
+
+def _compile(path: Path) -> Translations:
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> Translations:
+    """All domains of a language merged into one catalog (cached per process)."""
+    merged = Translations()
+    for path in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        merged.merge(_compile(path))
+    return merged
+
+
+def pick_locale(*candidates: str | None) -> str:
+    """The first supported language among the person's choice, Telegram's and the default."""
+    for candidate in candidates:
+        if candidate:
+            code = candidate.replace("_", "-").split("-")[0].lower()
+            if code in SUPPORTED:
+                return code
+    return DEFAULT_LOCALE
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, Safe | int | float):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+@dataclass(frozen=True)
+class Tr:
+    """Text and formats for one person: their language and the deployment's timezone."""
+
+    locale: str = DEFAULT_LOCALE
+    timezone: str = "America/Lima"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def babel_locale(self) -> Locale:
+        return Locale.parse(self.locale)
+
+    def _(self, message: str, /, **values: Any) -> str:
+        text = translations(self.locale).gettext(message)
+        return text.format(**{k: _escape(v) for k, v in values.items()}) if values else text
+
+    def n_(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        text = translations(self.locale).ngettext(singular, plural, n)
+        return text.format(n=self.number(n), **{k: _escape(v) for k, v in values.items()})
+
+    def raw(self, message: str, /, **values: Any) -> str:
+        """Translated text for plain-text places (button labels, file cells): no escaping."""
+        text = translations(self.locale).gettext(message)
+        return text.format(**values) if values else text
+
+    def date(self, value: dt.date, format: str = "medium") -> str:
+        return format_date(value, format=format, locale=self.locale)
+
+    def short_date(self, value: dt.date) -> str:
+        """ "31 ene 2012" in Spanish, "Jan 31, 2012" in English."""
+        return format_date(value, format="medium", locale=self.locale).replace(".", "")
+
+    def datetime(self, value: dt.datetime, format: str = "d MMM y, HH:mm") -> str:
+        return format_datetime(value, format=format, tzinfo=self.tz, locale=self.locale)
+
+    def local_date(self, value: dt.datetime) -> dt.date:
+        return value.astimezone(self.tz).date()
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, share: float) -> str:
+        return format_percent(share, locale=self.locale)
+
+    def timedelta(self, delta: dt.timedelta, granularity: str = "day") -> str:
+        """A duration in words ("3 meses"); months and years are approximate, as Babel rounds."""
+        return format_timedelta(
+            delta, granularity=granularity, threshold=1.0, format="long", locale=self.locale
+        )

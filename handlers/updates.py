@@ -1,0 +1,50 @@
+"""Per-update plumbing that runs before any flow: redelivered updates are dropped, and errors
+are logged and answered politely."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from handlers.common import current_person, tr_for, unit_of_work
+from storage.conversations import claim_update
+
+log = logging.getLogger(__name__)
+
+
+async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram may deliver an update twice (a webhook retry, a restart before the offset was
+    confirmed); the second time it is ignored, so a comment is never posted twice."""
+    async with unit_of_work(context) as session:
+        first_time = await claim_update(session, update.update_id)
+    if not first_time:
+        log.info("update %s already processed, ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the person; what they sent stays where it was (the conversation
+    state is only changed by a step that succeeded), so they can simply try again."""
+    error = context.error
+    if isinstance(error, RetryAfter | TimedOut | NetworkError | Forbidden):
+        log.warning("Telegram error while handling an update: %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        async with unit_of_work(context) as session:
+            person = await current_person(session, update)
+        tr = tr_for(context, person, update.effective_user)
+        await context.bot.send_message(
+            update.effective_chat.id,
+            tr._(
+                "Sorry, something went wrong on our side. Nothing you sent was lost: "
+                "please try again in a moment."
+            ),
+        )
+    except Exception:  # noqa: BLE001 - the error handler must never raise
+        log.exception("could not tell the person about the error")

@@ -1,0 +1,403 @@
+"""What a person may see and change, and the views of key actions: lists, cards, history, search.
+
+Visibility: focal points see the actions of their units; coordinators, admins and the secretariat
+see every action. The check is made here, for every request, from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.errors import NotFound, PermissionDenied
+from storage.models import (
+    CLOSED_STATUSES,
+    Comment,
+    CommentKind,
+    KeyAction,
+    Person,
+    Plan,
+    Recommendation,
+    Role,
+    StatusChange,
+    Unit,
+    UnitAlias,
+    action_units,
+    person_units,
+)
+
+ALL_SEEING_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
+FOLLOW_UP_ROLES_ANYWHERE = (Role.COORDINATOR, Role.ADMIN)
+
+
+class ActionFilter(StrEnum):
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    id: int
+    plan_id: int
+    label: str
+    number: int
+    text: str
+    deadline_text: str
+    deadline_kind: str
+    deadline_due: dt.date | None
+    status: str
+    review_status: str
+    last_update_at: dt.datetime | None
+    overdue: bool
+
+    @property
+    def ref(self) -> str:
+        return f"{self.label}.{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPage:
+    rows: list[ActionRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    kind: str
+    file_id: str
+    file_name: str
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    id: int
+    kind: str
+    author: str
+    text: str
+    created_at: dt.datetime
+    attachments: list[AttachmentView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCard:
+    action: ActionRow
+    plan_title: str
+    recommendation_text: str
+    management_response: str
+    deadline_start: dt.date | None
+    responsible_text: str
+    units: list[str]
+    comments: list[CommentView]
+    can_follow_up: bool
+    can_review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    created_at: dt.datetime
+    author: str
+    kind: str  # "comment", "review_comment", "status", "review_status"
+    text: str = ""
+    old_value: str = ""
+    new_value: str = ""
+    attachments: int = 0
+
+
+def overdue_clause(today: dt.date):  # type: ignore[no-untyped-def]
+    return and_(
+        KeyAction.deadline_due.is_not(None),
+        KeyAction.deadline_due < today,
+        KeyAction.status.not_in([s.value for s in CLOSED_STATUSES]),
+    )
+
+
+def is_overdue(action: KeyAction, today: dt.date) -> bool:
+    return (
+        action.deadline_due is not None
+        and action.deadline_due < today
+        and action.status not in CLOSED_STATUSES
+    )
+
+
+def sees_everything(person: Person) -> bool:
+    return person.role in ALL_SEEING_ROLES
+
+
+def visible_to(person: Person):  # type: ignore[no-untyped-def]
+    """A WHERE clause limiting key actions to those the person may see."""
+    if sees_everything(person):
+        return and_(True)
+    return exists().where(
+        action_units.c.action_id == KeyAction.id,
+        action_units.c.unit_id == person_units.c.unit_id,
+        person_units.c.person_id == person.id,
+    )
+
+
+def action_row(action: KeyAction, label: str, today: dt.date) -> ActionRow:
+    return ActionRow(
+        id=action.id,
+        plan_id=action.plan_id,
+        label=label,
+        number=action.number,
+        text=action.text,
+        deadline_text=action.deadline_text,
+        deadline_kind=action.deadline_kind,
+        deadline_due=action.deadline_due,
+        status=action.status,
+        review_status=action.review_status,
+        last_update_at=action.last_update_at,
+        overdue=is_overdue(action, today),
+    )
+
+
+def _rows_query(person: Person, today: dt.date) -> Select[tuple[KeyAction, str]]:
+    return (
+        select(KeyAction, Recommendation.label)
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .where(visible_to(person))
+    )
+
+
+def _apply_filter(query: Select, flt: ActionFilter, today: dt.date) -> Select:  # type: ignore[type-arg]
+    if flt == ActionFilter.PENDING:
+        return query.where(KeyAction.status.not_in([s.value for s in CLOSED_STATUSES]))
+    if flt == ActionFilter.OVERDUE:
+        return query.where(overdue_clause(today))
+    return query
+
+
+async def list_actions(
+    session: AsyncSession,
+    person: Person,
+    *,
+    today: dt.date,
+    flt: ActionFilter = ActionFilter.PENDING,
+    page: int = 0,
+    page_size: int = 8,
+    plan_id: int | None = None,
+) -> ActionPage:
+    """The person's actions, ordered by plan, block and number, one page at a time."""
+    query = _apply_filter(_rows_query(person, today), ActionFilter(flt), today)
+    if plan_id is not None:
+        query = query.where(KeyAction.plan_id == plan_id)
+    total = await session.scalar(
+        select(func.count()).select_from(query.with_only_columns(KeyAction.id).subquery())
+    )
+    total = int(total or 0)
+    page = max(0, min(page, max(0, (total - 1) // page_size)))
+    result = await session.execute(
+        query.order_by(KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        .offset(page * page_size)
+        .limit(page_size)
+    )
+    rows = [action_row(action, label, today) for action, label in result.all()]
+    return ActionPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+async def search_actions(
+    session: AsyncSession, person: Person, words: str, *, today: dt.date, limit: int = 10
+) -> tuple[list[ActionRow], int]:
+    """Actions whose text or units contain every word (case and accent insensitive)."""
+    terms = [t for t in _fold(words).split() if t]
+    if not terms:
+        return [], 0
+    query = _rows_query(person, today)
+    candidates = await session.execute(
+        query.options(selectinload(KeyAction.units)).order_by(
+            KeyAction.plan_id, KeyAction.position, KeyAction.number
+        )
+    )
+    matches: list[ActionRow] = []
+    for action, label in candidates.all():
+        haystack = _fold(
+            " ".join([action.text, action.responsible_text, *(u.name for u in action.units)])
+        )
+        if all(term in haystack for term in terms):
+            matches.append(action_row(action, label, today))
+    return matches[:limit], len(matches)
+
+
+async def load_action(session: AsyncSession, action_id: int) -> KeyAction:
+    action = await session.get(KeyAction, action_id)
+    if action is None:
+        raise NotFound("action_not_found", action_id=action_id)
+    return action
+
+
+async def can_see(session: AsyncSession, person: Person, action_id: int) -> bool:
+    found = await session.scalar(
+        select(KeyAction.id).where(KeyAction.id == action_id, visible_to(person))
+    )
+    return found is not None
+
+
+async def may_follow_up(session: AsyncSession, person: Person, action_id: int) -> bool:
+    if not person.active:
+        return False
+    if person.role in FOLLOW_UP_ROLES_ANYWHERE:
+        return True
+    if person.role != Role.FOCAL:
+        return False
+    return await can_see(session, person, action_id)
+
+
+def may_review(person: Person) -> bool:
+    return person.active and person.role in (Role.SECRETARIAT, Role.ADMIN)
+
+
+async def require_visible(session: AsyncSession, person: Person, action_id: int) -> KeyAction:
+    action = await load_action(session, action_id)
+    if not person.active or not await can_see(session, person, action_id):
+        raise PermissionDenied("action_not_yours", action_id=action_id)
+    return action
+
+
+async def action_card(
+    session: AsyncSession,
+    person: Person,
+    action_id: int,
+    *,
+    today: dt.date,
+    comments: int = 3,
+) -> ActionCard:
+    action = await require_visible(session, person, action_id)
+    rec = await session.get(Recommendation, action.recommendation_id)
+    plan = await session.get(Plan, action.plan_id)
+    assert rec is not None and plan is not None
+    units = (
+        await session.scalars(
+            select(Unit.name)
+            .join(action_units, action_units.c.unit_id == Unit.id)
+            .where(action_units.c.action_id == action.id)
+            .order_by(Unit.name)
+        )
+    ).all()
+    latest = (
+        await session.scalars(
+            select(Comment)
+            .where(Comment.action_id == action.id)
+            .options(selectinload(Comment.author), selectinload(Comment.attachments))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(comments)
+        )
+    ).all()
+    return ActionCard(
+        action=action_row(action, rec.label, today),
+        plan_title=plan.title,
+        recommendation_text=rec.text,
+        management_response=rec.management_response,
+        deadline_start=action.deadline_start,
+        responsible_text=action.responsible_text,
+        units=list(units),
+        comments=[_comment_view(c) for c in reversed(latest)],
+        can_follow_up=await may_follow_up(session, person, action.id),
+        can_review=may_review(person),
+    )
+
+
+def _comment_view(comment: Comment) -> CommentView:
+    return CommentView(
+        id=comment.id,
+        kind=comment.kind,
+        author=comment.author.name if comment.author else "",
+        text=comment.text,
+        created_at=comment.created_at,
+        attachments=[
+            AttachmentView(a.kind, a.file_id, a.file_name, a.mime_type) for a in comment.attachments
+        ],
+    )
+
+
+async def action_history(
+    session: AsyncSession, person: Person, action_id: int, *, limit: int = 30
+) -> list[HistoryEntry]:
+    """Comments and status changes of an action, newest last (the latest `limit` entries)."""
+    await require_visible(session, person, action_id)
+    comments = (
+        await session.scalars(
+            select(Comment)
+            .where(Comment.action_id == action_id)
+            .options(selectinload(Comment.author), selectinload(Comment.attachments))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    changes = (
+        await session.scalars(
+            select(StatusChange)
+            .where(StatusChange.action_id == action_id)
+            .options(selectinload(StatusChange.author))
+            .order_by(StatusChange.created_at.desc(), StatusChange.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    entries = [
+        HistoryEntry(
+            created_at=c.created_at,
+            author=c.author.name if c.author else "",
+            kind="comment" if c.kind == CommentKind.FOLLOW_UP else "review_comment",
+            text=c.text,
+            attachments=len(c.attachments),
+        )
+        for c in comments
+    ] + [
+        HistoryEntry(
+            created_at=s.created_at,
+            author=s.author.name if s.author else "",
+            kind="status" if s.field == "status" else "review_status",
+            old_value=s.old_value,
+            new_value=s.new_value,
+        )
+        for s in changes
+    ]
+    entries.sort(key=lambda e: e.created_at)
+    return entries[-limit:]
+
+
+async def list_plans(session: AsyncSession) -> Sequence[Plan]:
+    return (await session.scalars(select(Plan).order_by(Plan.id))).all()
+
+
+async def find_block_labels(session: AsyncSession, plan_id: int) -> list[str]:
+    return list(
+        (
+            await session.scalars(
+                select(Recommendation.label)
+                .where(Recommendation.plan_id == plan_id)
+                .order_by(Recommendation.position)
+            )
+        ).all()
+    )
+
+
+async def find_units_matching(session: AsyncSession, text: str) -> list[Unit]:
+    """Units whose name or alias contains the text (accent and case insensitive)."""
+    needle = _fold(" ".join(text.split()))
+    units = (await session.scalars(select(Unit).order_by(Unit.name))).all()
+    aliases = (await session.execute(select(UnitAlias.key, UnitAlias.unit_id))).all()
+    by_alias = {unit_id for key, unit_id in aliases if needle in key}
+    exact = [u for u in units if u.key == needle]
+    if exact:
+        return exact
+    return [u for u in units if needle in u.key or u.id in by_alias]

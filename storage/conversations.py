@@ -1,0 +1,117 @@
+"""Conversation state and per-update bookkeeping, kept in the database.
+
+Keeping them here (not in the process's memory) lets a conversation survive a restart and lets
+any of several bot processes take the next update of a conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ConversationState, ProcessedUpdate, Throttle, utcnow
+
+CONVERSATION_TTL = dt.timedelta(days=2)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def get_state(
+    session: AsyncSession, chat_id: int, user_id: int, *, now: dt.datetime | None = None
+) -> ConversationState | None:
+    row = await session.get(ConversationState, (chat_id, user_id))
+    if row is not None and row.updated_at < (now or utcnow()) - CONVERSATION_TTL:
+        await session.delete(row)
+        await session.flush()
+        return None
+    return row
+
+
+async def set_state(
+    session: AsyncSession,
+    chat_id: int,
+    user_id: int,
+    state: str,
+    data: dict[str, Any] | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    now = now or utcnow()
+    stmt = _insert(session, ConversationState).values(
+        chat_id=chat_id, user_id=user_id, state=state, data=data or {}, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["chat_id", "user_id"],
+        set_={"state": state, "data": data or {}, "updated_at": now},
+    )
+    await session.execute(stmt)
+
+
+async def clear_state(session: AsyncSession, chat_id: int, user_id: int) -> bool:
+    result = await session.execute(
+        delete(ConversationState).where(
+            ConversationState.chat_id == chat_id, ConversationState.user_id == user_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_update(
+    session: AsyncSession, update_id: int, *, now: dt.datetime | None = None
+) -> bool:
+    """Record an update id; False when it was already processed (a redelivery)."""
+    stmt = (
+        _insert(session, ProcessedUpdate)
+        .values(update_id=update_id, processed_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_processed_updates(session: AsyncSession, older_than: dt.datetime) -> None:
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < older_than))
+
+
+async def hit_throttle(
+    session: AsyncSession,
+    key: str,
+    *,
+    limit: int,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Count one attempt for `key`; False when more than `limit` fell within the window."""
+    now = now or utcnow()
+    row = await session.scalar(select(Throttle).where(Throttle.key == key).with_for_update())
+    if row is None:
+        session.add(Throttle(key=key, window_start=now, count=1))
+        await session.flush()
+        return True
+    if row.window_start <= now - window:
+        row.window_start = now
+        row.count = 0
+    row.count += 1
+    await session.flush()
+    return row.count <= limit
+
+
+async def is_throttled(
+    session: AsyncSession,
+    key: str,
+    *,
+    limit: int,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> bool:
+    now = now or utcnow()
+    row = await session.get(Throttle, key)
+    return row is not None and row.window_start > now - window and row.count >= limit

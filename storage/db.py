@@ -1,0 +1,85 @@
+"""Engine, sessions and schema migrations.
+
+SQLite gets WAL, foreign keys and a busy timeout on every connection so that several readers and
+one writer (the bot and its background jobs) do not trip over each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/plan_de_mejora.db"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and pick the async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = _create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return _create_async_engine(url, **kwargs)
+
+
+def create_sessions(engine: AsyncEngine) -> Sessions:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction: committed when the block ends, rolled back on error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade_sync(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema up to date (Alembic runs its own event loop, so in a thread)."""
+    await asyncio.to_thread(upgrade_sync, url, revision)

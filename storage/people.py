@@ -1,0 +1,189 @@
+"""Invitations, registration and the people who use the bot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
+from storage.models import Invitation, NotifyMode, Person, Role, utcnow
+from storage.units import resolve_units
+
+INVITATION_TTL = dt.timedelta(days=14)
+#: Telegram deep links accept at most 64 characters of A-Z, a-z, 0-9, _ and -.
+CODE_BYTES = 24  # 32 URL-safe characters
+
+DEFAULT_NOTIFY_MODE = {
+    Role.SECRETARIAT: NotifyMode.IMMEDIATE,
+    Role.COORDINATOR: NotifyMode.OFF,
+    Role.ADMIN: NotifyMode.OFF,
+    Role.FOCAL: NotifyMode.OFF,
+}
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def parse_role(value: str) -> Role:
+    aliases = {
+        "focal": Role.FOCAL,
+        "punto_focal": Role.FOCAL,
+        "puntofocal": Role.FOCAL,
+        "coordinator": Role.COORDINATOR,
+        "coordinador": Role.COORDINATOR,
+        "coordinadora": Role.COORDINATOR,
+        "coordinacion": Role.COORDINATOR,
+        "coordinación": Role.COORDINATOR,
+        "secretariat": Role.SECRETARIAT,
+        "secretariado": Role.SECRETARIAT,
+        "admin": Role.ADMIN,
+        "administrador": Role.ADMIN,
+        "administradora": Role.ADMIN,
+    }
+    role = aliases.get(value.strip().casefold().replace(" ", "_"))
+    if role is None:
+        raise InvalidInput("unknown_role", role=value, expected=[r.value for r in Role])
+    return role
+
+
+async def create_invitation(
+    session: AsyncSession,
+    role: Role | str,
+    unit_names: Sequence[str] = (),
+    *,
+    created_by: Person | None = None,
+    ttl: dt.timedelta = INVITATION_TTL,
+    now: dt.datetime | None = None,
+) -> str:
+    """Create a single-use invitation and return its code (only its hash is stored)."""
+    role = parse_role(role) if isinstance(role, str) else role
+    if created_by is not None and created_by.role != Role.ADMIN:
+        raise PermissionDenied()
+    if role == Role.FOCAL and not unit_names:
+        raise InvalidInput("focal_needs_unit")
+    now = now or utcnow()
+    code = secrets.token_urlsafe(CODE_BYTES)
+    invitation = Invitation(
+        code_hash=hash_code(code),
+        role=role,
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    invitation.units = await resolve_units(session, unit_names)
+    session.add(invitation)
+    await session.flush()
+    return code
+
+
+async def redeem_invitation(
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None = None,
+    language: str | None = None,
+    now: dt.datetime | None = None,
+) -> Person:
+    """Register (or re-register) the Telegram user with the invitation's role and units."""
+    now = now or utcnow()
+    invitation = await session.scalar(
+        select(Invitation)
+        .where(Invitation.code_hash == hash_code(code))
+        .options(selectinload(Invitation.units))
+        .with_for_update()
+    )
+    if invitation is None:
+        raise InvitationError("invitation_unknown")
+    if invitation.used_at is not None:
+        raise InvitationError("invitation_used")
+    if invitation.expires_at <= now:
+        raise InvitationError("invitation_expired")
+    person = await get_person(session, telegram_id)
+    role = Role(invitation.role)
+    if person is None:
+        person = Person(telegram_id=telegram_id, notify_mode=DEFAULT_NOTIFY_MODE[role], units=[])
+        session.add(person)
+    person.name = name
+    person.username = username
+    person.role = role
+    person.active = True
+    if language and not person.language:
+        person.language = language
+    for unit in invitation.units:
+        if unit not in person.units:
+            person.units.append(unit)
+    await session.flush()
+    invitation.used_at = now
+    invitation.used_by_id = person.id
+    await session.flush()
+    return person
+
+
+async def get_person(
+    session: AsyncSession, telegram_id: int, *, active_only: bool = False
+) -> Person | None:
+    query = (
+        select(Person).where(Person.telegram_id == telegram_id).options(selectinload(Person.units))
+    )
+    if active_only:
+        query = query.where(Person.active.is_(True))
+    return await session.scalar(query)
+
+
+async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:
+    person = await session.scalar(
+        select(Person).where(Person.id == person_id).options(selectinload(Person.units))
+    )
+    if person is None:
+        raise NotFound("person_not_found", person_id=person_id)
+    return person
+
+
+async def list_people(session: AsyncSession, *, include_inactive: bool = True) -> Sequence[Person]:
+    query = select(Person).options(selectinload(Person.units)).order_by(Person.role, Person.name)
+    if not include_inactive:
+        query = query.where(Person.active.is_(True))
+    return (await session.scalars(query)).all()
+
+
+async def set_person_active(
+    session: AsyncSession, actor: Person, person_id: int, active: bool
+) -> Person:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied()
+    person = await get_person_by_id(session, person_id)
+    if person.id == actor.id and not active:
+        raise InvalidInput("cannot_deactivate_self")
+    person.active = active
+    await session.flush()
+    return person
+
+
+async def set_units(
+    session: AsyncSession, actor: Person, person_id: int, unit_names: Sequence[str]
+) -> Person:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied()
+    person = await get_person_by_id(session, person_id)
+    person.units = await resolve_units(session, unit_names)
+    await session.flush()
+    return person
+
+
+async def set_language(session: AsyncSession, person: Person, language: str) -> None:
+    person.language = language
+    await session.flush()
+
+
+async def set_notify_mode(session: AsyncSession, person: Person, mode: NotifyMode | str) -> None:
+    person.notify_mode = NotifyMode(mode)
+    await session.flush()

@@ -207,7 +207,9 @@ class KeyAction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="actions")
-    units: Mapped[list[Unit]] = relationship(secondary=action_units, order_by="Unit.name")
+    units: Mapped[list[Unit]] = relationship(
+        secondary=action_units, order_by="Unit.name", lazy="selectin"
+    )
 
 
 class Person(Base):
@@ -223,7 +225,9 @@ class Person(Base):
     notify_mode: Mapped[str] = mapped_column(String(20), default=NotifyMode.OFF)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    units: Mapped[list[Unit]] = relationship(secondary=person_units, order_by="Unit.name")
+    units: Mapped[list[Unit]] = relationship(
+        secondary=person_units, order_by="Unit.name", lazy="selectin"
+    )
 
 
 class Invitation(Base):
@@ -240,7 +244,9 @@ class Invitation(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
-    units: Mapped[list[Unit]] = relationship(secondary=invitation_units, order_by="Unit.name")
+    units: Mapped[list[Unit]] = relationship(
+        secondary=invitation_units, order_by="Unit.name", lazy="selectin"
+    )
 
 
 class Comment(Base):
@@ -260,9 +266,12 @@ class Comment(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    author: Mapped[Person | None] = relationship()
+    author: Mapped[Person | None] = relationship(lazy="selectin")
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="comment", order_by="Attachment.id", cascade="all, delete-orphan"
+        back_populates="comment",
+        order_by="Attachment.id",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 

@@ -5,11 +5,13 @@ makes the tests fail, never skip."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.db import Sessions, create_engine, create_sessions, normalise_url, upgrade_sync
@@ -18,30 +20,42 @@ from storage.models import Base
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 
-def _reset_postgres(url: str) -> None:
-    """Start from an empty schema so the real migrations build it."""
+def _admin(url: str, statement: str) -> None:
     import asyncio
 
-    async def drop() -> None:
-        engine = create_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    async def run() -> None:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
         await engine.dispose()
 
-    asyncio.run(drop())
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database built by the real migrations: a SQLite file, or a PostgreSQL database
+    of its own (so that test runs in parallel do not share tables)."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "test.db"
         url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = normalise_url(os.environ["TEST_POSTGRES_URL"])
-        _reset_postgres(url)
-    upgrade_sync(url)
-    return url
+        upgrade_sync(url)
+        yield url
+        return
+    server_url = make_url(normalise_url(os.environ["TEST_POSTGRES_URL"]))
+    name = f"plan_test_{os.getpid()}_{secrets.token_hex(3)}"
+    _admin(server_url.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_sync(url)
+        yield url
+    finally:
+        _admin(
+            server_url.render_as_string(hide_password=False),
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        )
 
 
 async def _clear(engine: AsyncEngine) -> None:
@@ -71,4 +85,3 @@ def sessions(engine: AsyncEngine) -> Sessions:
 async def session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     async with sessions() as session:
         yield session
-

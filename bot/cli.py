@@ -1,0 +1,180 @@
+"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|invite]`.
+
+Messages here are for whoever runs the bot on a server (operators), not chat users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, get_settings
+from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Plan de Mejora bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    demo = sub.add_parser("demo", help="console chat against a local Telegram simulator")
+    demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    plan = sub.add_parser("plan", help="import or export a plan spreadsheet")
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True)
+    imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--title", default=None)
+    imp.add_argument("--plan", type=int, default=None, help="update this plan id in place")
+    exp = plan_sub.add_parser("export", help="export a plan to .xlsx (or .csv)")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--plan", type=int, default=None, help="plan id (default: the first)")
+    invite = sub.add_parser("invite", help="create an invitation code and its deep link")
+    invite.add_argument("--role", required=True, help="focal, coordinator, secretariat, admin")
+    invite.add_argument("--unit", action="append", default=[], help="a responsible unit")
+    invite.add_argument("--days", type=int, default=14, help="days the code stays valid")
+    return parser
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.plan_files import PlanFileError, import_plan, read_plan_metadata, read_plan_rows
+
+    data = args.file.read_bytes()
+    try:
+        rows = read_plan_rows(data, args.file.name)
+    except PlanFileError as exc:
+        for issue in exc.issues:
+            where = ", ".join(
+                part
+                for part in (
+                    f"row {issue.row}" if issue.row else "",
+                    f"column {issue.column!r}" if issue.column else "",
+                )
+                if part
+            )
+            print(f"error: {where}: {issue.code} {issue.detail}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 1
+    meta = read_plan_metadata(data, args.file.name) if args.file.suffix == ".xlsx" else {}
+    title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            report = await import_plan(
+                session,
+                rows,
+                title=title,
+                source_file=args.file.name,
+                programme=meta.get("programme", ""),
+                evaluation=meta.get("evaluation", ""),
+                plan_id=args.plan,
+            )
+    finally:
+        await engine.dispose()
+    print(f"plan {report.plan_id} {'created' if report.created else 'updated'}: {title}")
+    print(
+        f"  {report.recommendations} recommendations; actions: {report.actions_added} added, "
+        f"{report.actions_updated} updated, {report.actions_unchanged} unchanged; "
+        f"{report.comments_added} comments added; {report.statuses_changed} statuses changed"
+    )
+    for label, number, text in report.unparsed_deadlines:
+        print(f"  deadline kept as text (not a date): {label}.{number}: {text!r}")
+    return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.plan_files import export_plan, export_plan_csv
+
+    from storage.actions import list_plans
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            plans = await list_plans(session)
+            if not plans:
+                print("there is no plan to export", file=sys.stderr)
+                return 1
+            plan_id = args.plan or plans[0].id
+            if args.file.suffix.lower() == ".csv":
+                await export_plan_csv(session, plan_id, args.file)
+            else:
+                await export_plan(session, plan_id, args.file)
+    finally:
+        await engine.dispose()
+    print(f"plan {plan_id} written to {args.file}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if not settings.telegram_bot_token:
+        return ""
+    from telegram import Bot
+
+    try:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+            return bot.username
+    except Exception as exc:
+        print(f"could not ask Telegram for the bot's username: {exc}", file=sys.stderr)
+        return ""
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from storage.errors import InvalidInput
+    from storage.people import create_invitation
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            code = await create_invitation(
+                session, args.role, args.unit, ttl=dt.timedelta(days=args.days)
+            )
+    except InvalidInput as exc:
+        print(f"error: {exc.code} {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    username = await _bot_username(settings)
+    print(f"code: {code}")
+    if username:
+        print(f"link: https://t.me/{username}?start={code}")
+    else:
+        print(f"link: https://t.me/<bot>?start={code}  (set BOT_USERNAME to print the real link)")
+    print(f"or send the bot: /start {code}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    command = args.command or "run"
+    if command == "run":
+        from bot.runner import run
+
+        run(settings)
+        return 0
+    if command == "demo":
+        from bot.demo import main as demo_main
+
+        return demo_main(args.database_url)
+    upgrade_sync(settings.database_url)
+    if command == "db":
+        print("database is up to date")
+        return 0
+    if command == "plan":
+        action = _import if args.plan_command == "import" else _export
+        return asyncio.run(action(settings, args))
+    if command == "invite":
+        return asyncio.run(_invite(settings, args))
+    return 2

@@ -1,0 +1,65 @@
+"""Running the bot: schema upgrade, demo plan on a fresh database, polling or webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from storage.plan_files import load_demo_plan
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.settings import Settings
+from storage.actions import list_plans
+from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+
+log = logging.getLogger(__name__)
+
+
+async def load_demo_if_empty(sessions) -> None:  # type: ignore[no-untyped-def]
+    """A fresh install starts with the demo plan, so there is something to look at."""
+    async with transaction(sessions) as session:
+        if not await list_plans(session):
+            report = await load_demo_plan(session)
+            log.info("demo plan loaded: %s actions", report.actions_added)
+
+
+def run(settings: Settings) -> None:
+    if not settings.telegram_bot_token:
+        raise SystemExit(
+            "TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: python -m bot demo"
+        )
+    upgrade_sync(settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessions(engine)
+    application = build_application(settings, sessions)
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        if settings.load_demo_plan:
+            await load_demo_if_empty(sessions)
+        from handlers.menu import set_default_commands
+
+        await set_default_commands(app.bot)
+
+    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+        await engine.dispose()
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
+    if settings.webhook_url:
+        url = settings.webhook_url.rstrip("/")
+        path = url.split("/", 3)[3] if url.count("/") >= 3 else ""
+        log.info(
+            "starting in webhook mode on %s:%s/%s", settings.webhook_listen, settings.port, path
+        )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.port,
+            url_path=path,
+            webhook_url=url,
+            secret_token=settings.webhook_secret or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("starting in polling mode")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

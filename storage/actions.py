@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import noload, selectinload
 
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
@@ -139,13 +139,17 @@ def sees_everything(person: Person) -> bool:
 
 
 def visible_to(person: Person):  # type: ignore[no-untyped-def]
-    """A WHERE clause limiting key actions to those the person may see."""
+    """A WHERE clause limiting key actions to those the person may see.
+
+    For a focal point the set is driven from their units (person_units -> action_units, both
+    indexed by unit), so it costs what their actions cost, not what the whole portfolio does.
+    """
     if sees_everything(person):
         return and_(True)
-    return exists().where(
-        action_units.c.action_id == KeyAction.id,
-        action_units.c.unit_id == person_units.c.unit_id,
-        person_units.c.person_id == person.id,
+    return KeyAction.id.in_(
+        select(action_units.c.action_id)
+        .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
+        .where(person_units.c.person_id == person.id)
     )
 
 
@@ -281,46 +285,65 @@ async def action_card(
     today: dt.date,
     comments: int = 3,
 ) -> ActionCard:
-    action = await require_visible(session, person, action_id)
-    rec = await session.get(Recommendation, action.recommendation_id)
-    plan = await session.get(Plan, action.plan_id)
-    assert rec is not None and plan is not None
-    units = (
-        await session.scalars(
-            select(Unit.name)
-            .join(action_units, action_units.c.unit_id == Unit.id)
-            .where(action_units.c.action_id == action.id)
-            .order_by(Unit.name)
+    if not person.active:
+        raise PermissionDenied("action_not_yours", action_id=action_id)
+    found = (
+        await session.execute(
+            select(
+                KeyAction,
+                Recommendation.label,
+                Recommendation.text,
+                Recommendation.management_response,
+                Plan.title,
+                visible_to(person).label("visible"),
+            )
+            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+            .join(Plan, Plan.id == KeyAction.plan_id)
+            .where(KeyAction.id == action_id)
         )
-    ).all()
-    latest = (
-        await session.scalars(
-            select(Comment)
-            .where(Comment.action_id == action.id)
-            .options(selectinload(Comment.author), selectinload(Comment.attachments))
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(comments)
-        )
-    ).all()
+    ).one_or_none()
+    if found is None:
+        raise NotFound("action_not_found", action_id=action_id)
+    action, label, rec_text, response, plan_title, visible = found
+    if not visible:
+        raise PermissionDenied("action_not_yours", action_id=action_id)
+    units = [unit.name for unit in action.units]
+    latest = await latest_comments(session, action.id, comments)
+    can_follow_up = person.role in FOLLOW_UP_ROLES_ANYWHERE or person.role == Role.FOCAL
     return ActionCard(
-        action=action_row(action, rec.label, today),
-        plan_title=plan.title,
-        recommendation_text=rec.text,
-        management_response=rec.management_response,
+        action=action_row(action, label, today),
+        plan_title=plan_title,
+        recommendation_text=rec_text,
+        management_response=response,
         deadline_start=action.deadline_start,
         responsible_text=action.responsible_text,
-        units=list(units),
-        comments=[_comment_view(c) for c in reversed(latest)],
-        can_follow_up=await may_follow_up(session, person, action.id),
+        units=units,
+        comments=latest,
+        can_follow_up=can_follow_up,
         can_review=may_review(person),
     )
 
 
-def _comment_view(comment: Comment) -> CommentView:
+async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> list[CommentView]:
+    """The action's last comments, oldest first, with author names and attachments."""
+    rows = (
+        await session.execute(
+            select(Comment, Person.name)
+            .outerjoin(Person, Person.id == Comment.author_id)
+            .where(Comment.action_id == action_id)
+            .options(noload(Comment.author))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [_comment_view(comment, name or "") for comment, name in reversed(rows)]
+
+
+def _comment_view(comment: Comment, author: str) -> CommentView:
     return CommentView(
         id=comment.id,
         kind=comment.kind,
-        author=comment.author.name if comment.author else "",
+        author=author,
         text=comment.text,
         created_at=comment.created_at,
         attachments=[

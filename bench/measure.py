@@ -1,0 +1,77 @@
+"""Timing helpers for the benchmark: medians and 99th percentiles of per-update times, rates,
+and the process's peak resident memory."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class Stats:
+    name: str
+    runs: int
+    median_ms: float
+    p99_ms: float
+    mean_ms: float
+    per_second: float
+    ratio_to_baseline: float | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def stats(name: str, samples: list[float], note: str = "") -> Stats:
+    """Samples are seconds per update."""
+    mean = statistics.fmean(samples)
+    return Stats(
+        name=name,
+        runs=len(samples),
+        median_ms=statistics.median(samples) * 1000,
+        p99_ms=percentile(samples, 0.99) * 1000,
+        mean_ms=mean * 1000,
+        per_second=1 / mean if mean else 0.0,
+        note=note,
+    )
+
+
+async def timed(
+    name: str,
+    step: Callable[[int], Awaitable[object]],
+    runs: int,
+    *,
+    prepare: Callable[[int], Awaitable[object]] | None = None,
+    warmup: int = 3,
+    note: str = "",
+) -> Stats:
+    """Run `step(i)` `runs` times (after a few warm-up runs), timing only the step itself."""
+    for i in range(warmup):
+        if prepare is not None:
+            await prepare(-1 - i)
+        await step(-1 - i)
+    samples: list[float] = []
+    for i in range(runs):
+        if prepare is not None:
+            await prepare(i)
+        start = time.perf_counter()
+        await step(i)
+        samples.append(time.perf_counter() - start)
+    return stats(name, samples, note)
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

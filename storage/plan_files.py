@@ -12,13 +12,13 @@ reads is chosen by the handlers from the code (through the translation catalogs)
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 import os
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -61,6 +61,8 @@ HEADER_SEARCH_ROWS = 11  # the header may come after up to 10 title rows
 MAX_COLUMNS = 60
 MAX_BLANK_RUN = 500  # formatted but empty rows at the end of a sheet are not read forever
 MAX_ACTION_NUMBER = 9_999
+MAX_TITLE_LENGTH = 500
+MAX_UNIT_NAME_LENGTH = 300
 
 DEMO_TITLE = "Plan de Mejora del Programa Conjunto"
 DEMO_PROGRAMME = "Programa Conjunto (Perú)"
@@ -88,6 +90,8 @@ class Field(StrEnum):
 
 
 REQUIRED_FIELDS = (Field.LABEL, Field.ACTION, Field.DEADLINE, Field.RESPONSIBLE)
+#: Cells stored in shorter columns than the general `MAX_CELL_LENGTH`.
+FIELD_LIMITS: dict[Field, int] = {Field.LABEL: 100, Field.DEADLINE: 500}
 
 SPANISH_HEADERS: dict[Field, str] = {
     Field.LABEL: "Recomendación Nº",
@@ -472,7 +476,7 @@ def _read_source(source: Source, file_name: str | None) -> tuple[bytes, str]:
 
 
 def _file_kind(data: bytes, file_name: str) -> str | None:
-    """"xlsx", "csv", or None when the extension is of a format this module does not read."""
+    """ "xlsx", "csv", or None when the extension is of a format this module does not read."""
     extension = PurePath(file_name).suffix.lower()
     if extension in (".xlsx", ".xlsm"):
         return "xlsx"
@@ -514,18 +518,13 @@ def _load_xlsx(data: bytes) -> list[_Sheet]:
     try:
         values = _open_workbook(data, data_only=True)
         formulas = _open_workbook(data, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise PlanFileError(
-            [PlanFileIssue(None, None, "not_a_spreadsheet", {"expected": "xlsx"})]
-        ) from exc
-    except Exception as exc:  # openpyxl's InvalidFileException and XML parse errors
+    except Exception as exc:  # a zip that is not a workbook: KeyError, InvalidFileException...
         raise PlanFileError(
             [PlanFileIssue(None, None, "not_a_spreadsheet", {"expected": "xlsx"})]
         ) from exc
     try:
         return [
-            _Sheet(ws.title, _trim(_xlsx_rows(ws, formulas[ws.title])))
-            for ws in values.worksheets
+            _Sheet(ws.title, _trim(_xlsx_rows(ws, formulas[ws.title]))) for ws in values.worksheets
         ]
     finally:
         values.close()
@@ -687,6 +686,7 @@ class _Block:
     response: str
     first_row: int
     numbers: dict[int, int] = field(default_factory=dict)  # action number -> row
+    action_rows: int = 0
 
 
 class _RowReader:
@@ -711,9 +711,17 @@ class _RowReader:
         if isinstance(value, _NoValue):
             self.issue(row.number, column, "formula_without_value", cell=value.cell)
             return None
-        if len(value) > MAX_CELL_LENGTH:
-            self.issue(row.number, column, "too_long", length=len(value), limit=MAX_CELL_LENGTH)
+        limit = FIELD_LIMITS.get(column, MAX_CELL_LENGTH)
+        if len(value) > limit:
+            self.issue(row.number, column, "too_long", length=len(value), limit=limit)
             return None
+        if column == Field.RESPONSIBLE:
+            longest = max((len(name) for name in split_units(value)), default=0)
+            if longest > MAX_UNIT_NAME_LENGTH:
+                self.issue(
+                    row.number, column, "too_long", length=longest, limit=MAX_UNIT_NAME_LENGTH
+                )
+                return None
         return value
 
     def read(self, rows: Sequence[_Row]) -> list[PlanRow]:
@@ -724,8 +732,10 @@ class _RowReader:
         for row in data_rows:
             self.read_row(row)
         for block in self.blocks.values():
-            if not block.numbers:
-                self.issue(block.first_row, Field.ACTION, "block_without_actions", label=block.label)
+            if not block.action_rows:
+                self.issue(
+                    block.first_row, Field.ACTION, "block_without_actions", label=block.label
+                )
         if not self.result and not self.issues:
             self.issues.append(PlanFileIssue(self.header.row, None, "no_rows", {}))
         return self.result
@@ -743,6 +753,7 @@ class _RowReader:
             if action_fields:
                 self.issue(row.number, Field.ACTION, "missing_value")
             return  # a row with only the recommendation's cells: context for the rows below
+        block.action_rows += 1
         number = self.number(row, block, text[Field.NUMBER])
         statuses = self.statuses(row, text)
         if number is None or statuses is None:
@@ -837,7 +848,7 @@ def _clean_label(text: str) -> str:
 
 
 def _parse_number(text: str, label: str) -> int | None:
-    """"2", "2.", "2)", "2.0" -> 2; "1.2" -> 2 when the block is "1" (or "1 y 2")."""
+    """ "2", "2.", "2)", "2.0" -> 2; "1.2" -> 2 when the block is "1" (or "1 y 2")."""
     text = text.strip()
     number: int | None = None
     match = re.fullmatch(r"(\d+)\s*[.)º°]?", text)
@@ -933,10 +944,21 @@ class _FileBlock:
 
 
 def _group_blocks(rows: Sequence[PlanRow]) -> list[_FileBlock]:
+    """Rows by block, in order; checked again, since rows may not come from `read_plan_rows`."""
     blocks: dict[str, _FileBlock] = {}
     seen: dict[tuple[str, int], int] = {}
     issues: list[PlanFileIssue] = []
     for row in rows:
+        for column, value in ((Field.LABEL, row.label), (Field.DEADLINE, row.deadline)):
+            if len(value) > FIELD_LIMITS[column]:
+                issues.append(
+                    PlanFileIssue(
+                        row.row,
+                        SPANISH_HEADERS[column],
+                        "too_long",
+                        {"length": len(value), "limit": FIELD_LIMITS[column]},
+                    )
+                )
         block = blocks.setdefault(row.label, _FileBlock(row.label, "", "", []))
         block.text = block.text or row.recommendation
         block.response = block.response or row.management_response
@@ -977,6 +999,7 @@ async def _plan_for_import(
 def _update_plan_fields(plan: Plan, values: Mapping[str, str]) -> bool:
     changed = False
     for attribute, value in values.items():
+        value = value.strip()[:MAX_TITLE_LENGTH]
         if value and getattr(plan, attribute) != value:
             setattr(plan, attribute, value)
             changed = True
@@ -993,7 +1016,8 @@ class _Importer:
         self.now = utcnow()
         self.recommendations: dict[str, Recommendation] = {}
         self.actions: dict[tuple[str, int], KeyAction] = {}
-        self.latest: dict[tuple[int, str], str] = {}
+        self.known: set[tuple[int, str, str]] = set()  # (action id, kind, text) of comments
+        self.positions: dict[int, int] = {}  # recommendation id -> position
 
     async def load(self) -> None:
         recs = await self.session.scalars(
@@ -1009,10 +1033,8 @@ class _Importer:
             select(Comment.action_id, Comment.kind, Comment.text)
             .join(KeyAction, KeyAction.id == Comment.action_id)
             .where(KeyAction.plan_id == self.plan.id)
-            .order_by(Comment.created_at, Comment.id)
         )
-        for action_id, kind, text in comments.all():
-            self.latest[(action_id, kind)] = text
+        self.known = {(action_id, kind, text.strip()) for action_id, kind, text in comments.all()}
 
     async def block(self, position: int, block: _FileBlock) -> None:
         rec = self.recommendations.pop(block.label, None)
@@ -1025,6 +1047,7 @@ class _Importer:
         if rec.management_response != block.response:
             rec.management_response = block.response
         await self.session.flush()
+        self.positions[rec.id] = position
         for row in block.rows:
             await self.action(rec, row)
 
@@ -1104,8 +1127,11 @@ class _Importer:
             self.report.statuses_changed += 1
 
     def comment(self, action: KeyAction, kind: CommentKind, text: str) -> Comment | None:
+        """A comment cell becomes a new comment unless the action already has that text: an
+        older copy of the file (whose cell is an earlier comment) must not repeat it as new."""
         text = text.strip()
-        if not text or self.latest.get((action.id, kind.value)) == text:
+        key = (action.id, kind.value, text)
+        if not text or key in self.known:
             return None
         comment = Comment(
             action_id=action.id,
@@ -1116,7 +1142,7 @@ class _Importer:
             attachments=[],
         )
         self.session.add(comment)
-        self.latest[(action.id, kind.value)] = text
+        self.known.add(key)
         if kind == CommentKind.FOLLOW_UP:
             action.last_update_at = self.now
         self.report.comments_added += 1
@@ -1159,9 +1185,12 @@ class _Importer:
                 await self.session.delete(action)
                 self.report.actions_removed += 1
         await self.session.flush()
-        await self.leftover_blocks(kept_blocks, next_position)
+        kept = {a.id for a in self.actions.values() if a.id in with_history}
+        await self.leftover_blocks(kept_blocks, kept, next_position)
 
-    async def leftover_blocks(self, kept_blocks: set[int], next_position: int) -> None:
+    async def leftover_blocks(
+        self, kept_blocks: set[int], kept: set[int], next_position: int
+    ) -> None:
         """Blocks not in the file: kept after the file's blocks while they hold kept actions."""
         leftovers = sorted(self.recommendations.values(), key=lambda rec: rec.position)
         for rec in leftovers:
@@ -1169,10 +1198,11 @@ class _Importer:
                 await self.session.delete(rec)
                 continue
             rec.position = next_position
+            self.positions[rec.id] = next_position
             next_position += 1
-            for action in self.actions.values():
-                if action.recommendation_id == rec.id:
-                    action.position = rec.position
+        for action in self.actions.values():
+            if action.id in kept:
+                action.position = self.positions[action.recommendation_id]
         await self.session.flush()
 
 
@@ -1193,12 +1223,14 @@ async def import_plan(
     """Create the plan, or update in place the plan `plan_id` (else the one with this title).
 
     Runs in the caller's transaction (only flushes). Recommendations are matched by label,
-    actions by (label, number); comment and status cells that differ from the action's latest
-    are recorded as new history with no author. Nothing is ever deleted that has history.
+    actions by (label, number). A comment cell with a text the action does not have yet becomes
+    a comment with no author; a status cell that differs from the current status is applied and
+    recorded with no author. Nothing that has history is ever deleted.
     """
     if not rows:
         raise PlanFileError([PlanFileIssue(None, None, "no_rows", {})])
     blocks = _group_blocks(rows)
+    title = title.strip()[:MAX_TITLE_LENGTH]
     plan, created = await _plan_for_import(session, title, plan_id)
     report = ImportReport(plan_id=plan.id, created=created, recommendations=len(blocks))
     details_changed = _update_plan_fields(
@@ -1315,7 +1347,7 @@ async def _plan_content(
     rec_by_id = {rec.id: rec for rec in recs}
     rows: list[dict[Field, Any]] = []
     written: set[int] = set()
-    for action in sorted(actions, key=lambda a: (rec_by_id[a.recommendation_id].position, a.number)):
+    for action in actions:
         rec = rec_by_id[action.recommendation_id]
         first = rec.id not in written
         written.add(rec.id)
@@ -1357,9 +1389,7 @@ def _history(
                 kind=label(comment.kind),
                 author=comment.author.name if comment.author else label("imported"),
                 text=comment.text,
-                attachments="\n".join(
-                    a.file_name or a.kind for a in comment.attachments
-                ),
+                attachments="\n".join(a.file_name or a.kind for a in comment.attachments),
             )
         )
     for change in changes:
@@ -1383,7 +1413,7 @@ def _history(
 def _write_cell(ws: Worksheet, row: int, column: int, value: Any) -> None:
     """Write a value; text that looks like a formula is stored as text, never as a formula."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
     cell = ws.cell(row=row, column=column, value=value)
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
@@ -1407,7 +1437,9 @@ def _header_row(ws: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> 
 
 def _label_value(label: str) -> str | int:
     """A block label as a number when it is one, so a spreadsheet does not flag it as text."""
-    return int(label) if label.isdigit() and len(label) < 10 else label
+    if label.isascii() and label.isdigit() and str(int(label)) == label and len(label) < 10:
+        return int(label)
+    return label
 
 
 def _main_sheet(ws: Worksheet, content: _PlanContent, headers: Mapping[Field, str]) -> None:
@@ -1472,8 +1504,10 @@ def _metadata_sheet(ws: Worksheet, plan: Plan) -> None:
 
 
 def _sheet_title(title: str) -> str:
+    """A valid sheet title that is not the title of the other two sheets."""
     cleaned = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31]
-    return cleaned or "Historial"
+    taken = {_normalise(MAIN_SHEET_TITLE), _normalise(METADATA_SHEET_TITLE)}
+    return cleaned if cleaned and _normalise(cleaned) not in taken else "Historial"
 
 
 async def export_plan(
@@ -1503,7 +1537,7 @@ async def export_plan(
     _main_sheet(main, content, {**SPANISH_HEADERS, **(headers or {})})
     _history_sheet(workbook.create_sheet(_sheet_title(history_sheet_title)), content, tz)
     _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), content.plan)
-    workbook.save(path_or_buffer)  # type: ignore[arg-type]
+    await asyncio.to_thread(workbook.save, path_or_buffer)
 
 
 async def export_plan_csv(
@@ -1526,7 +1560,7 @@ async def export_plan_csv(
         writer.writerow([_csv_safe(str(values[f])) for f in Field])
     text = "\ufeff" + out.getvalue()
     if isinstance(path_or_buffer, str | os.PathLike):
-        Path(path_or_buffer).write_bytes(text.encode("utf-8"))
+        await asyncio.to_thread(Path(path_or_buffer).write_bytes, text.encode("utf-8"))
     elif isinstance(path_or_buffer, io.TextIOBase):
         path_or_buffer.write(text)
     else:

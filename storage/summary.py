@@ -1,15 +1,23 @@
-"""The state of a plan (or of the whole portfolio), computed in SQL with GROUP BY queries."""
+"""The state of a plan (or of the whole portfolio), computed in SQL with GROUP BY queries.
+
+Lists are capped (`list_limit`, `group_limit`) and come with their full counts, so that a caller
+can say "and 37 more" without loading what it will not show. The number of queries does not grow
+with the size of the plan: about ten, whatever the number of plans and actions.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from storage.actions import ActionRow, action_row, overdue_clause
 from storage.models import (
+    CLOSED_STATUSES,
     KeyAction,
     Plan,
     Recommendation,
@@ -25,6 +33,8 @@ STALE_DAYS = 30
 
 @dataclass(frozen=True, slots=True)
 class GroupProgress:
+    """Counts of one block, unit or plan. `key` identifies it (block label, unit id, plan id)."""
+
     name: str
     total: int
     completed: int
@@ -32,11 +42,19 @@ class GroupProgress:
     not_started: int
     not_applicable: int
     overdue: int
+    key: str = ""
+
+    @property
+    def closed(self) -> int:
+        return self.completed + self.not_applicable
 
     @property
     def done_share(self) -> float:
         """Share of actions closed (completed or no longer applicable)."""
-        return (self.completed + self.not_applicable) / self.total if self.total else 0.0
+        return self.closed / self.total if self.total else 0.0
+
+    def count(self, status: str) -> int:
+        return int(getattr(self, Status(status).value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,23 @@ class PlanSummary:
     scope_block: str | None = None
     overdue_only: bool = False
     extra: dict[str, int] = field(default_factory=dict)
+    #: Names of the responsible units of each listed action (overdue and next deadlines).
+    units_of: dict[int, list[str]] = field(default_factory=dict)
+    #: Open actions with a dated deadline from today on (the full count behind `next_deadlines`).
+    upcoming: int = 0
+    blocks_total: int = 0
+    units_total: int = 0
+    #: Progress per plan, most overdue first (filled when the summary covers several plans).
+    by_plan: list[GroupProgress] = field(default_factory=list)
+    plans_total: int = 0
+    stale_days: int = STALE_DAYS
+
+    @property
+    def portfolio(self) -> bool:
+        return self.plans_total != 1
+
+    def share(self, status: str) -> float:
+        return self.by_status.get(status, 0) / self.total if self.total else 0.0
 
 
 def _status_counts(statuses: list[tuple[str, int]], keys: list[str]) -> dict[str, int]:
@@ -66,58 +101,84 @@ def _status_counts(statuses: list[tuple[str, int]], keys: list[str]) -> dict[str
     return counts
 
 
-def _progress_columns(today: dt.date) -> list:  # type: ignore[type-arg]
-    def count_status(status: Status):  # type: ignore[no-untyped-def]
-        return func.coalesce(func.sum(case((KeyAction.status == status.value, 1), else_=0)), 0)
+def _sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+
+def _progress_columns(today: dt.date) -> list[ColumnElement[int]]:
     return [
         func.count(KeyAction.id),
-        count_status(Status.COMPLETED),
-        count_status(Status.IN_PROGRESS),
-        count_status(Status.NOT_STARTED),
-        count_status(Status.NOT_APPLICABLE),
-        func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0),
+        _sum_of(KeyAction.status == Status.COMPLETED.value),
+        _sum_of(KeyAction.status == Status.IN_PROGRESS.value),
+        _sum_of(KeyAction.status == Status.NOT_STARTED.value),
+        _sum_of(KeyAction.status == Status.NOT_APPLICABLE.value),
+        _sum_of(overdue_clause(today)),
     ]
 
 
-def _progress(name: str, row: tuple) -> GroupProgress:  # type: ignore[type-arg]
-    return GroupProgress(name, *(int(v or 0) for v in row))
+def _progress(name: str, row: Sequence[object], key: object = "") -> GroupProgress:
+    return GroupProgress(name, *(int(v or 0) for v in row), key=str(key))  # type: ignore[call-overload]
+
+
+def _open_clause() -> ColumnElement[bool]:
+    return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
+
+
+def _scope(
+    today: dt.date,
+    plan_ids: Sequence[int] | None,
+    unit_ids: Sequence[int] | None,
+    block_labels: Sequence[str] | None,
+    overdue_only: bool,
+) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if plan_ids is not None:
+        conditions.append(KeyAction.plan_id.in_(list(plan_ids)))
+    if unit_ids is not None:
+        conditions.append(
+            KeyAction.id.in_(
+                select(action_units.c.action_id).where(action_units.c.unit_id.in_(list(unit_ids)))
+            )
+        )
+    if block_labels is not None:
+        conditions.append(
+            KeyAction.recommendation_id.in_(
+                select(Recommendation.id).where(Recommendation.label.in_(list(block_labels)))
+            )
+        )
+    if overdue_only:
+        conditions.append(overdue_clause(today))
+    return and_(True, *conditions)
 
 
 async def summarise(
     session: AsyncSession,
     *,
     today: dt.date,
-    plan_ids: list[int] | None = None,
+    plan_ids: Sequence[int] | None = None,
     unit_id: int | None = None,
+    unit_ids: Sequence[int] | None = None,
     block_label: str | None = None,
+    block_labels: Sequence[str] | None = None,
     overdue_only: bool = False,
     now: dt.datetime | None = None,
+    stale_days: int = STALE_DAYS,
     list_limit: int = 10,
     group_limit: int = 15,
 ) -> PlanSummary:
-    """Counts by status and review, overdue and stale actions, progress by block and unit, and
-    the next deadlines, for the given plans (all when None), optionally narrowed to one unit,
-    one block label, or the overdue actions only."""
+    """Counts by status and review, overdue and stale actions, progress by block, unit and plan,
+    and the next deadlines, for the given plans (all when None), optionally narrowed to units,
+    block labels, or the overdue actions only.
+
+    "Stale" is an open action without a follow-up for `stale_days` (counted from its creation
+    when nobody has updated it yet).
+    """
     now = now or utcnow()
-    conditions = []
-    if plan_ids is not None:
-        conditions.append(KeyAction.plan_id.in_(plan_ids))
     if unit_id is not None:
-        conditions.append(
-            KeyAction.id.in_(
-                select(action_units.c.action_id).where(action_units.c.unit_id == unit_id)
-            )
-        )
+        unit_ids = [*(unit_ids or []), unit_id]
     if block_label is not None:
-        conditions.append(
-            KeyAction.recommendation_id.in_(
-                select(Recommendation.id).where(Recommendation.label == block_label)
-            )
-        )
-    if overdue_only:
-        conditions.append(overdue_clause(today))
-    where = and_(True, *conditions)
+        block_labels = [*(block_labels or []), block_label]
+    where = _scope(today, plan_ids, unit_ids, block_labels, overdue_only)
 
     status_rows = await session.execute(
         select(KeyAction.status, func.count()).where(where).group_by(KeyAction.status)
@@ -129,93 +190,47 @@ async def summarise(
     by_review = _status_counts(
         [tuple(r) for r in review_rows.all()], [s.value for s in ReviewStatus]
     )
-    open_clause = KeyAction.status.not_in([Status.COMPLETED.value, Status.NOT_APPLICABLE.value])
-    stale_before = now - dt.timedelta(days=STALE_DAYS)
+    stale_before = now - dt.timedelta(days=stale_days)
+    last_touch = func.coalesce(KeyAction.last_update_at, KeyAction.created_at)
     counts = (
         await session.execute(
             select(
-                func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                and_(
-                                    open_clause,
-                                    or_(
-                                        KeyAction.last_update_at.is_(None),
-                                        KeyAction.last_update_at < stale_before,
-                                    ),
-                                ),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                func.coalesce(
-                    func.sum(
-                        case((and_(open_clause, KeyAction.deadline_kind == "event"), 1), else_=0)
-                    ),
-                    0,
-                ),
+                _sum_of(overdue_clause(today)),
+                _sum_of(and_(_open_clause(), last_touch < stale_before)),
+                _sum_of(and_(_open_clause(), KeyAction.deadline_kind == "event")),
+                _sum_of(and_(_open_clause(), KeyAction.deadline_due >= today)),
+                func.count(func.distinct(KeyAction.recommendation_id)),
+                func.count(func.distinct(KeyAction.plan_id)),
             ).where(where)
         )
     ).one()
-    multi_plan = plan_ids is None or len(plan_ids) != 1
-    block_name = (
-        (Plan.title + literal(" · ") + Recommendation.label) if multi_plan else Recommendation.label
-    )
-    block_query = (
-        select(block_name, *_progress_columns(today))
-        .select_from(KeyAction)
-        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .where(where)
-        .group_by(KeyAction.plan_id, Recommendation.position, block_name)
-        .order_by(KeyAction.plan_id, Recommendation.position)
-        .limit(group_limit)
-    )
-    if multi_plan:
-        block_query = block_query.join(Plan, Plan.id == KeyAction.plan_id)
-    by_block = [_progress(r[0], tuple(r[1:])) for r in (await session.execute(block_query)).all()]
-    unit_query = (
-        select(Unit.name, *_progress_columns(today))
-        .select_from(KeyAction)
-        .join(action_units, action_units.c.action_id == KeyAction.id)
-        .join(Unit, Unit.id == action_units.c.unit_id)
-        .where(where)
-        .group_by(Unit.id, Unit.name)
-        .order_by(func.count(KeyAction.id).desc(), Unit.name)
-        .limit(group_limit)
-    )
-    by_unit = [_progress(r[0], tuple(r[1:])) for r in (await session.execute(unit_query)).all()]
+    overdue, stale, conditional, upcoming, blocks_total, plans_total = (int(v) for v in counts)
+    multi_plan = plans_total > 1
 
-    def rows_query() -> Select:  # type: ignore[type-arg]
-        return (
-            select(KeyAction, Recommendation.label)
-            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-            .where(where)
-        )
+    by_block = await _blocks(session, where, today, multi_plan, group_limit)
+    by_unit, units_total = await _units(session, where, today, group_limit)
+    by_plan = await _plans(session, where, today, group_limit) if multi_plan else []
 
     overdue_actions = await _rows(
         session,
-        rows_query()
+        _rows_query(where)
         .where(overdue_clause(today))
-        .order_by(KeyAction.deadline_due, KeyAction.id)
+        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
         .limit(list_limit),
         today,
     )
     next_deadlines = await _rows(
         session,
-        rows_query()
-        .where(open_clause, KeyAction.deadline_due >= today)
-        .order_by(KeyAction.deadline_due, KeyAction.id)
+        _rows_query(where)
+        .where(_open_clause(), KeyAction.deadline_due >= today)
+        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
         .limit(list_limit),
         today,
     )
+    units_of = await _unit_names(session, [r.id for r in (*overdue_actions, *next_deadlines)])
     titles_query = select(Plan.id, Plan.title).order_by(Plan.id)
     if plan_ids is not None:
-        titles_query = titles_query.where(Plan.id.in_(plan_ids))
+        titles_query = titles_query.where(Plan.id.in_(list(plan_ids)))
     plans = (await session.execute(titles_query.limit(group_limit + 1))).all()
     return PlanSummary(
         plan_ids=[p[0] for p in plans],
@@ -223,18 +238,168 @@ async def summarise(
         total=sum(by_status.values()),
         by_status=by_status,
         by_review=by_review,
-        overdue=int(counts[0]),
-        stale=int(counts[1]),
-        conditional=int(counts[2]),
+        overdue=overdue,
+        stale=stale,
+        conditional=conditional,
         by_block=by_block,
         by_unit=by_unit,
         overdue_actions=overdue_actions,
         next_deadlines=next_deadlines,
         overdue_only=overdue_only,
+        units_of=units_of,
+        upcoming=upcoming,
+        blocks_total=blocks_total,
+        units_total=units_total,
+        by_plan=by_plan,
+        plans_total=plans_total if plan_ids is None else max(plans_total, len(plans)),
+        stale_days=stale_days,
     )
 
 
-async def _rows(session: AsyncSession, query: Select, today: dt.date) -> list[ActionRow]:  # type: ignore[type-arg]
+async def _blocks(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    today: dt.date,
+    multi_plan: bool,
+    limit: int,
+) -> list[GroupProgress]:
+    """Progress per block in plan order; across plans a block is named "plan · label"."""
+    name = (Plan.title + literal(" · ") + Recommendation.label) if multi_plan else None
+    query = (
+        select(
+            Recommendation.label if name is None else name,
+            Recommendation.label,
+            *_progress_columns(today),
+        )
+        .select_from(KeyAction)
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .where(where)
+        .group_by(
+            KeyAction.plan_id, Recommendation.id, Recommendation.position, Recommendation.label
+        )
+        .order_by(KeyAction.plan_id, Recommendation.position)
+        .limit(limit)
+    )
+    if multi_plan:
+        query = query.join(Plan, Plan.id == KeyAction.plan_id).group_by(Plan.title)
+    rows = (await session.execute(query)).all()
+    return [_progress(r[0], tuple(r[2:]), key=r[1]) for r in rows]
+
+
+async def _units(
+    session: AsyncSession, where: ColumnElement[bool], today: dt.date, limit: int
+) -> tuple[list[GroupProgress], int]:
+    joined = (
+        select(Unit.id, Unit.name, *_progress_columns(today))
+        .select_from(KeyAction)
+        .join(action_units, action_units.c.action_id == KeyAction.id)
+        .join(Unit, Unit.id == action_units.c.unit_id)
+        .where(where)
+        .group_by(Unit.id, Unit.name)
+    )
+    rows = (
+        await session.execute(
+            joined.order_by(func.count(KeyAction.id).desc(), Unit.name).limit(limit)
+        )
+    ).all()
+    total = await session.scalar(
+        select(func.count(func.distinct(action_units.c.unit_id)))
+        .select_from(KeyAction)
+        .join(action_units, action_units.c.action_id == KeyAction.id)
+        .where(where)
+    )
+    return [_progress(r[1], tuple(r[2:]), key=r[0]) for r in rows], int(total or 0)
+
+
+async def _plans(
+    session: AsyncSession, where: ColumnElement[bool], today: dt.date, limit: int
+) -> list[GroupProgress]:
+    overdue = _sum_of(overdue_clause(today))
+    rows = (
+        await session.execute(
+            select(Plan.id, Plan.title, *_progress_columns(today))
+            .select_from(KeyAction)
+            .join(Plan, Plan.id == KeyAction.plan_id)
+            .where(where)
+            .group_by(Plan.id, Plan.title)
+            .order_by(overdue.desc(), Plan.id)
+            .limit(limit)
+        )
+    ).all()
+    return [_progress(r[1], tuple(r[2:]), key=r[0]) for r in rows]
+
+
+def _rows_query(where: ColumnElement[bool]) -> Select[tuple[KeyAction, str]]:
+    return (
+        select(KeyAction, Recommendation.label)
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .where(where)
+        .options(noload(KeyAction.units))
+    )
+
+
+async def _rows(
+    session: AsyncSession, query: Select[tuple[KeyAction, str]], today: dt.date
+) -> list[ActionRow]:
     return [
         action_row(action, label, today) for action, label in (await session.execute(query)).all()
     ]
+
+
+async def _unit_names(session: AsyncSession, action_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Responsible unit names of the given actions, in one query."""
+    names: dict[int, list[str]] = {}
+    if not action_ids:
+        return names
+    rows = await session.execute(
+        select(action_units.c.action_id, Unit.name)
+        .join(Unit, Unit.id == action_units.c.unit_id)
+        .where(action_units.c.action_id.in_(set(action_ids)))
+        .order_by(action_units.c.action_id, Unit.name)
+    )
+    for action_id, name in rows.all():
+        names.setdefault(action_id, []).append(name)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChoice:
+    id: int
+    title: str
+    actions: int
+
+
+async def plan_choices(
+    session: AsyncSession, *, unit_ids: Sequence[int] | None = None
+) -> list[PlanChoice]:
+    """The plans with their number of key actions (only those with actions of the given units,
+    when given), in order of creation: what a person picks a plan from."""
+    query = (
+        select(Plan.id, Plan.title, func.count(KeyAction.id))
+        .select_from(Plan)
+        .outerjoin(KeyAction, KeyAction.plan_id == Plan.id)
+        .group_by(Plan.id, Plan.title)
+        .order_by(Plan.id)
+    )
+    if unit_ids is not None:
+        query = query.where(
+            KeyAction.id.in_(
+                select(action_units.c.action_id).where(action_units.c.unit_id.in_(list(unit_ids)))
+            )
+        )
+    return [PlanChoice(int(i), t, int(n)) for i, t, n in (await session.execute(query)).all()]
+
+
+async def block_labels(session: AsyncSession, plan_ids: Sequence[int] | None = None) -> list[str]:
+    """Distinct block labels (of the given plans, or of all)."""
+    query = select(Recommendation.label).distinct()
+    if plan_ids is not None:
+        query = query.where(Recommendation.plan_id.in_(list(plan_ids)))
+    return sorted(str(label) for label in (await session.scalars(query)).all())
+
+
+async def unit_names(session: AsyncSession, unit_ids: Sequence[int]) -> dict[int, str]:
+    if not unit_ids:
+        return {}
+    rows = await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_ids))))
+    return {int(i): str(n) for i, n in rows.all()}

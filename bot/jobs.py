@@ -1,0 +1,499 @@
+"""Background jobs: delivering the outbox, the weekly reminders and digests, the daily digest.
+
+`deliver_outbox` is the one place that sends what the bot says on its own. It is a plain async
+function (tests and the benchmark call it directly; the JobQueue calls it every
+`settings.outbox_interval` seconds):
+
+* rows are claimed with a lease (storage.outbox.claim), so a worker that dies leaves nothing
+  behind for longer than the lease, and no two workers send into one chat at the same time;
+* each chat's rows go out in order, one message after the other; a failure stops that chat's
+  pass (its later rows wait behind the failed one);
+* a row is marked sent in its own transaction right after Telegram accepted it, so only a crash
+  between Telegram's answer and that write can send something twice;
+* flood limits: PTB's AIORateLimiter paces every call (about 30 a second overall, 20 a minute
+  into a group); on top of that, when more rows wait for a group than its 20-a-minute allowance,
+  they are combined into as few messages as fit, and a private chat gets at most one message a
+  second (more than `PRIVATE_COMBINE_AT` waiting are combined too);
+* errors: `RetryAfter` waits what Telegram asks; network and other Telegram errors back off
+  exponentially and are never given up (an outage only delays); a chat that blocked the bot or
+  no longer exists is retried with a long backoff and given up after `CHAT_GONE_ATTEMPTS`; a
+  message Telegram refuses is given up after `REFUSED_ATTEMPTS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.settings import WEEKDAYS, Settings
+from handlers.common import get_deps
+from handlers.i18n import Tr, pick_locale
+from handlers.notifications import EVENT_KINDS, Rendered, render_combined, render_row
+from storage import outbox
+from storage.db import Sessions, transaction
+from storage.models import utcnow
+from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
+
+log = logging.getLogger(__name__)
+
+GROUP_PER_MINUTE = 20
+PRIVATE_INTERVAL = dt.timedelta(seconds=1)
+PRIVATE_COMBINE_AT = 4
+CHAT_GONE_ATTEMPTS = 4
+CHAT_GONE_BACKOFF = dt.timedelta(hours=2)
+REFUSED_ATTEMPTS = 3
+ERROR_ATTEMPTS = 8
+CONCURRENT_CHATS = 8
+DAILY_JOB = "daily_digest"
+SENT_KEPT = dt.timedelta(days=30)
+#: PTB's run_daily counts days from Sunday (0) to Saturday (6).
+PTB_DAYS = {name: (index + 1) % 7 for index, name in enumerate(WEEKDAYS)}
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent_rows: int = 0
+    messages: int = 0
+    failed: int = 0
+    given_up: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.claimed += other.claimed
+        self.sent_rows += other.sent_rows
+        self.messages += other.messages
+        self.failed += other.failed
+        self.given_up += other.given_up
+        self.released += other.released
+        self.errors += other.errors
+
+
+class Pacer:
+    """Messages recently sent per chat (in this process), to stay within Telegram's per-chat
+    limits: 20 a minute into a group, about one a second into a private chat."""
+
+    def __init__(self) -> None:
+        self._sent: dict[int, deque[dt.datetime]] = {}
+
+    def budget(self, chat_id: int, now: dt.datetime) -> int:
+        sent = self._sent.get(chat_id)
+        if not sent:
+            return GROUP_PER_MINUTE if chat_id < 0 else 1
+        if chat_id < 0:
+            while sent and sent[0] <= now - dt.timedelta(minutes=1):
+                sent.popleft()
+            return max(0, GROUP_PER_MINUTE - len(sent))
+        return 1 if sent[-1] <= now - PRIVATE_INTERVAL else 0
+
+    def record(self, chat_id: int, now: dt.datetime) -> None:
+        sent = self._sent.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE))
+        sent.append(now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    """Messages that together deliver some rows (settled when the last one is accepted)."""
+
+    messages: list[Rendered]
+    row_ids: list[int]
+    attempts: int
+
+
+def _combine(rows: list[_Row], budget: int, chat_id: int) -> bool:
+    if chat_id < 0:
+        return len(rows) > budget
+    return len(rows) >= PRIVATE_COMBINE_AT
+
+
+def _outgoing(
+    rows: list[_Row],
+    tr: Tr,
+    ctx: outbox.DeliveryContext,
+    today: dt.date,
+    combine: bool,
+) -> list[_Outgoing]:
+    """The chat's rows as messages, in order: combinable changes run together when `combine`."""
+    result: list[_Outgoing] = []
+    run: list[_Row] = []
+    titles = ctx.plan_titles if ctx.plan_count > 1 else {}
+
+    def flush_run() -> None:
+        if not run:
+            return
+        events = [(r.kind, r.payload) for r in run]
+        start = 0
+        for rendered, count in render_combined(tr, events, plan_titles=titles):
+            chunk = run[start : start + count]
+            start += count
+            result.append(
+                _Outgoing([rendered], [r.id for r in chunk], max(r.attempts for r in chunk))
+            )
+        run.clear()
+
+    for row in rows:
+        if combine and row.kind in EVENT_KINDS:
+            run.append(row)
+            continue
+        flush_run()
+        title = titles.get(int(row.payload.get("plan_id") or 0)) if titles else None
+        messages = render_row(tr, row.kind, row.payload, today=today, plan_title=title)
+        result.append(_Outgoing(messages, [row.id], row.attempts))
+    flush_run()
+    return result
+
+
+async def _send(bot: Bot, chat_id: int, message: Rendered) -> None:
+    await bot.send_message(
+        chat_id,
+        message.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=message.markup(),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+def _retry_after(error: RetryAfter) -> float:
+    """Seconds Telegram asks to wait (an int before PTB 23, a timedelta after; read without
+    PTB's deprecation warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+_CHAT_GONE = re.compile(r"chat not found|user is deactivated|bot was kicked|chat_id is empty", re.I)
+
+
+async def _settle_failure(
+    sessions: Sessions,
+    item: _Outgoing,
+    chat_id: int,
+    error: Exception,
+    now: dt.datetime,
+    report: DeliveryReport,
+) -> None:
+    """Record a failed send: retry later, or give up when it can never work."""
+    text = f"{type(error).__name__}: {error}"
+    attempts = item.attempts + 1
+    async with transaction(sessions) as session:
+        if isinstance(error, RetryAfter):
+            await outbox.mark_failed(
+                session, item.row_ids, text, retry_after=_retry_after(error), now=now
+            )
+        elif isinstance(error, Forbidden) or (
+            isinstance(error, BadRequest) and _CHAT_GONE.search(str(error))
+        ):
+            if attempts >= CHAT_GONE_ATTEMPTS:
+                report.given_up += await outbox.give_up(
+                    session, item.row_ids, text, chat_id=chat_id
+                )
+                log.warning("chat %s unreachable, its notifications given up: %s", chat_id, text)
+                return
+            await outbox.mark_failed(
+                session, item.row_ids, text, delay=CHAT_GONE_BACKOFF * attempts, now=now
+            )
+        elif isinstance(error, BadRequest):
+            if attempts >= REFUSED_ATTEMPTS:
+                report.given_up += await outbox.give_up(session, item.row_ids, text)
+                log.error("message to %s refused by Telegram, given up: %s", chat_id, text)
+                return
+            await outbox.mark_failed(session, item.row_ids, text, now=now)
+        elif isinstance(error, TelegramError):
+            # Network errors, timeouts, Telegram down or misconfigured: only ever delayed.
+            await outbox.mark_failed(session, item.row_ids, text, now=now)
+        else:
+            if attempts >= ERROR_ATTEMPTS:
+                report.given_up += await outbox.give_up(session, item.row_ids, text)
+                log.error("notification to %s failed %s times, given up", chat_id, attempts)
+                return
+            await outbox.mark_failed(session, item.row_ids, text, now=now)
+    report.failed += len(item.row_ids)
+    report.errors.append(text)
+
+
+async def _deliver_chat(
+    bot: Bot,
+    sessions: Sessions,
+    chat_id: int,
+    rows: list[_Row],
+    tr: Tr,
+    ctx: outbox.DeliveryContext,
+    now: dt.datetime,
+    pacer: Pacer,
+    report: DeliveryReport,
+) -> None:
+    budget = pacer.budget(chat_id, now)
+    pending = {r.id for r in rows}
+    try:
+        if budget == 0:
+            return
+        items = _outgoing(rows, tr, ctx, tr.local_date(now), _combine(rows, budget, chat_id))
+        for item in items:
+            if budget <= 0:
+                break
+            target = chat_id
+            try:
+                for message in item.messages:
+                    try:
+                        await _send(bot, target, message)
+                    except ChatMigrated as migrated:
+                        target = int(migrated.new_chat_id)
+                        await _send(bot, target, message)
+                    pacer.record(chat_id, now)
+                    budget -= 1
+                    report.messages += 1
+            except Exception as error:  # every failure is recorded, none lost
+                pending.difference_update(item.row_ids)
+                await _settle_failure(sessions, item, chat_id, error, now, report)
+                return
+            async with transaction(sessions) as session:
+                await outbox.mark_sent(session, item.row_ids, now=now)
+            pending.difference_update(item.row_ids)
+            report.sent_rows += len(item.row_ids)
+    finally:
+        if pending:
+            async with transaction(sessions) as session:
+                await outbox.release(session, sorted(pending))
+            report.released += len(pending)
+
+
+async def deliver_outbox(
+    bot: Bot,
+    sessions: Sessions,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    default_locale: str = "es",
+    timezone: str = "America/Lima",
+    pacer: Pacer | None = None,
+) -> DeliveryReport:
+    """One delivery pass: claim up to `limit` rows, send them chat by chat, settle each.
+
+    Call it again for the next pass (the job does, every `outbox_interval` seconds); rows held
+    back by the per-chat limits or behind a failure are released for a later pass.
+    """
+    now = now or utcnow()
+    pacer = pacer or Pacer()
+    report = DeliveryReport()
+    async with transaction(sessions) as session:
+        claimed = await outbox.claim(session, limit=limit, now=now)
+        rows = [_Row(r.id, r.chat_id, r.kind, dict(r.payload or {}), r.attempts) for r in claimed]
+        ctx = await outbox.delivery_context(
+            session,
+            [r.chat_id for r in rows],
+            [int(r.payload["plan_id"]) for r in rows if r.payload.get("plan_id")],
+        )
+    report.claimed = len(rows)
+    by_chat: dict[int, list[_Row]] = {}
+    for row in rows:
+        by_chat.setdefault(row.chat_id, []).append(row)
+    limiter = asyncio.Semaphore(CONCURRENT_CHATS)
+
+    async def one_chat(chat_id: int, chat_rows: list[_Row]) -> None:
+        tr = Tr(pick_locale(ctx.languages.get(chat_id), default_locale), timezone)
+        async with limiter:
+            await _deliver_chat(bot, sessions, chat_id, chat_rows, tr, ctx, now, pacer, report)
+
+    results = await asyncio.gather(
+        *(one_chat(chat_id, chat_rows) for chat_id, chat_rows in by_chat.items()),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            # A database failure while settling: the lease brings the rows back later.
+            log.error("outbox delivery failed", exc_info=result)
+            report.errors.append(repr(result))
+    return report
+
+
+async def deliver_all(
+    bot: Bot,
+    sessions: Sessions,
+    *,
+    now: dt.datetime | None = None,
+    max_passes: int = 1000,
+    step: dt.timedelta = dt.timedelta(seconds=1),
+    **kwargs: Any,
+) -> DeliveryReport:
+    """Passes until nothing more can be sent now, the clock moving by `step` between passes
+    (for tests, the benchmark and the demo: the job does one pass per interval instead)."""
+    now = now or utcnow()
+    pacer = kwargs.pop("pacer", None) or Pacer()
+    total = DeliveryReport()
+    for index in range(max_passes):
+        report = await deliver_outbox(bot, sessions, now=now + step * index, pacer=pacer, **kwargs)
+        total.add(report)
+        if report.claimed == 0 or report.messages == 0:
+            break
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Periodic runs
+
+
+async def send_reminders(
+    sessions: Sessions,
+    *,
+    now: dt.datetime | None = None,
+    timezone: str = "America/Lima",
+    weekday: int = 0,
+    due_days: int = 14,
+    stale_days: int = 30,
+) -> WeeklyRun:
+    """This week's reminders and coordinators' digests, written to the outbox once per week
+    (`weekday`: 0 = Monday) whatever the number of processes or calls."""
+    now = now or utcnow()
+    tr = Tr("es", timezone)
+    start = period_start(now, timezone, weekday=weekday)
+    async with transaction(sessions) as session:
+        run = await run_weekly(
+            session,
+            now=now,
+            today=tr.local_date(now),
+            start=start,
+            due_days=due_days,
+            stale_days=stale_days,
+        )
+    if run.ran:
+        log.info("weekly run: %s reminders, %s digests queued", run.reminders, run.digests)
+    return run
+
+
+async def send_digests(
+    sessions: Sessions, *, now: dt.datetime | None = None, timezone: str = "America/Lima"
+) -> dict[int, int]:
+    """Once a day: fold each chat's waiting digest rows into one message row for delivery.
+    Returns the number of changes folded per chat (empty when the day's run already happened).
+    Old sent rows are purged at the same time."""
+    now = now or utcnow()
+    async with transaction(sessions) as session:
+        if not await claim_run(session, DAILY_JOB, period_start(now, timezone), now=now):
+            return {}
+        folded = await outbox.fold_digests(session, now=now)
+        await outbox.purge_sent(session, now - SENT_KEPT)
+    return folded
+
+
+# --------------------------------------------------------------------------------------------
+# JobQueue wiring
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.application.bot_data["settings"]
+
+
+async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    lock: asyncio.Lock = context.bot_data.setdefault("outbox_lock", asyncio.Lock())
+    if lock.locked():
+        return  # the previous pass is still sending
+    async with lock:
+        deps = get_deps(context)
+        pacer: Pacer = context.bot_data.setdefault("outbox_pacer", Pacer())
+        report = await deliver_outbox(
+            context.bot,
+            deps.sessions,
+            now=deps.now(),
+            default_locale=deps.default_locale,
+            timezone=deps.timezone,
+            pacer=pacer,
+        )
+        if report.failed or report.given_up:
+            log.warning(
+                "outbox: %s sent, %s failed, %s given up",
+                report.sent_rows,
+                report.failed,
+                report.given_up,
+            )
+
+
+async def _weekly_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps = get_deps(context)
+    settings = _settings(context)
+    await send_reminders(
+        deps.sessions,
+        now=deps.now(),
+        timezone=deps.timezone,
+        weekday=WEEKDAYS.index(settings.reminder_weekday),
+        due_days=settings.reminder_due_days,
+        stale_days=settings.stale_days,
+    )
+
+
+async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps = get_deps(context)
+    folded = await send_digests(deps.sessions, now=deps.now(), timezone=deps.timezone)
+    if folded:
+        log.info("daily digest for %s chats", len(folded))
+
+
+def _catch_up_jobs(settings: Settings, now: dt.datetime) -> list[str]:
+    """Runs missed while the bot was down earlier today (each still happens only once)."""
+    local = now.astimezone(settings.tz)
+    missed = []
+    if (
+        WEEKDAYS[local.weekday()] == settings.reminder_weekday
+        and local.hour >= settings.reminder_hour
+    ):
+        missed.append(WEEKLY_JOB)
+    if local.hour >= settings.digest_hour:
+        missed.append(DAILY_JOB)
+    return missed
+
+
+def schedule_jobs(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """The outbox every `outbox_interval` seconds, the weekly reminders, the daily digest."""
+    queue = application.job_queue
+    if queue is None:
+        log.warning("no JobQueue: notifications will not be delivered by this process")
+        return
+    queue.run_repeating(
+        _outbox_job,
+        interval=settings.outbox_interval,
+        first=settings.outbox_interval,
+        name="outbox",
+    )
+    tz = settings.tz
+    queue.run_daily(
+        _weekly_job,
+        time=dt.time(settings.reminder_hour, tzinfo=tz),
+        days=(PTB_DAYS[settings.reminder_weekday],),
+        name=WEEKLY_JOB,
+    )
+    queue.run_daily(_daily_job, time=dt.time(settings.digest_hour, tzinfo=tz), name=DAILY_JOB)
+    callbacks = {WEEKLY_JOB: _weekly_job, DAILY_JOB: _daily_job}
+    for name in _catch_up_jobs(settings, utcnow()):
+        queue.run_once(callbacks[name], when=5, name=f"{name}_catch_up")
+
+
+__all__ = [
+    "DeliveryReport",
+    "Pacer",
+    "deliver_all",
+    "deliver_outbox",
+    "schedule_jobs",
+    "send_digests",
+    "send_reminders",
+]

@@ -1,0 +1,714 @@
+"""/resumen: where the plan stands, in one message that fits whatever the plan's size, and its
+chart on a button.
+
+`/resumen` alone summarises the plan (or asks which one when there are several, with "all plans"
+for the portfolio); arguments narrow it: a unit (`/resumen PNUD`), a recommendation block
+(`/resumen 4`, `/resumen 2 y 3`), the overdue actions (`/resumen vencidas`), or a mix
+(`/resumen PNUD vencidas`). Focal points get the summary of their own units.
+
+Callback data (at most 64 bytes): `rs:s:<plan>:<scope>` shows a summary, `rs:g:<plan>:<scope>`
+sends its chart, `rs:l:<page>:<scope>` pages the plan picker; `<plan>` is a plan id, `all` or
+`-` (not chosen yet) and `<scope>` is `o` (overdue only) followed by `u<unit id>` or
+`b<block key>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from handlers.charts import Bar, Series, status_chart
+from handlers.common import (
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    Deps,
+    current_person,
+    get_deps,
+    shorten,
+    split_message,
+    tr_for,
+    unit_of_work,
+)
+from handlers.i18n import Safe, Tr
+from handlers.labels import (
+    OVERDUE_MARK,
+    REVIEW_MARKS,
+    STATUS_MARKS,
+    review_label,
+    status_label,
+)
+from storage.actions import find_units_matching
+from storage.models import Person, ReviewStatus, Role, Status
+from storage.summary import (
+    GroupProgress,
+    PlanChoice,
+    PlanSummary,
+    block_labels,
+    plan_choices,
+    summarise,
+    unit_names,
+)
+
+log = logging.getLogger(__name__)
+
+PREFIX = "rs"
+ALL = "all"
+UNCHOSEN = "-"
+OVERDUE_WORDS = {
+    "vencidas",
+    "vencida",
+    "vencidos",
+    "vencido",
+    "atrasadas",
+    "atrasada",
+    "overdue",
+    "late",
+}
+ALL_WORDS = {"todos", "todas", "todo", "cartera", "portfolio", "portafolio", "all"}
+BLOCK_WORDS = {"recomendacion", "recomendaciones", "recommendation", "rec", "bloque", "block"}
+PICKER_PAGE = 8
+BAR_CELLS = 10
+LIST_LIMIT = 8
+NEXT_LIMIT = 5
+GROUP_LIMIT = 12
+CHART_GROUPS = 20
+UNIT_CHOICES = 8
+EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
+STATUS_ORDER = (Status.COMPLETED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.NOT_APPLICABLE)
+STATUS_COLOURS = {
+    Status.COMPLETED: "#2E7D32",
+    Status.IN_PROGRESS: "#1976D2",
+    Status.NOT_STARTED: "#9E9E9E",
+    Status.NOT_APPLICABLE: "#424242",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Scope: what the person asked for
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    plan: str = UNCHOSEN  # a plan id, ALL, or UNCHOSEN
+    overdue: bool = False
+    unit_id: int | None = None
+    block: str | None = None  # the block's key (see `block_key`)
+
+    def code(self) -> str:
+        code = "o" if self.overdue else ""
+        if self.unit_id is not None:
+            code += f"u{self.unit_id}"
+        elif self.block:
+            code += f"b{self.block}"
+        return code
+
+    def data(self, verb: str, plan: str | None = None) -> str:
+        data = f"{PREFIX}:{verb}:{plan or self.plan}:{self.code()}"
+        return data if len(data.encode()) <= 64 else f"{PREFIX}:{verb}:{plan or self.plan}:"
+
+    @classmethod
+    def parse(cls, plan: str, code: str) -> Scope:
+        overdue = code.startswith("o")
+        rest = code[1:] if overdue else code
+        unit_id = int(rest[1:]) if rest.startswith("u") and rest[1:].isdigit() else None
+        block = rest[1:] if rest.startswith("b") and rest[1:] else None
+        return cls(plan=plan, overdue=overdue, unit_id=unit_id, block=block)
+
+    @property
+    def plan_ids(self) -> list[int] | None:
+        return None if self.plan in (ALL, UNCHOSEN) else [int(self.plan)]
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def block_key(label: str) -> str:
+    """ "2 y 3", "2y3", "2 and 3", "2, 3" and "Nº 2 y 3" are the same block."""
+    text = fold(label).replace("nº", "").replace("n°", "").replace("no.", "")
+    text = re.sub(r"\s*(?:,|&|\+|\band\b|\by\b)\s*", "y", text)
+    return re.sub(r"\s+", "", text)
+
+
+@dataclass(slots=True)
+class Parsed:
+    scope: Scope = field(default_factory=Scope)
+    unit_query: str = ""
+    error: str | None = None
+    units: list[tuple[int, str]] = field(default_factory=list)  # several units match
+
+
+async def parse_arguments(session: AsyncSession, text: str, tr: Tr) -> Parsed:
+    """Turn the words after /resumen into a scope (or an error, or a choice of units)."""
+    words = text.split()
+    overdue = any(fold(w) in OVERDUE_WORDS for w in words)
+    everything = any(fold(w) in ALL_WORDS for w in words)
+    rest = [w for w in words if fold(w) not in OVERDUE_WORDS | ALL_WORDS]
+    if rest and fold(rest[0]) in BLOCK_WORDS:
+        rest = rest[1:]
+    query = " ".join(rest)
+    scope = Scope(plan=ALL if everything else UNCHOSEN, overdue=overdue)
+    if not query:
+        return Parsed(scope)
+    key = block_key(query)
+    if key in {block_key(label) for label in await block_labels(session)}:
+        return Parsed(replace(scope, block=key))
+    units = await find_units_matching(session, query)
+    if len(units) == 1:
+        return Parsed(replace(scope, unit_id=units[0].id))
+    if not units:
+        return Parsed(
+            scope,
+            unit_query=query,
+            error=tr._("No unit or recommendation matches “{text}”.", text=query),
+        )
+    return Parsed(scope, unit_query=query, units=[(u.id, u.name) for u in units])
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(slots=True)
+class View:
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+
+    def markup(self) -> InlineKeyboardMarkup | None:
+        if not self.buttons:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                for row in self.buttons
+            ]
+        )
+
+
+def bar(share: float, cells: int = BAR_CELLS) -> str:
+    filled = max(0, min(cells, round(share * cells)))
+    return "█" * filled + "░" * (cells - filled)
+
+
+def _more(tr: Tr, count: int) -> list[str]:
+    return [tr.n_("… and {n} more", "… and {n} more", count)] if count > 0 else []
+
+
+def _status_lines(tr: Tr, summary: PlanSummary) -> list[str]:
+    lines = []
+    for status in STATUS_ORDER:
+        count = summary.by_status.get(status.value, 0)
+        if summary.overdue_only and not count:
+            continue
+        share = summary.share(status.value)
+        lines.append(
+            tr._(
+                "<code>{bar} {percent}</code> {mark} {label}: <b>{n}</b>",
+                bar=bar(share),
+                percent=tr.percent(share).rjust(5),
+                mark=STATUS_MARKS[status],
+                label=status_label(tr, status),
+                n=tr.number(count),
+            )
+        )
+    return lines
+
+
+def _key_figures(tr: Tr, summary: PlanSummary) -> str:
+    pieces = [
+        tr._("{mark} Overdue: <b>{n}</b>", mark=OVERDUE_MARK, n=tr.number(summary.overdue)),
+        tr._(
+            "💤 No update in {days} days: <b>{n}</b>",
+            days=summary.stale_days,
+            n=tr.number(summary.stale),
+        ),
+    ]
+    if summary.conditional:
+        pieces.append(tr._("⏳ Conditional: <b>{n}</b>", n=tr.number(summary.conditional)))
+    return " · ".join(pieces)
+
+
+def _units_text(summary: PlanSummary, action_id: int, limit: int = 2) -> str:
+    names = [shorten(n, 36) for n in summary.units_of.get(action_id, [])]
+    text = ", ".join(names[:limit])
+    return text + (f" +{len(names) - limit}" if len(names) > limit else "")
+
+
+def _overdue_lines(tr: Tr, summary: PlanSummary, today: dt.date, limit: int) -> list[str]:
+    if not summary.overdue:
+        return []
+    lines = [
+        "",
+        tr._("<b>{mark} Overdue ({n})</b>", mark=OVERDUE_MARK, n=tr.number(summary.overdue)),
+    ]
+    for row in summary.overdue_actions[:limit]:
+        assert row.deadline_due is not None
+        lines.append(
+            tr._(
+                "• <b>{ref}</b> {text} — {units} · {delta}",
+                ref=shorten(row.ref, 20),
+                text=shorten(row.text, 55),
+                units=_units_text(summary, row.id),
+                delta=tr.raw("{delta} overdue", delta=tr.timedelta(today - row.deadline_due)),
+            )
+        )
+    return lines + _more(tr, summary.overdue - min(limit, len(summary.overdue_actions)))
+
+
+def _group_line(tr: Tr, group: GroupProgress, name_chars: int = 34) -> str:
+    line = tr._(
+        "<code>{bar}</code> <b>{name}</b> {percent} · {closed}/{total}",
+        bar=bar(group.done_share),
+        name=shorten(group.name, name_chars),
+        percent=tr.percent(group.done_share),
+        closed=tr.number(group.closed),
+        total=tr.number(group.total),
+    )
+    if group.overdue:
+        line += f" · {OVERDUE_MARK} {tr.number(group.overdue)}"
+    return line
+
+
+def _groups(
+    tr: Tr, title: str, groups: Sequence[GroupProgress], total: int, limit: int
+) -> list[str]:
+    if not groups:
+        return []
+    lines = ["", title]
+    lines += [_group_line(tr, g) for g in groups[:limit]]
+    return lines + _more(tr, total - min(limit, len(groups)))
+
+
+def _next_lines(tr: Tr, summary: PlanSummary, limit: int) -> list[str]:
+    if not summary.next_deadlines:
+        return []
+    lines = ["", tr._("<b>📅 Next deadlines</b>")]
+    for row in summary.next_deadlines[:limit]:
+        assert row.deadline_due is not None
+        units = _units_text(summary, row.id)
+        lines.append(
+            tr._(
+                "• {date} · <b>{ref}</b> {text}",
+                date=tr.short_date(row.deadline_due),
+                ref=shorten(row.ref, 20),
+                text=shorten(row.text, 55),
+            )
+            + (tr._(" ({units})", units=units) if units else "")
+        )
+    return lines + _more(tr, summary.upcoming - min(limit, len(summary.next_deadlines)))
+
+
+def _review_line(tr: Tr, summary: PlanSummary) -> str:
+    pieces = [
+        f"{REVIEW_MARKS[status]} "
+        + tr._(
+            "{label} {n}",
+            label=review_label(tr, status),
+            n=tr.number(summary.by_review.get(status.value, 0)),
+        )
+        for status in ReviewStatus
+    ]
+    return tr._("<b>Secretariat review:</b> {counts}", counts=Safe(" · ".join(pieces)))
+
+
+def render_summary(
+    tr: Tr,
+    summary: PlanSummary,
+    *,
+    title: str,
+    scope_lines: Sequence[str],
+    today: dt.date,
+    compact: bool = False,
+    hint: bool = False,
+) -> str:
+    """The summary as HTML; `compact` shortens every list (used when the full one is too long)."""
+    lists = 4 if compact else LIST_LIMIT
+    groups = 6 if compact else GROUP_LIMIT
+    lines = [tr._("📊 <b>{title}</b>", title=shorten(title, 120)), *scope_lines]
+    lines.append(tr.n_("<b>{n}</b> key action", "<b>{n}</b> key actions", summary.total))
+    if not summary.total:
+        return "\n".join(lines)
+    lines += ["", *_status_lines(tr, summary), _key_figures(tr, summary)]
+    lines += _overdue_lines(tr, summary, today, lists)
+    if summary.portfolio:
+        lines += _groups(
+            tr,
+            tr._("<b>By plan</b> (most overdue first)"),
+            summary.by_plan,
+            summary.plans_total,
+            groups,
+        )
+    else:
+        lines += _groups(
+            tr, tr._("<b>By recommendation</b>"), summary.by_block, summary.blocks_total, groups
+        )
+    if summary.scope_unit is None:
+        lines += _groups(tr, tr._("<b>By unit</b>"), summary.by_unit, summary.units_total, groups)
+    if not summary.overdue_only:
+        lines += _next_lines(tr, summary, min(lists, NEXT_LIMIT))
+    lines += ["", _review_line(tr, summary)]
+    if hint:
+        lines += ["", tr._("Narrow it down: /resumen PNUD · /resumen 4 · /resumen vencidas")]
+    return "\n".join(lines)
+
+
+def telegram_length(text: str) -> int:
+    """Length of HTML text as Telegram counts it: after parsing, in UTF-16 code units (an emoji
+    may count twice)."""
+    plain = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def fit_summary(tr: Tr, summary: PlanSummary, **kwargs: object) -> list[str]:
+    """The summary in one message when at all possible (shorter lists first, then split)."""
+    text = render_summary(tr, summary, **kwargs)  # type: ignore[arg-type]
+    if telegram_length(text) > MESSAGE_LIMIT:
+        text = render_summary(tr, summary, compact=True, **kwargs)  # type: ignore[arg-type]
+    if telegram_length(text) <= MESSAGE_LIMIT:
+        return [text]
+    return split_message(text, MESSAGE_LIMIT - 200)
+
+
+# --------------------------------------------------------------------------------------------
+# Building a view for a person
+
+
+def _allowed_units(person: Person) -> list[int] | None:
+    """None: every action; a list: the focal point's units."""
+    return None if person.role != Role.FOCAL else [u.id for u in person.units]
+
+
+def picker(tr: Tr, plans: Sequence[PlanChoice], scope: Scope, page: int = 0) -> View:
+    pages = max(1, -(-len(plans) // PICKER_PAGE))
+    page = max(0, min(page, pages - 1))
+    rows: list[list[tuple[str, str]]] = []
+    for plan in plans[page * PICKER_PAGE : (page + 1) * PICKER_PAGE]:
+        label = tr.raw("{title} ({n})", title=shorten(plan.title, 48), n=plan.actions)
+        rows.append([(label, scope.data("s", str(plan.id)))])
+    nav = []
+    if page > 0:
+        nav.append(("‹", f"{PREFIX}:l:{page - 1}:{scope.code()}"))
+    if page < pages - 1:
+        nav.append(("›", f"{PREFIX}:l:{page + 1}:{scope.code()}"))
+    if nav:
+        rows.append(nav)
+    rows.append([(tr.raw("📚 All plans"), scope.data("s", ALL))])
+    text = tr._("Which plan? There are {n} plans.", n=tr.number(len(plans)))
+    if pages > 1:
+        text += " " + tr._("(page {page} of {pages})", page=page + 1, pages=pages)
+    return View(text, rows)
+
+
+def _unit_choice(tr: Tr, parsed: Parsed) -> View:
+    rows = [
+        [(shorten(name, 60), replace(parsed.scope, unit_id=uid).data("s"))]
+        for uid, name in parsed.units[:UNIT_CHOICES]
+    ]
+    text = tr._("Several units match “{text}”. Which one?", text=parsed.unit_query)
+    if len(parsed.units) > UNIT_CHOICES:
+        text += "\n" + tr._("Only the first {n} are shown: type more of the name.", n=UNIT_CHOICES)
+    return View(text, rows)
+
+
+@dataclass(slots=True)
+class Resolved:
+    """A scope checked against the person and the database, ready to summarise."""
+
+    scope: Scope
+    title: str
+    scope_lines: list[str]
+    unit_ids: list[int] | None
+    block_labels: list[str] | None
+    plan_ids: list[int] | None
+
+
+async def resolve(
+    session: AsyncSession, person: Person, tr: Tr, scope: Scope, page: int = 0
+) -> Resolved | View:
+    """Check what the person may see and pick the plan; a View when there is something to say
+    or choose first (no plans, a plan to pick, a unit that is not theirs...)."""
+    allowed = _allowed_units(person)
+    if allowed is not None and not allowed:
+        return View(tr._("You have no units assigned yet: ask the administrator."))
+    if allowed is not None and scope.unit_id is not None and scope.unit_id not in allowed:
+        return View(tr._("You can see the summary of your own units only."))
+    plans = await plan_choices(session, unit_ids=allowed)
+    if not plans:
+        return View(tr._("There is no plan to summarise yet."))
+    if scope.plan == UNCHOSEN:
+        if len(plans) > 1:
+            return picker(tr, plans, scope, page)
+        scope = replace(scope, plan=str(plans[0].id))
+    plan_ids = scope.plan_ids
+    if plan_ids is not None and plan_ids[0] not in {p.id for p in plans}:
+        return View(tr._("That plan no longer exists."))
+    title = (
+        next(p.title for p in plans if p.id == plan_ids[0])
+        if plan_ids is not None
+        else tr.raw("All plans ({n})", n=len(plans))
+    )
+    lines: list[str] = []
+    unit_ids = allowed
+    if scope.unit_id is not None:
+        unit_ids = [scope.unit_id]
+        name = (await unit_names(session, unit_ids)).get(scope.unit_id, "?")
+        lines.append(tr._("Unit: <b>{name}</b>", name=shorten(name, 80)))
+    elif allowed is not None:
+        names = sorted((await unit_names(session, allowed)).values())
+        lines.append(
+            tr._("Your units: {names}", names=", ".join(shorten(n, 40) for n in names[:5]))
+            + (f" +{len(names) - 5}" if len(names) > 5 else "")
+        )
+    labels = None
+    if scope.block:
+        labels = [
+            label
+            for label in await block_labels(session, plan_ids)
+            if block_key(label) == scope.block
+        ]
+        if not labels:
+            return View(tr._("This plan has no recommendation “{label}”.", label=scope.block))
+        lines.append(tr._("Recommendation <b>{label}</b>", label=labels[0]))
+    if scope.overdue:
+        lines.append(tr._("{mark} Overdue actions only", mark=OVERDUE_MARK))
+    return Resolved(scope, title, lines, unit_ids, labels, plan_ids)
+
+
+async def summary_for(
+    session: AsyncSession, deps: Deps, resolved: Resolved, *, group_limit: int = GROUP_LIMIT
+) -> PlanSummary:
+    summary = await summarise(
+        session,
+        today=deps.today(),
+        now=deps.now(),
+        plan_ids=resolved.plan_ids,
+        unit_ids=resolved.unit_ids,
+        block_labels=resolved.block_labels,
+        overdue_only=resolved.scope.overdue,
+        stale_days=deps.stale_days,
+        list_limit=LIST_LIMIT,
+        group_limit=group_limit,
+    )
+    return replace(
+        summary,
+        scope_unit=str(resolved.scope.unit_id) if resolved.scope.unit_id is not None else None,
+        scope_block=resolved.scope.block,
+    )
+
+
+def _summary_buttons(
+    tr: Tr, person: Person, resolved: Resolved, summary: PlanSummary, several_plans: bool
+) -> list[list[tuple[str, str]]]:
+    scope = resolved.scope
+    first = [(tr.raw("📈 Chart"), scope.data("g"))]
+    if summary.overdue and not scope.overdue:
+        first.append((tr.raw("🔴 Overdue only"), replace(scope, overdue=True).data("s")))
+    elif scope.overdue or scope.unit_id is not None or scope.block:
+        first.append((tr.raw("↩ Whole plan"), Scope(plan=scope.plan).data("s")))
+    rows = [first]
+    second = []
+    if several_plans:
+        second.append((tr.raw("📚 Another plan"), f"{PREFIX}:l:0:{scope.code()}"))
+    if person.role in EXPORT_ROLES and resolved.plan_ids is not None:
+        second.append((tr.raw("📥 Spreadsheet"), f"ex:x:{resolved.plan_ids[0]}"))
+    if second:
+        rows.append(second)
+    return rows
+
+
+async def build_view(
+    session: AsyncSession, deps: Deps, person: Person, tr: Tr, scope: Scope, page: int = 0
+) -> list[View]:
+    resolved = await resolve(session, person, tr, scope, page)
+    if isinstance(resolved, View):
+        return [resolved]
+    summary = await summary_for(session, deps, resolved)
+    several = len(await plan_choices(session, unit_ids=_allowed_units(person))) > 1
+    parts = fit_summary(
+        tr,
+        summary,
+        title=resolved.title,
+        scope_lines=resolved.scope_lines,
+        today=deps.today(),
+        hint=not (scope.overdue or scope.unit_id or scope.block),
+    )
+    buttons = _summary_buttons(tr, person, resolved, summary, several) if summary.total else []
+    return [View(part, buttons if i == len(parts) - 1 else []) for i, part in enumerate(parts)]
+
+
+# --------------------------------------------------------------------------------------------
+# Chart
+
+
+def chart_png(tr: Tr, summary: PlanSummary, title: str, today: dt.date) -> bytes:
+    groups = summary.by_plan if summary.portfolio else summary.by_block
+    bars = [Bar(g.name, [g.count(s.value) for s in STATUS_ORDER], g.overdue) for g in groups]
+    series = [Series(status_label(tr, s), STATUS_COLOURS[s]) for s in STATUS_ORDER]
+    closed = summary.by_status.get(Status.COMPLETED.value, 0) + summary.by_status.get(
+        Status.NOT_APPLICABLE.value, 0
+    )
+    subtitle = tr.raw(
+        "{n} key actions · {closed} closed · {date}",
+        n=tr.number(summary.total),
+        closed=tr.percent(closed / summary.total if summary.total else 0),
+        date=tr.short_date(today),
+    )
+    return status_chart(
+        title,
+        bars,
+        series,
+        xlabel=tr.raw("Key actions"),
+        overdue_text=lambda n: tr.n_("{n} overdue", "{n} overdue", n),
+        subtitle=subtitle,
+    )
+
+
+def chart_caption(tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequence[str]) -> str:
+    closed = summary.by_status.get(Status.COMPLETED.value, 0) + summary.by_status.get(
+        Status.NOT_APPLICABLE.value, 0
+    )
+    lines = [tr._("📈 <b>{title}</b>", title=shorten(title, 200)), *scope_lines]
+    lines.append(
+        tr._(
+            "{n} key actions · {closed} closed · {mark} {overdue} overdue",
+            n=tr.number(summary.total),
+            closed=tr.percent(closed / summary.total if summary.total else 0),
+            mark=OVERDUE_MARK,
+            overdue=tr.number(summary.overdue),
+        )
+    )
+    if (summary.blocks_total if not summary.portfolio else summary.plans_total) > CHART_GROUPS:
+        lines.append(tr._("Only the first {n} are drawn.", n=CHART_GROUPS))
+    return split_message("\n".join(lines), CAPTION_LIMIT)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Telegram handlers
+
+
+async def _send_views(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, views: list[View], *, edit: bool
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    first, *rest = views
+    query = update.callback_query
+    sent = False
+    if edit and query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(first.text, reply_markup=first.markup())
+            sent = True
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                sent = True
+            else:
+                log.info("could not edit the summary, sending it anew: %s", error)
+    if not sent:
+        await context.bot.send_message(chat.id, first.text, reply_markup=first.markup())
+    for view in rest:
+        await context.bot.send_message(chat.id, view.text, reply_markup=view.markup())
+
+
+async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps = get_deps(context)
+    text = " ".join(context.args or [])
+    async with unit_of_work(context) as session:
+        person = await current_person(session, update)
+        tr = tr_for(context, person, update.effective_user)
+        if person is None:
+            views = [View(tr._("This is for registered people: open your invitation link first."))]
+        else:
+            parsed = await parse_arguments(session, text, tr)
+            if parsed.error:
+                views = [View(parsed.error)]
+            elif parsed.units:
+                views = [_unit_choice(tr, parsed)]
+            else:
+                views = await build_view(session, deps, person, tr, parsed.scope)
+    await _send_views(update, context, views, edit=False)
+
+
+async def summary_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":", 3)
+    if len(parts) != 4:
+        await query.answer()
+        return
+    _, verb, plan, code = parts
+    deps = get_deps(context)
+    async with unit_of_work(context) as session:
+        person = await current_person(session, update)
+        tr = tr_for(context, person, update.effective_user)
+        if person is None:
+            await query.answer(
+                tr.raw("This is for registered people: open your invitation link first."),
+                show_alert=True,
+            )
+            return
+        if verb == "g":
+            chart = await _chart_data(session, deps, person, tr, Scope.parse(plan, code))
+            views = []
+        else:
+            page = int(plan) if verb == "l" and plan.isdigit() else 0
+            scope = Scope.parse(UNCHOSEN if verb == "l" else plan, code)
+            views = await build_view(session, deps, person, tr, scope, page)
+    await query.answer()
+    if verb == "g":
+        await _send_chart(update, context, tr, chart, deps.today())
+    else:
+        await _send_views(update, context, views, edit=True)
+
+
+async def _chart_data(
+    session: AsyncSession, deps: Deps, person: Person, tr: Tr, scope: Scope
+) -> tuple[Resolved, PlanSummary] | View:
+    resolved = await resolve(session, person, tr, scope)
+    if isinstance(resolved, View):
+        return resolved
+    summary = await summary_for(session, deps, resolved, group_limit=CHART_GROUPS)
+    if not summary.total:
+        return View(tr._("Nothing to draw: no key actions here."))
+    return resolved, summary
+
+
+async def _send_chart(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    tr: Tr,
+    chart: tuple[Resolved, PlanSummary] | View,
+    today: dt.date,
+) -> None:
+    """Draw (in a worker thread: matplotlib is slow and blocking) and send the chart."""
+    chat = update.effective_chat
+    assert chat is not None
+    if isinstance(chart, View):
+        await context.bot.send_message(chat.id, chart.text, reply_markup=chart.markup())
+        return
+    resolved, summary = chart
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    png = await asyncio.to_thread(chart_png, tr, summary, resolved.title, today)
+    await context.bot.send_photo(
+        chat.id,
+        photo=png,
+        caption=chart_caption(tr, summary, resolved.title, resolved.scope_lines),
+        filename="resumen.png",
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler(["resumen", "summary"], summary_command))
+    application.add_handler(CallbackQueryHandler(summary_callback, pattern=rf"^{PREFIX}:"))

@@ -14,7 +14,8 @@ function (tests and the benchmark call it directly; the JobQueue calls it every
   into a group); on top of that, when more rows wait for a group than its 20-a-minute allowance,
   they are combined into as few messages as fit, and a private chat gets at most one message a
   second (more than `PRIVATE_COMBINE_AT` waiting are combined too);
-* errors: `RetryAfter` waits what Telegram asks; network and other Telegram errors back off
+* errors: `RetryAfter` waits what Telegram asks (the rate limiter first retries a few times
+  itself); network and other Telegram errors back off
   exponentially and are never given up (an outage only delays); a chat that blocked the bot or
   no longer exists is retried with a long backoff and given up after `CHAT_GONE_ATTEMPTS`; a
   message Telegram refuses is given up after `REFUSED_ATTEMPTS`.
@@ -41,6 +42,7 @@ from handlers.common import get_deps
 from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, Rendered, render_combined, render_row
 from storage import outbox
+from storage.clock import today_in
 from storage.db import Sessions, transaction
 from storage.models import utcnow
 from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
@@ -119,6 +121,16 @@ class _Outgoing:
     messages: list[Rendered]
     row_ids: list[int]
     attempts: int
+    #: Rendering failed (a payload this version cannot read): settled as a failed send.
+    error: Exception | None = None
+
+
+def _plan_ids(row: _Row) -> set[int]:
+    """Plans a row mentions: its own, or those of the actions it lists (reminders, digests)."""
+    found = {row.payload.get("plan_id")}
+    for key in ("events", "items", "changes", "newly_overdue"):
+        found |= {item.get("plan_id") for item in row.payload.get(key) or []}
+    return {int(p) for p in found if isinstance(p, int)}
 
 
 def _combine(rows: list[_Row], budget: int, chat_id: int) -> bool:
@@ -143,8 +155,16 @@ def _outgoing(
         if not run:
             return
         events = [(r.kind, r.payload) for r in run]
+        try:
+            combined = render_combined(tr, events, plan_titles=titles)
+        except Exception:  # a bad payload among them: render them one by one instead
+            log.exception("could not combine %s notifications", len(run))
+            for row in run:
+                single(row)
+            run.clear()
+            return
         start = 0
-        for rendered, count in render_combined(tr, events, plan_titles=titles):
+        for rendered, count in combined:
             chunk = run[start : start + count]
             start += count
             result.append(
@@ -152,14 +172,21 @@ def _outgoing(
             )
         run.clear()
 
+    def single(row: _Row) -> None:
+        try:
+            messages = render_row(tr, row.kind, row.payload, today=today, plan_titles=titles)
+        except Exception as error:
+            log.exception("could not render outbox row %s (%s)", row.id, row.kind)
+            result.append(_Outgoing([], [row.id], row.attempts, error))
+            return
+        result.append(_Outgoing(messages, [row.id], row.attempts))
+
     for row in rows:
         if combine and row.kind in EVENT_KINDS:
             run.append(row)
             continue
         flush_run()
-        title = titles.get(int(row.payload.get("plan_id") or 0)) if titles else None
-        messages = render_row(tr, row.kind, row.payload, today=today, plan_title=title)
-        result.append(_Outgoing(messages, [row.id], row.attempts))
+        single(row)
     flush_run()
     return result
 
@@ -255,6 +282,8 @@ async def _deliver_chat(
                 break
             target = chat_id
             try:
+                if item.error is not None:
+                    raise item.error
                 for message in item.messages:
                     try:
                         await _send(bot, target, message)
@@ -284,7 +313,7 @@ async def deliver_outbox(
     sessions: Sessions,
     *,
     now: dt.datetime | None = None,
-    limit: int = 100,
+    limit: int = 300,
     default_locale: str = "es",
     timezone: str = "America/Lima",
     pacer: Pacer | None = None,
@@ -301,9 +330,7 @@ async def deliver_outbox(
         claimed = await outbox.claim(session, limit=limit, now=now)
         rows = [_Row(r.id, r.chat_id, r.kind, dict(r.payload or {}), r.attempts) for r in claimed]
         ctx = await outbox.delivery_context(
-            session,
-            [r.chat_id for r in rows],
-            [int(r.payload["plan_id"]) for r in rows if r.payload.get("plan_id")],
+            session, [r.chat_id for r in rows], sorted({p for r in rows for p in _plan_ids(r)})
         )
     report.claimed = len(rows)
     by_chat: dict[int, list[_Row]] = {}
@@ -366,13 +393,12 @@ async def send_reminders(
     """This week's reminders and coordinators' digests, written to the outbox once per week
     (`weekday`: 0 = Monday) whatever the number of processes or calls."""
     now = now or utcnow()
-    tr = Tr("es", timezone)
     start = period_start(now, timezone, weekday=weekday)
     async with transaction(sessions) as session:
         run = await run_weekly(
             session,
             now=now,
-            today=tr.local_date(now),
+            today=today_in(timezone, now),
             start=start,
             due_days=due_days,
             stale_days=stale_days,

@@ -188,9 +188,24 @@ def render_event(
     return Rendered(split_message(text)[0], buttons)
 
 
-def compact_event(tr: Tr, kind: str, payload: Mapping[str, Any]) -> str:
+def qualified_ref(item: Mapping[str, Any], plan_titles: Mapping[int, str] | None) -> str:
+    """The action's reference, after its plan's short title when the bot follows several plans
+    (so that "1.1" of one programme is not taken for another's)."""
+    ref = str(item.get("ref", ""))
+    plan_id = item.get("plan_id")
+    title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
+    return f"{shorten(title, 24)} · {ref}" if title else ref
+
+
+def compact_event(
+    tr: Tr,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    plan_titles: Mapping[int, str] | None = None,
+) -> str:
     """One line for a change inside a combined message or a digest."""
-    ref = str(payload.get("ref", ""))
+    ref = qualified_ref(payload, plan_titles)
     who = str(payload.get("author") or "") or tr.raw("Someone")
     mark = EVENT_MARKS.get(kind, "•")
     what = shorten(str(payload.get("action_text") or ""), COMPACT_ACTION_CHARS)
@@ -261,7 +276,13 @@ def render_combined(
     return parts
 
 
-def render_daily_digest(tr: Tr, payload: Mapping[str, Any], *, today: dt.date) -> list[Rendered]:
+def render_daily_digest(
+    tr: Tr,
+    payload: Mapping[str, Any],
+    *,
+    today: dt.date,
+    plan_titles: Mapping[int, str] | None = None,
+) -> list[Rendered]:
     """The day's changes for someone who asked for one message a day."""
     events: list[Mapping[str, Any]] = list(payload.get("events") or [])
     total = int(payload.get("total") or len(events))
@@ -272,7 +293,7 @@ def render_daily_digest(tr: Tr, payload: Mapping[str, Any], *, today: dt.date) -
         "",
     ]
     shown = events[:DIGEST_EVENT_LINES_MAX]
-    lines += [compact_event(tr, str(e.get("kind")), e) for e in shown]
+    lines += [compact_event(tr, str(e.get("kind")), e, plan_titles=plan_titles) for e in shown]
     if total > len(shown):
         lines.append(tr.n_("… and {n} more", "… and {n} more", total - len(shown)))
     return _parts("\n".join(lines), action_buttons(tr, shown))
@@ -300,8 +321,10 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _reminder_line(tr: Tr, item: Mapping[str, Any], today: dt.date) -> str:
-    ref = str(item.get("ref", ""))
+def _reminder_line(
+    tr: Tr, item: Mapping[str, Any], today: dt.date, plan_titles: Mapping[int, str] | None
+) -> str:
+    ref = qualified_ref(item, plan_titles)
     text = shorten(str(item.get("text") or ""), 70)
     reason = item.get("reason")
     if reason == "stale":
@@ -330,7 +353,9 @@ def _reminder_line(tr: Tr, item: Mapping[str, Any], today: dt.date) -> str:
     )
 
 
-def render_reminder(tr: Tr, payload: Mapping[str, Any]) -> list[Rendered]:
+def render_reminder(
+    tr: Tr, payload: Mapping[str, Any], *, plan_titles: Mapping[int, str] | None = None
+) -> list[Rendered]:
     """A focal point's weekly list: overdue, due soon, without news; buttons to open them."""
     today = _date(payload.get("today")) or dt.date.today()
     items: list[Mapping[str, Any]] = list(payload.get("items") or [])
@@ -374,7 +399,7 @@ def render_reminder(tr: Tr, payload: Mapping[str, Any]) -> list[Rendered]:
         for item in group:
             if shown >= REMINDER_LINES_MAX:
                 break
-            lines.append(_reminder_line(tr, item, today))
+            lines.append(_reminder_line(tr, item, today, plan_titles))
             shown += 1
     if total > shown:
         lines += [
@@ -402,7 +427,9 @@ def _status_breakdown(tr: Tr, by_status: Mapping[str, int], total: int) -> str:
     return " · ".join(pieces)
 
 
-def render_weekly_digest(tr: Tr, payload: Mapping[str, Any]) -> list[Rendered]:
+def render_weekly_digest(
+    tr: Tr, payload: Mapping[str, Any], *, plan_titles: Mapping[int, str] | None = None
+) -> list[Rendered]:
     """The coordinators' weekly report: activity of the week, state of the plans, new overdue."""
     since = tr.local_date(dt.datetime.fromisoformat(payload["since"]))
     until = tr.local_date(dt.datetime.fromisoformat(payload["until"]))
@@ -454,12 +481,14 @@ def render_weekly_digest(tr: Tr, payload: Mapping[str, Any]) -> list[Rendered]:
                     "status",
                     {
                         "ref": change.get("ref"),
+                        "plan_id": change.get("plan_id"),
                         "action_text": change.get("text"),
                         "author": change.get("author"),
                         "field": "status",
                         "old": change.get("old"),
                         "new": change.get("new"),
                     },
+                    plan_titles=plan_titles,
                 )
             )
         if changes > len(changed):
@@ -476,7 +505,7 @@ def render_weekly_digest(tr: Tr, payload: Mapping[str, Any]) -> list[Rendered]:
                 tr._(
                     "{mark} <b>{ref}</b> {text} — due {date}",
                     mark=OVERDUE_MARK,
-                    ref=item.get("ref", ""),
+                    ref=qualified_ref(item, plan_titles),
                     text=shorten(str(item.get("text") or ""), 70),
                     date=tr.short_date(dt.date.fromisoformat(item["due"])),
                 )
@@ -493,13 +522,16 @@ def render_row(
     payload: Mapping[str, Any],
     *,
     today: dt.date,
-    plan_title: str | None = None,
+    plan_titles: Mapping[int, str] | None = None,
 ) -> list[Rendered]:
-    """Any outbox row as the messages to send (usually one)."""
+    """Any outbox row as the messages to send (usually one). `plan_titles` (given when the bot
+    follows several plans) names the plan of each action mentioned."""
     if kind == "reminder":
-        return render_reminder(tr, payload)
+        return render_reminder(tr, payload, plan_titles=plan_titles)
     if kind == "digest":
-        return render_weekly_digest(tr, payload)
+        return render_weekly_digest(tr, payload, plan_titles=plan_titles)
     if kind == "daily_digest":
-        return render_daily_digest(tr, payload, today=today)
-    return [render_event(tr, kind, payload, plan_title=plan_title)]
+        return render_daily_digest(tr, payload, today=today, plan_titles=plan_titles)
+    plan_id = payload.get("plan_id")
+    title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
+    return [render_event(tr, kind, payload, plan_title=title)]

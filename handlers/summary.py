@@ -49,7 +49,7 @@ from handlers.labels import (
     review_label,
     status_label,
 )
-from storage.actions import find_units_matching
+from storage.actions import ActionRow, find_units_matching
 from storage.models import Person, ReviewStatus, Role, Status
 from storage.summary import (
     GroupProgress,
@@ -137,8 +137,9 @@ def fold(text: str) -> str:
 
 
 def block_key(label: str) -> str:
-    """ "2 y 3", "2y3", "2 and 3", "2, 3" and "Nº 2 y 3" are the same block."""
-    text = fold(label).replace("nº", "").replace("n°", "").replace("no.", "")
+    """The key of a block label: "2 y 3", "2y3", "2 and 3" and "Nº 2 y 3" are one block."""
+    text = fold(label).replace("°", "o")
+    text = re.sub(r"^(?:n|no|num|numero)\.?\s*(?=\d)", "", text)
     text = re.sub(r"\s*(?:,|&|\+|\band\b|\by\b)\s*", "y", text)
     return re.sub(r"\s+", "", text)
 
@@ -247,6 +248,13 @@ def _units_text(summary: PlanSummary, action_id: int, limit: int = 2) -> str:
     return text + (f" +{len(names) - limit}" if len(names) > limit else "")
 
 
+def _ref(summary: PlanSummary, row: ActionRow) -> str:
+    """The action's reference, after its plan's (short) title when several plans are listed."""
+    ref = shorten(row.ref, 20)
+    title = summary.plan_titles.get(row.plan_id)
+    return f"{shorten(title, 24)} · {ref}" if title else ref
+
+
 def _overdue_lines(tr: Tr, summary: PlanSummary, today: dt.date, limit: int) -> list[str]:
     if not summary.overdue:
         return []
@@ -259,7 +267,7 @@ def _overdue_lines(tr: Tr, summary: PlanSummary, today: dt.date, limit: int) -> 
         lines.append(
             tr._(
                 "• <b>{ref}</b> {text} — {units} · {delta}",
-                ref=shorten(row.ref, 20),
+                ref=_ref(summary, row),
                 text=shorten(row.text, 55),
                 units=_units_text(summary, row.id),
                 delta=tr.raw("{delta} overdue", delta=tr.timedelta(today - row.deadline_due)),
@@ -303,7 +311,7 @@ def _next_lines(tr: Tr, summary: PlanSummary, limit: int) -> list[str]:
             tr._(
                 "• {date} · <b>{ref}</b> {text}",
                 date=tr.short_date(row.deadline_due),
-                ref=shorten(row.ref, 20),
+                ref=_ref(summary, row),
                 text=shorten(row.text, 55),
             )
             + (tr._(" ({units})", units=units) if units else "")

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload, selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
@@ -331,7 +331,7 @@ async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> 
             select(Comment, Person.name)
             .outerjoin(Person, Person.id == Comment.author_id)
             .where(Comment.action_id == action_id)
-            .options(noload(Comment.author))
+            .options(raiseload(Comment.author))
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(limit)
         )

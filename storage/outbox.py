@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, Person, Plan, utcnow
 
-LEASE = dt.timedelta(seconds=120)
+#: Long enough for a pass that waits on the rate limiter (it sleeps through a RetryAfter up to
+#: three times), short enough that the rows of a dead worker are not held for long.
+LEASE = dt.timedelta(minutes=3)
 MAX_BACKOFF = dt.timedelta(minutes=30)
 #: `available_at` of a row that was given up: later than any real time, earlier than the
 #: largest date both backends store.

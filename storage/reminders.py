@@ -41,7 +41,7 @@ from storage.models import (
 REMINDER_KIND = "reminder"
 DIGEST_KIND = "digest"
 WEEKLY_JOB = "weekly_reminders"
-REMINDER_ITEMS_MAX = 30
+REMINDER_ITEMS_MAX = 25
 DIGEST_ITEMS_MAX = 10
 TEXT_MAX = 160
 
@@ -86,27 +86,28 @@ class PersonReminder:
     telegram_id: int
     name: str
     items: list[ReminderItem] = field(default_factory=list)
+    #: Counts per reason of all their pending actions (`items` may be capped).
+    totals: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        counts = {Reason.OVERDUE: 0, Reason.DUE_SOON: 0, Reason.STALE: 0}
+        if self.totals:
+            return dict(self.totals)
+        counts = dict.fromkeys(_REASONS, 0)
         for item in self.items:
             counts[item.reason] += 1
         return counts
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts().values())
 
 
 def _open_clause():  # type: ignore[no-untyped-def]
     return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
 
 
-def _reason(due: dt.date | None, today: dt.date, due_limit: dt.date) -> str:
-    if due is not None and due < today:
-        return Reason.OVERDUE
-    if due is not None and due <= due_limit:
-        return Reason.DUE_SOON
-    return Reason.STALE
-
-
-_REASON_ORDER = {Reason.OVERDUE: 0, Reason.DUE_SOON: 1, Reason.STALE: 2}
+#: Reasons in the order they are listed (the SQL ranks them 0, 1, 2).
+_REASONS = (Reason.OVERDUE, Reason.DUE_SOON, Reason.STALE)
 
 
 async def select_reminders(
@@ -116,25 +117,29 @@ async def select_reminders(
     now: dt.datetime,
     due_days: int = 14,
     stale_days: int = 30,
+    limit: int = REMINDER_ITEMS_MAX,
 ) -> list[PersonReminder]:
     """Every active focal point with something pending in one of their units: actions overdue,
     due within `due_days`, or open without an update for `stale_days` (counted from the import
     for an action nobody has updated yet). People with nothing pending are not returned.
 
-    One query: people -> their units -> the units' actions, DISTINCT per person and action.
+    Each person gets their first `limit` items (overdue first, then due soon, then without
+    news; by deadline within each) and full counts per reason. Two queries whatever the number
+    of people: the pending actions of every unit, and the focal points' units; a person's list
+    is the union of their units' lists, merged here. (Joining people to actions in SQL instead
+    multiplies the rows by the people per unit: ten times slower on a 20,000-action portfolio.)
     """
     due_limit = today + dt.timedelta(days=due_days)
     stale_before = now - dt.timedelta(days=stale_days)
     due_soon = and_(KeyAction.deadline_due >= today, KeyAction.deadline_due <= due_limit)
     stale = func.coalesce(KeyAction.last_update_at, KeyAction.created_at) < stale_before
-    query = (
+    rank = case((overdue_clause(today), 0), (due_soon, 1), else_=2)
+    pending = await session.execute(
         select(
-            Person.id,
-            Person.telegram_id,
-            Person.name,
+            action_units.c.unit_id,
+            rank,
             KeyAction.id,
             KeyAction.plan_id,
-            KeyAction.position,
             Recommendation.label,
             KeyAction.number,
             KeyAction.text,
@@ -144,28 +149,27 @@ async def select_reminders(
             KeyAction.status,
             KeyAction.last_update_at,
         )
-        .select_from(Person)
-        .join(person_units, person_units.c.person_id == Person.id)
-        .join(action_units, action_units.c.unit_id == person_units.c.unit_id)
+        .select_from(action_units)
         .join(KeyAction, KeyAction.id == action_units.c.action_id)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .where(
-            Person.role == Role.FOCAL.value,
-            Person.active.is_(True),
-            Person.telegram_id.is_not(None),
-            _open_clause(),
-            or_(overdue_clause(today), due_soon, stale),
+        .where(_open_clause(), or_(overdue_clause(today), due_soon, stale))
+        .order_by(
+            rank,
+            func.coalesce(KeyAction.deadline_due, dt.date(9999, 12, 31)),
+            KeyAction.plan_id,
+            KeyAction.position,
+            KeyAction.number,
         )
-        .distinct()
-        .order_by(Person.id, KeyAction.plan_id, KeyAction.position, KeyAction.number, KeyAction.id)
     )
-    people: dict[int, PersonReminder] = {}
-    for row in (await session.execute(query)).all():
-        (pid, tid, name, aid, plan_id, _pos, label, number, text) = row[:9]
-        deadline_text, kind, due, status, last_update = row[9:]
-        reminder = people.setdefault(pid, PersonReminder(pid, int(tid), name or ""))
-        reminder.items.append(
-            ReminderItem(
+    items: dict[int, ReminderItem] = {}
+    order: dict[int, int] = {}
+    by_unit: dict[int, list[int]] = {}
+    for row in pending.all():
+        unit_id, reason, aid, plan_id, label, number, text = row[:7]
+        deadline_text, kind, due, status, last_update = row[7:]
+        if aid not in items:
+            order[aid] = len(order)
+            items[aid] = ReminderItem(
                 action_id=aid,
                 plan_id=plan_id,
                 ref=f"{label}.{number}",
@@ -175,12 +179,33 @@ async def select_reminders(
                 due=due,
                 status=status,
                 last_update_at=last_update,
-                reason=_reason(due, today, due_limit),
+                reason=_REASONS[int(reason)],
             )
+        by_unit.setdefault(unit_id, []).append(aid)
+    people: dict[int, PersonReminder] = {}
+    units_of: dict[int, list[int]] = {}
+    for pid, tid, name, unit_id in (
+        await session.execute(
+            select(Person.id, Person.telegram_id, Person.name, person_units.c.unit_id)
+            .join(person_units, person_units.c.person_id == Person.id)
+            .where(
+                Person.role == Role.FOCAL.value,
+                Person.active.is_(True),
+                Person.telegram_id.is_not(None),
+            )
+            .order_by(Person.id)
         )
-    for reminder in people.values():
-        # Stable sort: by reason, then by deadline; equal deadlines keep the plan's order.
-        reminder.items.sort(key=lambda i: (_REASON_ORDER[i.reason], i.due or dt.date.max))
+    ).all():
+        if unit_id in by_unit:
+            people.setdefault(pid, PersonReminder(pid, int(tid), name or ""))
+            units_of.setdefault(pid, []).append(unit_id)
+    for pid, reminder in people.items():
+        ids = sorted({a for u in units_of[pid] for a in by_unit[u]}, key=order.__getitem__)
+        totals = dict.fromkeys(_REASONS, 0)
+        for aid in ids:
+            totals[items[aid].reason] += 1
+        reminder.totals = totals
+        reminder.items = [items[aid] for aid in ids[:limit]]
     return list(people.values())
 
 
@@ -192,7 +217,7 @@ def reminder_payload(
         "today": today.isoformat(),
         "due_days": due_days,
         "stale_days": stale_days,
-        "total": len(reminder.items),
+        "total": reminder.total,
         "counts": reminder.counts(),
         "items": [i.as_payload() for i in reminder.items[:REMINDER_ITEMS_MAX]],
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from storage.actions import ActionRow, action_row, overdue_clause
 from storage.models import (
@@ -85,6 +85,8 @@ class PlanSummary:
     by_plan: list[GroupProgress] = field(default_factory=list)
     plans_total: int = 0
     stale_days: int = STALE_DAYS
+    #: Titles of the plans of the listed actions (to tell "1.1" of one plan from another's).
+    plan_titles: dict[int, str] = field(default_factory=dict)
 
     @property
     def portfolio(self) -> bool:
@@ -227,7 +229,14 @@ async def summarise(
         .limit(list_limit),
         today,
     )
-    units_of = await _unit_names(session, [r.id for r in (*overdue_actions, *next_deadlines)])
+    listed = [*overdue_actions, *next_deadlines]
+    units_of = await _unit_names(session, [r.id for r in listed])
+    plan_titles: dict[int, str] = {}
+    if multi_plan and listed:
+        rows = await session.execute(
+            select(Plan.id, Plan.title).where(Plan.id.in_({r.plan_id for r in listed}))
+        )
+        plan_titles = {int(i): str(t) for i, t in rows.all()}
     titles_query = select(Plan.id, Plan.title).order_by(Plan.id)
     if plan_ids is not None:
         titles_query = titles_query.where(Plan.id.in_(list(plan_ids)))
@@ -253,6 +262,7 @@ async def summarise(
         by_plan=by_plan,
         plans_total=plans_total if plan_ids is None else max(plans_total, len(plans)),
         stale_days=stale_days,
+        plan_titles=plan_titles,
     )
 
 
@@ -334,7 +344,7 @@ def _rows_query(where: ColumnElement[bool]) -> Select[tuple[KeyAction, str]]:
         select(KeyAction, Recommendation.label)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
         .where(where)
-        .options(noload(KeyAction.units))
+        .options(lazyload(KeyAction.units))
     )
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select
 from telegram.ext import Application
+from telegram.request import RequestData
 
 from bot.app import build_application
 from bot.settings import Settings
@@ -49,18 +51,40 @@ class Clock:
         return self.now
 
 
+@dataclass
+class FilesRequest(OfflineRequest):
+    """The offline transport, also keeping the files uploaded (method, part name, file name,
+    bytes), which the plain transport does not record."""
+
+    files: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+
+    async def do_request(  # type: ignore[override]
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kw: Any
+    ) -> tuple[int, bytes]:
+        if request_data is not None and request_data.contains_files:
+            for part, value in request_data.multipart_data.items():
+                name, content = value[0], value[1]
+                data = content if isinstance(content, bytes) else content.read()
+                self.files.append((url.rsplit("/", 1)[-1], part, str(name), data))
+        return await super().do_request(url, method, request_data, *args, **kw)
+
+    def last_file(self, method: str) -> tuple[str, bytes]:
+        _, _, name, data = [f for f in self.files if f[0] == method][-1]
+        return name, data
+
+
 @asynccontextmanager
 async def running_app(
     sessions: Sessions,
     *,
     clock: Clock | None = None,
     secretariat: Sequence[int] = (SECRETARIAT_CHAT,),
-    request: OfflineRequest | None = None,
+    request: FilesRequest | None = None,
     **settings: Any,
-) -> AsyncIterator[tuple[Application, OfflineRequest]]:  # type: ignore[type-arg]
+) -> AsyncIterator[tuple[Application, FilesRequest]]:  # type: ignore[type-arg]
     """The real Application (every flow registered, no jobs, no rate limiter) on the offline
     transport, initialised and shut down around the block."""
-    request = request or OfflineRequest()
+    request = request or FilesRequest()
     app = build_application(
         Settings(
             telegram_bot_token=TOKEN,

@@ -7,6 +7,7 @@ import datetime as dt
 
 from bot.jobs import (
     CHAT_GONE_ATTEMPTS,
+    ERROR_ATTEMPTS,
     GROUP_PER_MINUTE,
     Pacer,
     deliver_all,
@@ -14,10 +15,11 @@ from bot.jobs import (
 )
 from storage import outbox
 from storage.db import transaction
-from tests.offline import OfflineRequest
+from storage.models import OutboxMessage
 from tests.report_support import (
     NOW,
     SECRETARIAT_CHAT,
+    FilesRequest,
     add_person,
     outbox_rows,
     queue_rows,
@@ -38,7 +40,10 @@ TOO_MANY = (
 )
 SERVER_ERROR = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
 BLOCKED = (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"})
-CHAT_NOT_FOUND = (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+CHAT_NOT_FOUND = (
+    400,
+    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+)
 
 
 async def test_a_row_is_rendered_sent_once_and_marked_sent(sessions):
@@ -69,7 +74,7 @@ async def test_recipient_language_is_used(sessions):
 
 async def test_server_error_is_retried_with_backoff_and_delivered_once(sessions):
     await queue_rows(sessions, PRIVATE, 1)
-    request = OfflineRequest(fail_with=[SERVER_ERROR])
+    request = FilesRequest(fail_with=[SERVER_ERROR])
     async with running_app(sessions, request=request) as (app, _):
         first = await deliver_outbox(app.bot, sessions, now=NOW)
         [row] = await outbox_rows(sessions)
@@ -86,7 +91,7 @@ async def test_server_error_is_retried_with_backoff_and_delivered_once(sessions)
 
 async def test_retry_after_is_respected(sessions):
     await queue_rows(sessions, SECRETARIAT_CHAT, 2)
-    request = OfflineRequest(fail_with=[TOO_MANY])
+    request = FilesRequest(fail_with=[TOO_MANY])
     async with running_app(sessions, request=request) as (app, _):
         first = await deliver_outbox(app.bot, sessions, now=NOW)
         rows = await outbox_rows(sessions)
@@ -191,7 +196,7 @@ async def test_rows_of_a_dead_worker_are_delivered_after_the_lease(sessions):
 
 async def test_blocked_chat_is_given_up_without_holding_others(sessions):
     await queue_rows(sessions, PRIVATE, 2)
-    request = OfflineRequest(fail_with=[BLOCKED] * CHAT_GONE_ATTEMPTS)
+    request = FilesRequest(fail_with=[BLOCKED] * CHAT_GONE_ATTEMPTS)
     now = NOW
     async with running_app(sessions, request=request) as (app, _):
         for _attempt in range(CHAT_GONE_ATTEMPTS - 1):
@@ -216,7 +221,7 @@ async def test_blocked_chat_is_given_up_without_holding_others(sessions):
 
 async def test_chat_not_found_waits_long_before_retrying(sessions):
     await queue_rows(sessions, PRIVATE, 1)
-    request = OfflineRequest(fail_with=[CHAT_NOT_FOUND])
+    request = FilesRequest(fail_with=[CHAT_NOT_FOUND])
     async with running_app(sessions, request=request) as (app, _):
         await deliver_outbox(app.bot, sessions, now=NOW)
         [row] = await outbox_rows(sessions)
@@ -235,3 +240,40 @@ async def test_daily_digest_rows_are_not_sent_one_by_one(sessions):
 async def _pending(sessions) -> int:
     async with sessions() as session:
         return await outbox.pending_count(session)
+
+
+async def test_a_row_that_cannot_be_rendered_is_given_up_without_blocking_others(sessions):
+    async with transaction(sessions) as session:
+        session.add(
+            OutboxMessage(
+                chat_id=PRIVATE, kind="digest", payload={}, created_at=NOW, available_at=NOW
+            )
+        )
+    await queue_rows(sessions, SECRETARIAT_CHAT, 1)
+    now = NOW
+    async with running_app(sessions) as (app, request):
+        for _attempt in range(ERROR_ATTEMPTS):
+            report = await deliver_outbox(app.bot, sessions, now=now)
+            now += outbox.MAX_BACKOFF
+    assert report.given_up == 1
+    assert request.sent(PRIVATE) == [] and len(request.sent(SECRETARIAT_CHAT)) == 1
+    async with sessions() as session:
+        [gone] = await outbox.given_up(session)
+    assert "KeyError" in gone.last_error and gone.attempts == ERROR_ATTEMPTS
+
+
+async def test_a_group_upgraded_to_a_supergroup_still_gets_its_message(sessions):
+    await queue_rows(sessions, SECRETARIAT_CHAT, 1)
+    migrated = (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: group chat was upgraded to a supergroup chat",
+            "parameters": {"migrate_to_chat_id": -100999},
+        },
+    )
+    async with running_app(sessions, request=FilesRequest(fail_with=[migrated])) as (app, request):
+        report = await deliver_outbox(app.bot, sessions, now=NOW)
+    assert report.sent_rows == 1
+    assert len(request.sent(-100999)) == 1

@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from bot.jobs import deliver_all, send_reminders
+from bot.app import build_application
+from bot.jobs import PTB_DAYS, deliver_all, send_reminders
+from bot.settings import Settings
 from storage.db import transaction
 from storage.followup import post_comment, set_status
 from storage.models import KeyAction, Status
@@ -18,6 +20,7 @@ from storage.reminders import (
     select_reminders,
     weekly_digest,
 )
+from tests.offline import TOKEN, OfflineRequest
 from tests.report_support import (
     NOW,
     TODAY,
@@ -224,3 +227,41 @@ async def test_newly_overdue_in_the_digest(sessions):
     [call] = request.sent(COORDINATOR)
     assert "Vencida esta semana (1)" in call.text and "Entregar informe" in call.text
     assert ("1.1 ›", f"a:{ids['1.1']}") in call.buttons
+
+
+def test_jobs_are_scheduled_in_the_bot_timezone():
+    app = build_application(
+        Settings(
+            telegram_bot_token=TOKEN,
+            reminder_weekday="tue",
+            reminder_hour=9,
+            digest_hour=18,
+            outbox_interval=2,
+            _env_file=None,  # type: ignore[call-arg]
+        ),
+        None,  # type: ignore[arg-type]
+        request=OfflineRequest(),
+        rate_limiter=False,
+    )
+    jobs = {job.name: job.job.trigger for job in app.job_queue.jobs()}
+    assert str(jobs["outbox"]) == "interval[0:00:02]"
+    assert "day_of_week='tue', hour='9', minute='0'" in str(jobs["weekly_reminders"])
+    assert str(jobs["weekly_reminders"].timezone) == "America/Lima"
+    assert "hour='18'" in str(jobs["daily_digest"])
+    assert PTB_DAYS == {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 0}
+
+
+async def test_with_several_plans_each_action_says_its_plan(sessions):
+    await add_plan(
+        sessions, [("1.1", "Revisar el POA", dt.date(2026, 11, 1), ["PNUD"])], title="PC Perú"
+    )
+    await add_plan(
+        sessions, [("1.1", "Otra acción", dt.date(2026, 11, 30), ["PNUD"])], title="PC Bolivia"
+    )
+    await add_person(sessions, "focal", PNUD_FOCAL, ["PNUD"])
+    await send_reminders(sessions, now=NOW, weekday=TUESDAY)
+    async with running_app(sessions) as (app, request):
+        await deliver_all(app.bot, sessions, now=NOW)
+    [text] = sent_texts(request, PNUD_FOCAL)
+    assert "🔴 <b>PC Perú · 1.1</b> Revisar el POA" in text
+    assert "📅 <b>PC Bolivia · 1.1</b> Otra acción" in text

@@ -37,7 +37,7 @@ def run(settings: Settings) -> None:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         if settings.load_demo_plan:
             await load_demo_if_empty(sessions)
-        from handlers.menu import set_default_commands
+        from handlers.command_menus import set_default_commands
 
         await set_default_commands(app.bot)
 

@@ -7,23 +7,16 @@ import importlib
 from telegram.ext import Application
 
 FLOW_MODULES = (
-    "handlers.registration",
-    "handlers.admin",
+    "handlers.onboarding",
+    "handlers.administration",
     "handlers.summary",
     "handlers.export",
     "handlers.preferences",
-    "handlers.actions",
-    "handlers.comments",
-    "handlers.fallback",
+    "handlers.browse",
+    "handlers.conversation",
 )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     for name in FLOW_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(application)
+        importlib.import_module(name).register(application)

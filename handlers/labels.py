@@ -63,7 +63,7 @@ def deadline_in_words(
     status: str,
     today: dt.date,
 ) -> str:
-    """"vence el 31 ene 2012 · vencida hace 3 meses", "condicional: a la recepción del tercer
+    """ "vence el 31 ene 2012 · vencida hace 3 meses", "condicional: a la recepción del tercer
     desembolso", "permanente", or the original text when it could not be read. Escaped HTML."""
     closed = Status(status) in (Status.COMPLETED, Status.NOT_APPLICABLE)
     if kind == "event":
@@ -78,9 +78,7 @@ def deadline_in_words(
     if closed:
         return words
     if due < today:
-        return tr._(
-            "{due} · overdue by {delta}", due=words, delta=tr.timedelta(today - due)
-        )
+        return tr._("{due} · overdue by {delta}", due=words, delta=tr.timedelta(today - due))
     if due == today:
         return tr._("{due} · due today", due=words)
     return tr._("{due} · in {delta}", due=words, delta=tr.timedelta(due - today))

@@ -46,5 +46,5 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "please try again in a moment."
             ),
         )
-    except Exception:  # noqa: BLE001 - the error handler must never raise
+    except Exception:
         log.exception("could not tell the person about the error")

@@ -176,7 +176,8 @@ async def build_portfolio(
                 out.actions_by_unit.setdefault(unit_id, []).append(action_id)
         await _insert(session, action_units, links)
         person_rows = []
-        roles = [Role.COORDINATOR] * 130 + [Role.SECRETARIAT] * 20 + [Role.ADMIN] * 5
+        roles = [Role.COORDINATOR] * max(1, min(130, people // 38))
+        roles += [Role.SECRETARIAT] * max(1, min(20, people // 250)) + [Role.ADMIN] * 2
         roles += [Role.FOCAL] * (people - len(roles))
         for i, role in enumerate(roles):
             telegram_id = 1_000_000 + i

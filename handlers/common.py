@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -104,35 +105,36 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     valid HTML. A single line longer than the limit (only possible with a huge escaped text) is
     cut at the limit after removing its markup.
     """
+    if len(text) <= limit:  # markup only adds characters: the visible text fits too
+        return [text]
     parts: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = 0
     for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if _visible_length(candidate) <= limit:
-            current = candidate
+        length = _visible_length(line)
+        added = length + (1 if current else 0)
+        if size + added <= limit:
+            current.append(line)
+            size += added
             continue
         if current:
-            parts.append(current)
-        while _visible_length(line) > limit:
+            parts.append("\n".join(current))
+        while length > limit:
             plain = html.unescape(_strip_tags(line))
             parts.append(escape(plain[:limit]))
             line = escape(plain[limit:])
-        current = line
+            length = _visible_length(line)
+        current, size = [line], length
     if current or not parts:
-        parts.append(current)
+        parts.append("\n".join(current))
     return parts
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _strip_tags(text: str) -> str:
-    out, inside = [], False
-    for char in text:
-        if char == "<":
-            inside = True
-        elif char == ">" and inside:
-            inside = False
-        elif not inside:
-            out.append(char)
-    return "".join(out)
+    return _TAG.sub("", text)
 
 
 def _visible_length(text: str) -> int:

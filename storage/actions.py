@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import lazyload, raiseload, selectinload
 
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
@@ -196,21 +196,28 @@ async def list_actions(
     page_size: int = 8,
     plan_id: int | None = None,
 ) -> ActionPage:
-    """The person's actions, ordered by plan, block and number, one page at a time."""
+    """The person's actions, ordered by plan, block and number, one page at a time.
+
+    The total comes with the page (a window count), so a page costs one query; a page past the
+    end (a stale button) falls back to the last page."""
     query = _apply_filter(_rows_query(person, today), ActionFilter(flt), today)
     if plan_id is not None:
         query = query.where(KeyAction.plan_id == plan_id)
-    total = await session.scalar(
-        select(func.count()).select_from(query.with_only_columns(KeyAction.id).subquery())
-    )
-    total = int(total or 0)
-    page = max(0, min(page, max(0, (total - 1) // page_size)))
-    result = await session.execute(
-        query.order_by(KeyAction.plan_id, KeyAction.position, KeyAction.number)
-        .offset(page * page_size)
-        .limit(page_size)
-    )
-    rows = [action_row(action, label, today) for action, label in result.all()]
+    query = query.add_columns(func.count().over().label("total")).options(lazyload(KeyAction.units))
+    ordered = query.order_by(KeyAction.plan_id, KeyAction.position, KeyAction.number)
+    page = max(0, page)
+    result = (await session.execute(ordered.offset(page * page_size).limit(page_size))).all()
+    if not result and page > 0:
+        total = int(
+            await session.scalar(
+                select(func.count()).select_from(query.with_only_columns(KeyAction.id).subquery())
+            )
+            or 0
+        )
+        page = max(0, (total - 1) // page_size)
+        result = (await session.execute(ordered.offset(page * page_size).limit(page_size))).all()
+    total = int(result[0].total) if result else 0
+    rows = [action_row(action, label, today) for action, label, _total in result]
     return ActionPage(rows=rows, total=total, page=page, page_size=page_size)
 
 

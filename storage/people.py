@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import Invitation, NotifyMode, Person, Role, utcnow
@@ -132,11 +132,11 @@ async def get_person(
     session: AsyncSession, telegram_id: int, *, active_only: bool = False
 ) -> Person | None:
     query = (
-        select(Person).where(Person.telegram_id == telegram_id).options(selectinload(Person.units))
+        select(Person).where(Person.telegram_id == telegram_id).options(joinedload(Person.units))
     )
     if active_only:
         query = query.where(Person.active.is_(True))
-    return await session.scalar(query)
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

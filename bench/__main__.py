@@ -1,0 +1,173 @@
+"""`python -m bench`: the benchmark. Builds the synthetic portfolio (130 plans, 20,000 key
+actions, 200,000 comments, 5,000 people) and a small one (200 actions), drives real updates
+through the full `Application`, and writes `bench/results/latest.json` and a table.
+
+    python -m bench                       # SQLite
+    python -m bench --postgres URL        # SQLite and PostgreSQL
+    python -m bench --quick               # smaller sizes, fewer runs (a smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Stats, peak_rss_mb
+from bench.portfolio import build_portfolio
+from bench.scenarios import Context, baseline, bot_app, chat_flows, reports, sizes
+from storage.db import create_engine, create_sessions, normalise_url, upgrade_sync
+
+RESULTS = Path(__file__).with_name("results")
+TARGETS = {
+    "chat median ms": 5.0,
+    "chat p99 ms": 20.0,
+    "resumen one plan ms": 20.0,
+    "resumen portfolio ms": 150.0,
+    "size ratio": 1.5,
+    "notifications per second": 25.0,
+    "peak rss mb": 200.0,
+}
+
+
+async def _database(kind: str, name: str, postgres: str | None, tmp: Path) -> str:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp / name}.db"
+    else:
+        assert postgres is not None
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        server = make_url(normalise_url(postgres))
+        engine = create_engine(server.render_as_string(False), isolation_level="AUTOCOMMIT")
+        db = f"bench_{name}_{os.getpid()}"
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{db}"'))
+        await engine.dispose()
+        url = server.set(database=db).render_as_string(False)
+    await asyncio.to_thread(upgrade_sync, url)
+    return url
+
+
+async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    full = dict(plans=130, actions=20_000, comments=200_000, people=5_000, units=400)
+    if args.quick:
+        full = dict(plans=20, actions=2_000, comments=20_000, people=500, units=60)
+    small = dict(plans=2, actions=200, comments=2_000, people=100, units=6)
+    runs = 40 if args.quick else 200
+    out: dict[str, Any] = {"backend": kind, "portfolio": full, "small": small}
+
+    url = await _database(kind, "full", args.postgres, tmp)
+    engine = create_engine(url)
+    sessions = create_sessions(engine)
+    started = time.perf_counter()
+    portfolio = await build_portfolio(sessions, **full)
+    out["build_seconds"] = round(time.perf_counter() - started, 1)
+    app, request = await bot_app(sessions, url)
+    ctx = Context(app, request, sessions, portfolio)
+    base = await baseline(runs)
+    stats: list[Stats] = [base]
+    stats += await chat_flows(ctx, runs)
+    stats += await reports(ctx, 10 if args.quick else 50)
+    big_sizes = await sizes(ctx, runs)
+    await app.shutdown()
+    await engine.dispose()
+
+    small_url = await _database(kind, "small", args.postgres, tmp)
+    small_engine = create_engine(small_url)
+    small_sessions = create_sessions(small_engine)
+    small_portfolio = await build_portfolio(small_sessions, **small)
+    small_app, small_request = await bot_app(small_sessions, small_url)
+    small_sizes = await sizes(
+        Context(small_app, small_request, small_sessions, small_portfolio), runs
+    )
+    await small_app.shutdown()
+    await small_engine.dispose()
+
+    for item in stats:
+        item.ratio_to_baseline = (
+            round(item.median_ms / base.median_ms, 2) if base.median_ms else None
+        )
+    out["scenarios"] = [s.as_dict() for s in stats]
+    out["size_ratio"] = {
+        big.name: {
+            "at_full_ms": round(big.median_ms, 3),
+            "at_200_actions_ms": round(small.median_ms, 3),
+            "ratio": round(big.median_ms / small.median_ms, 2),
+        }
+        for big, small in zip(big_sizes, small_sizes, strict=True)
+    }
+    if not args.skip_outbox:
+        from bench.delivery import drain_outbox
+
+        out["outbox"] = await drain_outbox(kind, args, tmp)
+    return out
+
+
+def _table(result: dict[str, Any]) -> str:
+    lines = []
+    for backend in result["backends"]:
+        lines.append(f"\n{backend['backend']}: portfolio {backend['portfolio']}")
+        lines.append(f"{'scenario':32} {'median ms':>10} {'p99 ms':>9} {'per s':>8} {'x base':>7}")
+        for s in backend["scenarios"]:
+            lines.append(
+                f"{s['name']:32} {s['median_ms']:10.2f} {s['p99_ms']:9.2f} "
+                f"{s['per_second']:8.0f} {s['ratio_to_baseline'] or 0:7.1f}"
+            )
+        for name, r in backend["size_ratio"].items():
+            lines.append(
+                f"{name} at full size / at 200 actions: {r['at_full_ms']:.2f} / "
+                f"{r['at_200_actions_ms']:.2f} ms = {r['ratio']}x"
+            )
+        if "outbox" in backend:
+            o = backend["outbox"]
+            lines.append(
+                f"outbox: {o['notifications']} notifications in {o['seconds']:.1f} s = "
+                f"{o['per_second']:.1f}/s, {o['messages']} messages, 429s: {o['http_429']}"
+            )
+    lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        results = [await _run_backend(kind, args, Path(tmp)) for kind in backends]
+    return {
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "quick": args.quick,
+        "targets": TARGETS,
+        "backends": results,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-outbox", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+    result = asyncio.run(main_async(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(_table(result))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

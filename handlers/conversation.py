@@ -33,7 +33,7 @@ from handlers.onboarding import tell_stranger
 from handlers.replies import STALE_BUTTON, answer, error_text, send_view, show
 from handlers.views import REVIEW_CODES, STATUS_CODES, View, prompt, review_menu, status_menu
 from storage.actions import action_card as load_card
-from storage.actions import may_follow_up, may_review, require_visible
+from storage.actions import may_review
 from storage.conversations import clear_state, get_state, set_state
 from storage.errors import PermissionDenied, PlanError
 from storage.followup import (
@@ -193,10 +193,10 @@ async def _on_button(
         kind, action_id = match[1], int(match[2])
     else:
         kind, action_id = match[3], int(match[4])
-    action = await require_visible(session, person, action_id)
     card = await load_card(session, person, action_id, today=deps.today())
-    ref = card.action.ref
-    if kind in ("c", "e", "s", "d", "ss") and not await may_follow_up(session, person, action_id):
+    action = card.action
+    ref = action.ref
+    if kind in ("c", "e", "s", "d", "ss") and not card.can_follow_up:
         raise PermissionDenied("action_not_yours")
     if kind in ("v", "vc", "vs") and not may_review(person):
         raise PermissionDenied("review_not_allowed")
@@ -226,9 +226,9 @@ async def _on_button(
             )
         return Step([prompt(tr, text, action.id, done=kind == "e")])
     if kind == "s":
-        return Step([status_menu(tr, card.action)])
+        return Step([status_menu(tr, action)])
     if kind == "v":
-        return Step([review_menu(tr, card.action)])
+        return Step([review_menu(tr, action)])
     if kind == "d":
         return await _finish_evidence(session, context, person, tr, chat_id, action.id)
     if kind == "ss":

@@ -277,11 +277,23 @@ def may_review(person: Person) -> bool:
     return person.active and person.role in (Role.SECRETARIAT, Role.ADMIN)
 
 
+def follows_up_what_they_see(person: Person) -> bool:
+    """Focal points follow up the actions they see (their units'); coordinators and admins all."""
+    return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
+
+
 async def require_visible(session: AsyncSession, person: Person, action_id: int) -> KeyAction:
-    action = await load_action(session, action_id)
-    if not person.active or not await can_see(session, person, action_id):
+    """The action, if the person may see it (one query: the action and the visibility test)."""
+    found = (
+        await session.execute(
+            select(KeyAction, visible_to(person).label("visible")).where(KeyAction.id == action_id)
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("action_not_found", action_id=action_id)
+    if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    return action
+    return found[0]
 
 
 async def action_card(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.actions import may_follow_up, may_review, require_visible
+from storage.actions import follows_up_what_they_see, may_review, require_visible
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -148,7 +148,7 @@ async def post_comment(
     if existing is not None:
         return existing
     action = await require_visible(session, person, action_id)
-    if kind == CommentKind.FOLLOW_UP and not await may_follow_up(session, person, action_id):
+    if kind == CommentKind.FOLLOW_UP and not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours", action_id=action_id)
     if kind == CommentKind.REVIEW and not may_review(person):
         raise PermissionDenied("review_not_allowed")
@@ -209,7 +209,7 @@ async def set_status(
     if await _existing(session, source_key) is not None:
         return None
     action = await require_visible(session, person, action_id)
-    if not await may_follow_up(session, person, action_id):
+    if not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours", action_id=action_id)
     if action.status == new_status:
         return None

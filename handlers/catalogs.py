@@ -58,12 +58,22 @@ def update(domain: str, files: list[Path]) -> None:
         catalog.obsolete.clear()
         catalog.fuzzy = False
         if locale == "en":
-            for message in catalog:
-                if message.id and not message.string:
-                    message.string = message.id
+            fill_english(catalog)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=False)
+
+
+def fill_english(catalog: Catalog) -> None:
+    """English texts are the message ids themselves (singular and plural)."""
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple | list):
+            if not all(message.string or ()):
+                message.string = tuple(message.id)
+        elif not message.string:
+            message.string = message.id
 
 
 def missing() -> dict[str, list[str]]:

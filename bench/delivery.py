@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.apisim.server import BotApiSimulator
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-from bot.apisim.server import BotApiSimulator
 from bot.jobs import deliver_outbox
 from storage.db import create_engine, create_sessions, transaction
 from storage.models import OutboxMessage, utcnow

@@ -86,9 +86,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.plan_files import export_plan, export_plan_csv
-
     from storage.actions import list_plans
+    from storage.plan_files import export_plan, export_plan_csv
 
     engine = create_engine(settings.database_url)
     try:
@@ -150,6 +149,16 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _load_demo(settings: Settings) -> None:
+    from bot.runner import load_demo_if_empty
+
+    engine = create_engine(settings.database_url)
+    try:
+        await load_demo_if_empty(create_sessions(engine))
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
@@ -170,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo_main(args.database_url)
     upgrade_sync(settings.database_url)
     if command == "db":
+        if settings.load_demo_plan:
+            asyncio.run(_load_demo(settings))
         print("database is up to date")
         return 0
     if command == "plan":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from storage.plan_files import load_demo_plan
 from telegram import Update
 from telegram.ext import Application
 
@@ -12,6 +11,7 @@ from bot.app import build_application
 from bot.settings import Settings
 from storage.actions import list_plans
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+from storage.plan_files import load_demo_plan
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Stats, peak_rss_mb
-from bench.portfolio import build_portfolio
+from bench.measure import Stats, current_rss_mb, peak_rss_mb
+from bench.portfolio import Portfolio, load
 from bench.scenarios import Context, baseline, bot_app, chat_flows, reports, sizes
 from storage.db import create_engine, create_sessions, normalise_url, upgrade_sync
 
@@ -57,6 +57,16 @@ async def _database(kind: str, name: str, postgres: str | None, tmp: Path) -> st
     return url
 
 
+async def _build(url: str, sizes: dict[str, int], tmp: Path) -> Portfolio:
+    out = tmp / f"portfolio-{sizes['actions']}.json"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.portfolio", url, json.dumps(sizes), str(out)
+    )
+    if await process.wait() != 0:
+        raise SystemExit("building the portfolio failed")
+    return load(out)
+
+
 async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     full = dict(plans=130, actions=20_000, comments=200_000, people=5_000, units=400)
     if args.quick:
@@ -66,11 +76,11 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     out: dict[str, Any] = {"backend": kind, "portfolio": full, "small": small}
 
     url = await _database(kind, "full", args.postgres, tmp)
+    started = time.perf_counter()
+    portfolio = await _build(url, full, tmp)
+    out["build_seconds"] = round(time.perf_counter() - started, 1)
     engine = create_engine(url)
     sessions = create_sessions(engine)
-    started = time.perf_counter()
-    portfolio = await build_portfolio(sessions, **full)
-    out["build_seconds"] = round(time.perf_counter() - started, 1)
     app, request = await bot_app(sessions, url)
     ctx = Context(app, request, sessions, portfolio)
     base = await baseline(runs)
@@ -78,13 +88,14 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     stats += await chat_flows(ctx, runs)
     stats += await reports(ctx, 10 if args.quick else 50)
     big_sizes = await sizes(ctx, runs)
+    out["rss_mb_after_scenarios"] = round(current_rss_mb(), 1)
     await app.shutdown()
     await engine.dispose()
 
     small_url = await _database(kind, "small", args.postgres, tmp)
+    small_portfolio = await _build(small_url, small, tmp)
     small_engine = create_engine(small_url)
     small_sessions = create_sessions(small_engine)
-    small_portfolio = await build_portfolio(small_sessions, **small)
     small_app, small_request = await bot_app(small_sessions, small_url)
     small_sizes = await sizes(
         Context(small_app, small_request, small_sessions, small_portfolio), runs
@@ -133,7 +144,12 @@ def _table(result: dict[str, Any]) -> str:
                 f"outbox: {o['notifications']} notifications in {o['seconds']:.1f} s = "
                 f"{o['per_second']:.1f}/s, {o['messages']} messages, 429s: {o['http_429']}"
             )
-    lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    for backend in result["backends"]:
+        lines.append(
+            f"{backend['backend']} RSS after the chat scenarios: "
+            f"{backend['rss_mb_after_scenarios']:.0f} MB"
+        )
+    lines.append(f"peak RSS of the benchmark process: {result['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)
 
 

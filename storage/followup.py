@@ -189,6 +189,73 @@ def needs_justification(status: Status | str) -> bool:
     return Status(status) in CLOSED_STATUSES
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    field: str  # "status" or "review_status"
+    new: str
+    text: str
+    comment_kind: CommentKind
+
+
+async def _apply_change(
+    session: AsyncSession,
+    person: Person,
+    action: KeyAction,
+    change: _Change,
+    *,
+    source_key: str | None,
+    notify_chat_ids: Sequence[int],
+    now: dt.datetime,
+) -> StatusChange:
+    """Record a status change (with its comment, if any text), apply it, and notify."""
+    comment: Comment | None = None
+    if change.text:
+        comment = Comment(
+            action_id=action.id,
+            author_id=person.id,
+            kind=change.comment_kind,
+            text=change.text,
+            source_key=source_key,
+            created_at=now,
+            attachments=[],
+        )
+        session.add(comment)
+        await session.flush()
+    old = getattr(action, change.field)
+    record = StatusChange(
+        action_id=action.id,
+        author_id=person.id,
+        field=change.field,
+        old_value=old,
+        new_value=change.new,
+        comment_id=comment.id if comment else None,
+        created_at=now,
+    )
+    session.add(record)
+    setattr(action, change.field, change.new)
+    if change.field == "status":
+        action.last_update_at = now
+        if action.review_status != ReviewStatus.PENDING:
+            session.add(
+                StatusChange(
+                    action_id=action.id,
+                    author_id=person.id,
+                    field="review_status",
+                    old_value=action.review_status,
+                    new_value=ReviewStatus.PENDING,
+                    created_at=now,
+                )
+            )
+            action.review_status = ReviewStatus.PENDING
+    await session.flush()
+    payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
+    if comment is not None:
+        payload |= _comment_payload(comment)
+    await _enqueue(session, action, person, change.field, payload, notify_chat_ids, now)
+    await session.flush()
+    return record
+
+
 async def set_status(
     session: AsyncSession,
     person: Person,
@@ -204,7 +271,6 @@ async def set_status(
 
     The review status goes back to "pending" (recorded too). Returns None when nothing changed.
     """
-    now = now or utcnow()
     new_status = Status(new_status)
     if await _existing(session, source_key) is not None:
         return None
@@ -217,51 +283,16 @@ async def set_status(
     _check_text(body, required=False)
     if needs_justification(new_status) and len(body) < JUSTIFICATION_MIN_LENGTH:
         raise InvalidInput("justification_required", status=new_status.value)
-    comment: Comment | None = None
-    if body:
-        comment = Comment(
-            action_id=action.id,
-            author_id=person.id,
-            kind=CommentKind.FOLLOW_UP,
-            text=body,
-            source_key=source_key,
-            created_at=now,
-            attachments=[],
-        )
-        session.add(comment)
-        await session.flush()
-    change = StatusChange(
-        action_id=action.id,
-        author_id=person.id,
-        field="status",
-        old_value=action.status,
-        new_value=new_status,
-        comment_id=comment.id if comment else None,
-        created_at=now,
+    change = _Change("status", new_status.value, body, CommentKind.FOLLOW_UP)
+    return await _apply_change(
+        session,
+        person,
+        action,
+        change,
+        source_key=source_key,
+        notify_chat_ids=notify_chat_ids,
+        now=now or utcnow(),
     )
-    session.add(change)
-    old_status = action.status
-    action.status = new_status
-    action.last_update_at = now
-    if action.review_status != ReviewStatus.PENDING:
-        session.add(
-            StatusChange(
-                action_id=action.id,
-                author_id=person.id,
-                field="review_status",
-                old_value=action.review_status,
-                new_value=ReviewStatus.PENDING,
-                created_at=now,
-            )
-        )
-        action.review_status = ReviewStatus.PENDING
-    await session.flush()
-    payload: dict[str, Any] = {"field": "status", "old": old_status, "new": new_status.value}
-    if comment is not None:
-        payload |= _comment_payload(comment)
-    await _enqueue(session, action, person, "status", payload, notify_chat_ids, now)
-    await session.flush()
-    return change
 
 
 async def set_review_status(
@@ -276,7 +307,6 @@ async def set_review_status(
     now: dt.datetime | None = None,
 ) -> StatusChange | None:
     """The secretariat's review status; "Con observaciones" needs the observation as comment."""
-    now = now or utcnow()
     new_status = ReviewStatus(new_status)
     if await _existing(session, source_key) is not None:
         return None
@@ -289,35 +319,13 @@ async def set_review_status(
     _check_text(body, required=False)
     if new_status == ReviewStatus.OBSERVED and len(body) < JUSTIFICATION_MIN_LENGTH:
         raise InvalidInput("observation_required")
-    comment: Comment | None = None
-    if body:
-        comment = Comment(
-            action_id=action.id,
-            author_id=person.id,
-            kind=CommentKind.REVIEW,
-            text=body,
-            source_key=source_key,
-            created_at=now,
-            attachments=[],
-        )
-        session.add(comment)
-        await session.flush()
-    change = StatusChange(
-        action_id=action.id,
-        author_id=person.id,
-        field="review_status",
-        old_value=action.review_status,
-        new_value=new_status,
-        comment_id=comment.id if comment else None,
-        created_at=now,
+    change = _Change("review_status", new_status.value, body, CommentKind.REVIEW)
+    return await _apply_change(
+        session,
+        person,
+        action,
+        change,
+        source_key=source_key,
+        notify_chat_ids=notify_chat_ids,
+        now=now or utcnow(),
     )
-    session.add(change)
-    old = action.review_status
-    action.review_status = new_status
-    await session.flush()
-    payload: dict[str, Any] = {"field": "review_status", "old": old, "new": new_status.value}
-    if comment is not None:
-        payload |= _comment_payload(comment)
-    await _enqueue(session, action, person, "review_status", payload, notify_chat_ids, now)
-    await session.flush()
-    return change

@@ -94,13 +94,15 @@ def missing() -> dict[str, list[str]]:
     return report
 
 
-def translate(domain: str, locale: str, texts: dict[str, str]) -> None:
-    """Fill translations of a domain from a mapping of message id to text (used by scripts)."""
+def translate(domain: str, locale: str, texts: dict[str, str | tuple[str, ...]]) -> None:
+    """Fill translations of a domain from a mapping of message id (the singular one, for
+    plurals, mapped to a tuple of forms) to text."""
     path = po_path(locale, domain)
     catalog = read_catalog(path, locale)
     for message in catalog:
-        if message.id in texts:
-            message.string = texts[message.id]  # type: ignore[index]
+        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
+        if key in texts:
+            message.string = texts[key]  # type: ignore[index]
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, sort_output=False)
 

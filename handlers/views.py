@@ -110,7 +110,7 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
         buttons.append(nav)
     filters = [
         (ActionFilter.PENDING, tr.raw("Pending")),
-        (ActionFilter.OVERDUE, tr.raw("Overdue")),
+        (ActionFilter.OVERDUE, tr.raw("Overdue (filter)")),
         (ActionFilter.ALL, tr.raw("All")),
     ]
     buttons.append(

@@ -313,7 +313,11 @@ async def document_received(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     async with unit_of_work(context) as session:
         person = await current_person(session, update)
-        state = await get_state(session, chat.id, user.id) if person else None
+        state = (
+            await get_state(session, chat.id, user.id, now=get_deps(context).now())
+            if person
+            else None
+        )
     by_caption = (message.caption or "").strip().lower().startswith("/plan")
     waiting = state is not None and state.state == "plan_upload"
     if person is None or person.role != Role.ADMIN or not (by_caption or waiting):

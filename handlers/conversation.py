@@ -289,7 +289,9 @@ async def _finish_evidence(
     chat_id: int,
     action_id: int,
 ) -> Step:
-    state = await get_state(session, chat_id, person.telegram_id or 0)
+    state = await get_state(
+        session, chat_id, person.telegram_id or 0, now=get_deps(context).now()
+    )
     files = (state.data.get("attachments") or []) if state and state.state == "comment" else []
     if state is None or state.data.get("action") != action_id or not files:
         return Step(notice=tr._("There is no evidence to save yet: send a photo or a document."))

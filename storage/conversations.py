@@ -25,10 +25,12 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 
 async def get_state(
-    session: AsyncSession, chat_id: int, user_id: int, *, now: dt.datetime | None = None
+    session: AsyncSession, chat_id: int, user_id: int, *, now: dt.datetime
 ) -> ConversationState | None:
+    """The conversation in progress, unless it was left longer than CONVERSATION_TTL before
+    `now` (the flows' clock, required so that tests with a fixed clock see their state)."""
     row = await session.get(ConversationState, (chat_id, user_id))
-    if row is not None and row.updated_at < (now or utcnow()) - CONVERSATION_TTL:
+    if row is not None and row.updated_at < now - CONVERSATION_TTL:
         await session.delete(row)
         await session.flush()
         return None

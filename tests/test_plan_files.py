@@ -585,7 +585,11 @@ async def test_unparsed_deadlines_are_reported_not_refused(
 ) -> None:
     path = write_xlsx(
         tmp_path / "plan.xlsx",
-        [HEADERS, action_row("1", 1, deadline="Sin definir todavía"), action_row("1", 2, deadline="")],
+        [
+            HEADERS,
+            action_row("1", 1, deadline="Sin definir todavía"),
+            action_row("1", 2, deadline=""),
+        ],
     )
     report = await import_file(session, path)
     assert report.unparsed_deadlines == [("1", 1, "Sin definir todavía")]

@@ -248,3 +248,53 @@ async def test_english_speakers_get_english(bot, sessions):
     await john.press("lg:es")
     await john.send("/acciones")
     assert "Sus acciones pendientes" in request.sent(507)[-1].text
+
+
+async def test_telegram_429_on_a_reply_is_retried_and_nothing_is_lost(sessions):
+    async with transaction(sessions) as session:
+        await load_demo_plan(session)
+    request = OfflineRequest()
+    app = build_application(
+        Settings(telegram_bot_token=TOKEN),
+        sessions,
+        request=request,
+        with_jobs=False,
+        rate_limiter=True,
+        clock=lambda: NOW,
+    )
+    await app.initialize()
+    try:
+        ana = await registered(app, sessions, 501, "focal", ["PNUD"])
+        await ana.press(f"c:{await action_id(sessions, '1', 1)}")
+        too_many = {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        }
+        request.fail_with.append((429, too_many))
+        await ana.send("Comentario durante un 429")
+        assert "Comentario guardado" in request.sent(501)[-1].text
+        async with sessions() as session:
+            assert (
+                await session.scalar(
+                    select(func.count()).select_from(Comment).where(Comment.author_id.is_not(None))
+                )
+                == 1
+            )
+    finally:
+        await app.shutdown()
+
+
+async def test_telegram_going_away_loses_nothing(bot, sessions):
+    app, request = bot
+    ana = await registered(app, sessions, 501, "focal", ["PNUD"])
+    await ana.press(f"c:{await action_id(sessions, '1', 1)}")
+    gone = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    request.fail_with.extend([(502, gone), (502, gone)])
+    await ana.send("Enviado mientras Telegram no responde")
+    async with sessions() as session:
+        stored = await session.scalar(select(Comment.text).where(Comment.author_id.is_not(None)))
+        outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert stored == "Enviado mientras Telegram no responde"
+    assert outbox == 1  # the secretariat is still told, by the delivery job

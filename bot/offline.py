@@ -44,6 +44,8 @@ class OfflineRequest(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     fail_with: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: Files people "uploaded", by file id: served by getFile and the file download URL.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     async def initialize(self) -> None:
         return None
@@ -66,6 +68,8 @@ class OfflineRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:
+            return (200, self.files[api_method]) if api_method in self.files else (404, b"")
         params = dict(request_data.parameters) if request_data else {}
         for key, value in list(params.items()):
             if key in ("reply_markup", "commands", "scope") and isinstance(value, str):
@@ -122,7 +126,14 @@ class OfflineRequest(BaseRequest):
             }
             return self._message(params, photo=[size])
         if method == "getFile":
-            return {"file_id": params.get("file_id"), "file_unique_id": "f", "file_path": "f/x"}
+            file_id = str(params.get("file_id"))
+            size = len(self.files.get(file_id, b""))
+            return {
+                "file_id": file_id,
+                "file_unique_id": "f",
+                "file_path": file_id,
+                "file_size": size,
+            }
         return True
 
     def sent(self, chat_id: int | None = None) -> list[Call]:
@@ -212,9 +223,17 @@ class Chat:
         )
 
     async def send_document(
-        self, file_name: str, mime_type: str = "application/pdf", caption: str | None = None
+        self,
+        file_name: str,
+        mime_type: str = "application/pdf",
+        caption: str | None = None,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         n = next(self._message_ids)
+        if content is not None:
+            request = self.app.bot.request
+            if isinstance(request, OfflineRequest):
+                request.files[f"doc{n}"] = content
         document = {
             "file_id": f"doc{n}",
             "file_unique_id": f"d{n}",

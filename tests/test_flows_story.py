@@ -298,3 +298,27 @@ async def test_telegram_going_away_loses_nothing(bot, sessions):
         outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert stored == "Enviado mientras Telegram no responde"
     assert outbox == 1  # the secretariat is still told, by the delivery job
+
+
+PLAN_CSV = (
+    "Recomendación Nº,Recomendación,Acción clave Nº,Acción clave,Plazo,Responsable\n"
+    "1,Mejorar el monitoreo,1,Diseñar el tablero de seguimiento,Marzo 2013,OCR\n"
+    "1,,2,Capacitar a los puntos focales,Segundo semestre 2013,OCR; PNUD\n"
+)
+
+
+async def test_admin_imports_a_plan_and_a_broken_one_changes_nothing(bot, sessions):
+    app, request = bot
+    admin = await registered(app, sessions, 505, "admin")
+    await admin.send("/plan")
+    await admin.send_document("nuevo_plan.csv", "text/csv", content=PLAN_CSV.encode())
+    report = request.sent(505)[-1].text
+    assert "nuevo plan" in report and "2 nuevas" in report
+    async with sessions() as session:
+        before = await session.scalar(select(func.count()).select_from(KeyAction))
+    broken = "Columna A,Columna B\n1,2\n".encode()
+    await admin.send_document("roto.csv", "text/csv", caption="/plan", content=broken)
+    answer = request.sent(505)[-1].text
+    assert "No pude importar" in answer and "falta la columna" in answer
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(KeyAction)) == before

@@ -316,7 +316,7 @@ async def test_admin_imports_a_plan_and_a_broken_one_changes_nothing(bot, sessio
     assert "nuevo plan" in report and "2 nuevas" in report
     async with sessions() as session:
         before = await session.scalar(select(func.count()).select_from(KeyAction))
-    broken = "Columna A,Columna B\n1,2\n".encode()
+    broken = b"Columna A,Columna B\n1,2\n"
     await admin.send_document("roto.csv", "text/csv", caption="/plan", content=broken)
     answer = request.sent(505)[-1].text
     assert "No pude importar" in answer and "falta la columna" in answer

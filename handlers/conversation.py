@@ -32,8 +32,7 @@ from handlers.labels import review_label, status_label
 from handlers.onboarding import tell_stranger
 from handlers.replies import STALE_BUTTON, answer, error_text, send_view, show
 from handlers.views import REVIEW_CODES, STATUS_CODES, View, prompt, review_menu, status_menu
-from storage.actions import action_card as load_card
-from storage.actions import may_review
+from storage.actions import follows_up_what_they_see, may_review, visible_action_row
 from storage.conversations import clear_state, get_state, set_state
 from storage.errors import PermissionDenied, PlanError
 from storage.followup import (
@@ -138,11 +137,6 @@ async def _card(session: AsyncSession, context, person: Person, tr: Tr, action_i
     return await card_view(session, context, person, tr, action_id)
 
 
-async def _ref(session: AsyncSession, context, person: Person, action_id: int) -> str:  # type: ignore[no-untyped-def]
-    card = await load_card(session, person, action_id, today=get_deps(context).today())
-    return card.action.ref
-
-
 # -- buttons ------------------------------------------------------------------------------------
 
 
@@ -193,10 +187,9 @@ async def _on_button(
         kind, action_id = match[1], int(match[2])
     else:
         kind, action_id = match[3], int(match[4])
-    card = await load_card(session, person, action_id, today=deps.today())
-    action = card.action
+    action = await visible_action_row(session, person, action_id, today=deps.today())
     ref = action.ref
-    if kind in ("c", "e", "s", "d", "ss") and not card.can_follow_up:
+    if kind in ("c", "e", "s", "d", "ss") and not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours")
     if kind in ("v", "vc", "vs") and not may_review(person):
         raise PermissionDenied("review_not_allowed")
@@ -289,9 +282,7 @@ async def _finish_evidence(
     chat_id: int,
     action_id: int,
 ) -> Step:
-    state = await get_state(
-        session, chat_id, person.telegram_id or 0, now=get_deps(context).now()
-    )
+    state = await get_state(session, chat_id, person.telegram_id or 0, now=get_deps(context).now())
     files = (state.data.get("attachments") or []) if state and state.state == "comment" else []
     if state is None or state.data.get("action") != action_id or not files:
         return Step(notice=tr._("There is no evidence to save yet: send a photo or a document."))

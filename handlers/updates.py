@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram may deliver an update twice (a webhook retry, a restart before the offset was
-    confirmed); the second time it is ignored, so a comment is never posted twice."""
+    confirmed); the second time it is ignored, so a comment is never posted twice.
+
+    Button presses are not recorded: every button's effect is idempotent (set a status, open a
+    card, start a conversation), so a second delivery changes nothing and costs no write."""
+    if update.callback_query is not None:
+        return
     async with unit_of_work(context) as session:
         first_time = await claim_update(session, update.update_id)
     if not first_time:

@@ -296,6 +296,26 @@ async def require_visible(session: AsyncSession, person: Person, action_id: int)
     return found[0]
 
 
+async def visible_action_row(
+    session: AsyncSession, person: Person, action_id: int, *, today: dt.date
+) -> ActionRow:
+    """The action's list row (reference, status, deadline), if the person may see it: one
+    query, for steps that need no full card."""
+    found = (
+        await session.execute(
+            select(KeyAction, Recommendation.label, visible_to(person).label("visible"))
+            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+            .where(KeyAction.id == action_id)
+            .options(lazyload(KeyAction.units))
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("action_not_found", action_id=action_id)
+    if not person.active or not found.visible:
+        raise PermissionDenied("action_not_yours", action_id=action_id)
+    return action_row(found[0], found[1], today)
+
+
 async def action_card(
     session: AsyncSession,
     person: Person,

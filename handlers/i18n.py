@@ -59,6 +59,17 @@ def translations(locale: str) -> Translations:
     return merged
 
 
+@lru_cache(maxsize=8)
+def babel_locale(code: str) -> Locale:
+    """Parsed once per process: Babel parses a locale string on every call otherwise."""
+    return Locale.parse(code)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def pick_locale(*candidates: str | None) -> str:
     """The first supported language among the person's choice, Telegram's and the default."""
     for candidate in candidates:
@@ -84,11 +95,11 @@ class Tr:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(self.locale)
+        return babel_locale(self.locale)
 
     def _(self, message: str, /, **values: Any) -> str:
         text = translations(self.locale).gettext(message)
@@ -104,26 +115,26 @@ class Tr:
         return text.format(**values) if values else text
 
     def date(self, value: dt.date, format: str = "medium") -> str:
-        return format_date(value, format=format, locale=self.locale)
+        return format_date(value, format=format, locale=self.babel_locale)
 
     def short_date(self, value: dt.date) -> str:
         """ "31 ene 2012" in Spanish, "Jan 31, 2012" in English."""
-        return format_date(value, format="medium", locale=self.locale).replace(".", "")
+        return format_date(value, format="medium", locale=self.babel_locale).replace(".", "")
 
     def datetime(self, value: dt.datetime, format: str = "d MMM y, HH:mm") -> str:
-        return format_datetime(value, format=format, tzinfo=self.tz, locale=self.locale)
+        return format_datetime(value, format=format, tzinfo=self.tz, locale=self.babel_locale)
 
     def local_date(self, value: dt.datetime) -> dt.date:
         return value.astimezone(self.tz).date()
 
     def number(self, value: float) -> str:
-        return format_decimal(value, locale=self.locale)
+        return format_decimal(value, locale=self.babel_locale)
 
     def percent(self, share: float) -> str:
-        return format_percent(share, locale=self.locale)
+        return format_percent(share, locale=self.babel_locale)
 
     def timedelta(self, delta: dt.timedelta, granularity: str = "day") -> str:
         """A duration in words ("3 meses"); months and years are approximate, as Babel rounds."""
         return format_timedelta(
-            delta, granularity=granularity, threshold=1.0, format="long", locale=self.locale
+            delta, granularity=granularity, threshold=1.0, format="long", locale=self.babel_locale
         )

@@ -1,0 +1,62 @@
+"""Telegram's flood control, as sliding windows: about 30 messages a second overall, 20 a minute
+into one group, and a short burst into one private chat."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Window:
+    limit: int
+    seconds: float
+    times: deque[float] = field(default_factory=deque)
+
+    def retry_after(self, now: float) -> int:
+        """0 when one more fits now; else the whole seconds to wait."""
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        if len(self.times) < self.limit:
+            return 0
+        return max(1, math.ceil(self.times[0] + self.seconds - now))
+
+    def record(self, now: float) -> None:
+        self.times.append(now)
+
+
+@dataclass
+class FloodControl:
+    overall_per_second: int = 30
+    group_per_minute: int = 20
+    private_per_second: int = 10
+    enabled: bool = True
+    overall: Window = field(init=False)
+    chats: dict[int, Window] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.overall = Window(self.overall_per_second, 1.0)
+
+    def _chat(self, chat_id: int) -> Window:
+        if chat_id not in self.chats:
+            self.chats[chat_id] = (
+                Window(self.group_per_minute, 60.0)
+                if chat_id < 0
+                else Window(self.private_per_second, 1.0)
+            )
+        return self.chats[chat_id]
+
+    def check(self, chat_id: int, now: float | None = None) -> int:
+        """Record a send and return 0, or return Telegram's retry_after without recording."""
+        if not self.enabled:
+            return 0
+        now = time.monotonic() if now is None else now
+        chat = self._chat(chat_id)
+        wait = max(self.overall.retry_after(now), chat.retry_after(now))
+        if wait:
+            return wait
+        self.overall.record(now)
+        chat.record(now)
+        return 0

@@ -58,9 +58,9 @@ async def test_length_counts_after_parsing(bot):
 
 async def test_callback_data_limit_and_unknown_chat(bot):
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="é" * 33)]])
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.send_message(10, "hola", reply_markup=markup)
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(999, "hola")
 
 
@@ -84,11 +84,11 @@ async def test_overall_flood_control():
 
 async def test_edit_not_modified_and_caption(sim, bot):
     sent = await bot.send_message(10, "uno")
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("uno", chat_id=10, message_id=sent.message_id)
     await bot.edit_message_text("dos", chat_id=10, message_id=sent.message_id)
     assert sim.messages(10)[-1].text == "dos"
-    with pytest.raises(BadRequest, match="(?i)caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_document(10, b"data", filename="a.txt", caption="c" * 1025)
 
 

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.apisim.server import BotApiSimulator
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from bot.jobs import deliver_outbox
+from bot.simulator.server import BotApiSimulator
 from storage.db import create_engine, create_sessions, transaction
 from storage.models import OutboxMessage, utcnow
 from storage.outbox import pending_count
@@ -86,7 +86,7 @@ async def drain_outbox(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
                 await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         await app.shutdown()
-        http_429 = int(sim.stats.get("429", 0)) if isinstance(sim.stats, dict) else 0
+        http_429 = sim.stats["429"]
     async with sessions() as session:
         left = await pending_count(session)
     await engine.dispose()

@@ -162,12 +162,13 @@ async def _load_demo(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
+    command = args.command or "run"
     logging.basicConfig(
-        level=settings.log_level,
+        level="WARNING" if command == "demo" else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    command = args.command or "run"
+    for noisy in ("httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if command == "run":
         from bot.runner import run
 

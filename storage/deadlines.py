@@ -1,23 +1,55 @@
 """Deadlines read from the free text of a plan ("Enero 2012", "Primer semestre 2012", "A la
 recepción del tercer desembolso"...).
 
-The original text is always kept. What can be read from it: the first and the last day of the
-period it names (a month is due on its last day, a range at its end, a semester or quarter on its
-last day, a bare year on 31 December); "a partir de" starts without an end; an event ("a la
-recepción de...", "al cierre...") has no date and is conditional, never overdue; "permanente" or
-"continuo" is ongoing. Spanish first, case and accent insensitive, English month names too, and
-text broken across lines by a PDF dump. Text that cannot be read is kept as UNKNOWN: never an
-error.
+`parse_deadline(text)` never raises. It keeps the original text (outer whitespace stripped) and
+reads, when it can, the first day of the period the text names (`start`) and the last day the
+action is due (`due`):
+
+- DATE: one day. "28 febrero 2012", "28 de febrero de 2012", "15/03/2012" (day first; "-" or
+  "." work too), "2012-03-15", "March 15, 2012". `start == due`. An impossible day
+  ("31/02/2012") is UNKNOWN.
+- MONTH: "Enero 2012", "ENE 2012", "Marzo de 2012", "ene-12", "03/2012", "2012-03": from the 1st
+  to the last day of the month.
+- QUARTER: "Segundo trimestre 2012", "2do trimestre", "T2 2012", "Q2 2012" (three months).
+- SEMESTER: "Primer semestre 2012", "1er/I/2° semestre", "S1 2012": 1 January-30 June or
+  1 July-31 December.
+- RANGE: two of the above joined by "-", "–", "—", "a", "al", "hasta", "y" (also "entre X y Y",
+  "desde X hasta Y"): from the start of the first to the end of the last. A year written only at
+  the end is shared ("enero a marzo 2012"; "diciembre a enero 2012" starts in December 2011), and
+  so are the month and year of a bare first day ("del 1 al 15 de marzo de 2012"). A bare year
+  ("2012", "Año 2012", "2011-2012") is also a RANGE, 1 January to 31 December: plans use it for
+  "some time that year", and there is no YEAR kind.
+- FROM_DATE: "A partir de enero 2012", "Desde febrero 2012", "A partir del 15/03/2012": `start`
+  is the start of the period, there is no `due`.
+- EVENT: a condition rather than a date, so never overdue: the text starts with "a la", "al",
+  "cuando", "tras", "después de", "una vez", "antes de", "hasta el", "upon", "after", "when"...
+  ("A la recepción del tercer desembolso", "Al cierre del programa"). A date wins over these
+  words: "Al 31 de marzo 2012", "Hasta marzo 2012", "Antes del 15/03/2012", "By March 2012" and
+  "A fines de 2012" are read as the date, month or year that follows them.
+- ONGOING: "Permanente", "Continuo", "Continua", "En curso", "Durante todo el programa",
+  "Ongoing", "Continuous", and recurring work ("Anual", "Mensual", "Cada trimestre").
+- UNKNOWN: anything else, including an empty text or None (text ""), and a month or semester
+  without a year ("Enero", "Primer semestre"): nothing is guessed.
+
+Months are the Spanish names ("setiembre" too), their three-letter abbreviations with or
+without a dot (ENE, FEB, MAR, ABR, MAY, JUN, JUL, AGO, SEP/SET, OCT, NOV, DIC), and the English
+names and abbreviations. Reading is case and accent insensitive and collapses whitespace; "de",
+"del" or "of" between the parts is optional. Two-digit years are 2000-2069 (00-69) or 1970-1999
+(70-99); four-digit years outside 1900-2199 are not read as years. PDF dumps break lines inside
+words ("desembols\\no"), so the text is also tried with line breaks removed, and without notes
+in brackets ("Marzo 2012 (tentativo)").
 """
 
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class DeadlineKind(StrEnum):
@@ -34,202 +66,314 @@ class DeadlineKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
+    """A deadline as written in the plan, and what could be read from it."""
+
     text: str
     kind: DeadlineKind
-    start: dt.date | None
-    due: dt.date | None
+    start: date | None
+    due: date | None
 
     @property
     def is_dated(self) -> bool:
+        """Whether the action is due on a known day (and so can be overdue)."""
         return self.due is not None
 
     @property
     def is_conditional(self) -> bool:
+        """Whether the action waits for an event rather than a date."""
         return self.kind == DeadlineKind.EVENT
 
 
-MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    [
-        ("enero", "ene", "january", "jan"),
-        ("febrero", "feb", "february"),
-        ("marzo", "mar", "march"),
-        ("abril", "abr", "april", "apr"),
-        ("mayo", "may"),
-        ("junio", "jun", "june"),
-        ("julio", "jul", "july"),
-        ("agosto", "ago", "august", "aug"),
-        ("septiembre", "setiembre", "sep", "set", "sept", "september"),
-        ("octubre", "oct", "october"),
-        ("noviembre", "nov", "november"),
-        ("diciembre", "dic", "december", "dec"),
-    ],
-    start=1,
-):
-    for _name in _names:
-        MONTHS[_name] = _number
+# Vocabulary (folded: lower case, no accents).
 
-ORDINALS = {
-    "primer": 1, "primero": 1, "1er": 1, "1ro": 1, "1o": 1, "1": 1, "i": 1, "first": 1,
-    "segundo": 2, "2do": 2, "2o": 2, "2": 2, "ii": 2, "second": 2,
-    "tercer": 3, "tercero": 3, "3er": 3, "3ro": 3, "3o": 3, "3": 3, "iii": 3, "third": 3,
-    "cuarto": 4, "4to": 4, "4o": 4, "4": 4, "iv": 4, "fourth": 4,
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("enero", "ene", "january", "jan"),
+            ("febrero", "feb", "february"),
+            ("marzo", "mar", "march"),
+            ("abril", "abr", "april", "apr"),
+            ("mayo", "may"),
+            ("junio", "jun", "june"),
+            ("julio", "jul", "july"),
+            ("agosto", "ago", "august", "aug"),
+            ("septiembre", "setiembre", "sep", "set", "sept", "setp", "september"),
+            ("octubre", "oct", "october"),
+            ("noviembre", "nov", "november"),
+            ("diciembre", "dic", "december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+ORDINALS: dict[str, int] = {
+    "primer": 1, "primero": 1, "primera": 1, "1er": 1, "1ero": 1, "1ro": 1, "1ra": 1, "1o": 1,
+    "1a": 1, "1": 1, "i": 1, "first": 1, "1st": 1,
+    "segundo": 2, "segunda": 2, "2do": 2, "2da": 2, "2o": 2, "2a": 2, "2": 2, "ii": 2,
+    "second": 2, "2nd": 2,
+    "tercer": 3, "tercero": 3, "tercera": 3, "3er": 3, "3ero": 3, "3ro": 3, "3ra": 3, "3o": 3,
+    "3a": 3, "3": 3, "iii": 3, "third": 3, "3rd": 3,
+    "cuarto": 4, "cuarta": 4, "4to": 4, "4ta": 4, "4o": 4, "4a": 4, "4": 4, "iv": 4,
+    "fourth": 4, "4th": 4,
 }  # fmt: skip
 
-_MONTH = r"(?P<{name}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_YEAR = r"(?P<{name}>\d{{4}}|\d{{2}})"
-_DE = r"(?:\s+de(?:l)?)?\s*"
-_ORDINAL = r"(?P<ord>" + "|".join(sorted(map(re.escape, ORDINALS), key=len, reverse=True)) + r")"
+#: Words naming a part of a year, and how many months the part lasts.
+PART_WORDS: dict[str, int] = {
+    "semestre": 6, "semester": 6, "sem": 6, "half": 6,
+    "trimestre": 3, "quarter": 3, "trim": 3, "qtr": 3,
+}  # fmt: skip
+PART_LETTERS: dict[str, int] = {"s": 6, "h": 6, "t": 3, "q": 3}
+PART_KINDS: dict[int, DeadlineKind] = {6: DeadlineKind.SEMESTER, 3: DeadlineKind.QUARTER}
 
-EVENT_PREFIXES = (
-    "a la ", "al ", "a los ", "a las ", "cuando ", "tras ", "despues de", "despues del",
-    "una vez", "upon ", "after ", "once ", "en cuanto", "luego de", "previo a",
-)  # fmt: skip
-ONGOING_WORDS = (
-    "permanente", "continuo", "continua", "en curso", "durante todo", "ongoing", "continuous",
-    "todo el programa", "a lo largo",
-)  # fmt: skip
-FROM_PREFIXES = ("a partir de", "a partir del", "desde", "from", "starting", "since")
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Words that may come before a date without changing it: "al 31 de marzo", "hasta marzo 2012",
+#: "a más tardar el 15/03/2012", "by the end of 2012", "fecha límite: ...", "lunes 15 de...".
+LEAD_WORDS = _words(
+    "a al el la los las hasta antes para en durante por de del hacia fecha limite plazo mas "
+    "tardar fin fines final finales cierre aprox aproximadamente "
+    "by before in during until till due the of end no later than on at around deadline "
+    "lunes martes miercoles jueves viernes sabado domingo "
+    "monday tuesday wednesday thursday friday saturday sunday"
+)
+#: More words that may open a range: "entre enero y marzo", "desde enero hasta marzo".
+RANGE_LEAD_WORDS = LEAD_WORDS | {"entre", "desde", "partir", "from", "between", "starting"}
+#: What the start of a FROM_DATE looks like, and the words that may follow it.
+FROM_START = re.compile(
+    r"^(?:a partir|desde|a contar|comenzando|empezando|iniciando|from|starting|beginning|since)\b"
+)
+FROM_LEAD_WORDS = _words("de del el la los las en in on the from")
+
+ONGOING = re.compile(
+    r"^(?:permanente(?:mente)?|permanent(?:ly)?|continu[oa]s?|continuamente|continuous(?:ly)?"
+    r"|ongoing|on-going|en curso|constante(?:mente)?|recurrente|periodic[oa]?"
+    r"|(?:en|de) (?:forma|manera|modo) (?:permanente|continua|constante|periodica)"
+    r"|durante (?:todo|toda|la ejecucion|la implementacion|la vida|el programa|el proyecto)"
+    r"|a lo largo|todo el (?:ano|programa|proyecto|periodo)|throughout"
+    r"|(?:anual|mensual|semestral|trimestral|bimestral|semanal)(?:mente)?"
+    r"|annual(?:ly)?|monthly|quarterly|weekly|cada|every)\b"
+)
+EVENT = re.compile(
+    r"^(?:a la|a las|al|a los|cuando|tras|despues de|despues del|luego de|luego del|una vez"
+    r"|en cuanto|apenas|previo a|previo al|antes de|antes del|hasta (?:el|la|los|las|que)"
+    r"|con la|con el|sujeto a|condicionado a|supeditado a|dependiendo de|en funcion de"
+    r"|upon|after|once|when|following|subject to|prior to|before|until|at the|on completion"
+    r"|on receipt|on approval)\b"
+)
+
+
+# Text.
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    plain = plain.replace("º", "o").replace("°", "o").replace("ª", "a")
-    plain = re.sub(r"[–—‐]", "-", plain)
-    return re.sub(r"\s+", " ", plain).strip(" .;,")
-
-
-def _year(text: str) -> int:
-    year = int(text)
-    if len(text) == 2:
-        year += 2000 if year < 70 else 1900
-    return year
-
-
-def _last_day(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-Period = tuple[dt.date, dt.date, DeadlineKind]
-
-_DAY_MONTH_YEAR = re.compile(
-    r"^(?P<d>\d{1,2})" + _DE + _MONTH.format(name="m") + _DE + _YEAR.format(name="y") + "$"
-)
-_MONTH_DAY_YEAR = re.compile(
-    "^" + _MONTH.format(name="m") + r"\s+(?P<d>\d{1,2}),?\s+" + _YEAR.format(name="y") + "$"
-)
-_MONTH_YEAR = re.compile(
-    "^" + _MONTH.format(name="m") + r"(?:\s+de(?:l)?)?[\s/-]*" + _YEAR.format(name="y") + "$"
-)
-_NUMERIC = re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4}|\d{2})$")
-_ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
-_SEMESTER = re.compile(
-    "^" + _ORDINAL + r"\s*(?:semestre|semester|half)" + _DE + _YEAR.format(name="y") + "$"
-)
-_QUARTER = re.compile(
-    "^" + _ORDINAL + r"\s*(?:trimestre|quarter)" + _DE + _YEAR.format(name="y") + "$"
-)
-_QUARTER_SHORT = re.compile(r"^(?:t|q)(?P<ord>[1-4])\s*(?:de\s+|del\s+)?(?P<y>\d{4}|\d{2})$")
-_YEAR_ONLY = re.compile(r"^(?:ano\s+|year\s+)?(?P<y>\d{4})$")
-
-
-def _period(text: str) -> Period | None:
-    """The period a short phrase names: a day, a month, a quarter, a semester or a year."""
-    text = text.strip(" .;,")
-    if m := _ISO.match(text):
-        day = _date(int(m["y"]), int(m["m"]), int(m["d"]))
-        return (day, day, DeadlineKind.DATE) if day else None
-    if m := _NUMERIC.match(text):
-        day = _date(_year(m["y"]), int(m["m"]), int(m["d"]))
-        return (day, day, DeadlineKind.DATE) if day else None
-    if (m := _DAY_MONTH_YEAR.match(text)) or (m := _MONTH_DAY_YEAR.match(text)):
-        day = _date(_year(m["y"]), MONTHS[m["m"]], int(m["d"]))
-        return (day, day, DeadlineKind.DATE) if day else None
-    if m := _MONTH_YEAR.match(text):
-        year, month = _year(m["y"]), MONTHS[m["m"]]
-        return dt.date(year, month, 1), _last_day(year, month), DeadlineKind.MONTH
-    if m := _SEMESTER.match(text):
-        n, year = ORDINALS[m["ord"]], _year(m["y"])
-        if n > 2:
-            return None
-        return dt.date(year, 6 * n - 5, 1), _last_day(year, 6 * n), DeadlineKind.SEMESTER
-    if (m := _QUARTER.match(text)) or (m := _QUARTER_SHORT.match(text)):
-        n, year = ORDINALS[m["ord"]], _year(m["y"])
-        return dt.date(year, 3 * n - 2, 1), _last_day(year, 3 * n), DeadlineKind.QUARTER
-    if m := _YEAR_ONLY.match(text):
-        year = int(m["y"])
-        return dt.date(year, 1, 1), dt.date(year, 12, 31), DeadlineKind.RANGE
-    return None
-
-
-_RANGE_SPLIT = re.compile(
-    r"\s*(?:\s-\s|-(?=\s*[a-z])|\s+a\s+|\s+al\s+|\s+hasta\s+|\s+to\s+|\s+y\s+)\s*"
-)
-_SHARED_YEAR = re.compile(r"(\d{4}|\d{2})$")
-
-
-def _range(text: str) -> Period | None:
-    """ "Diciembre 2011 – enero 2012", "enero a marzo 2012", "entre enero y marzo de 2012"."""
-    text = re.sub(r"^(?:entre|de|del|from|between)\s+", "", text)
-    parts = _RANGE_SPLIT.split(text, maxsplit=1)
-    if len(parts) != 2:
-        return None
-    first, last = parts
-    end = _period(last)
-    if end is None:
-        return None
-    begin = _period(first)
-    if begin is None and (year := _SHARED_YEAR.search(last)):
-        begin = _period(f"{first} {year.group(1)}")
-    if begin is None or begin[0] > end[1]:
-        return None
-    return begin[0], end[1], DeadlineKind.RANGE
+    """Lower case, no accents, one space between words, no punctuation at the ends."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    plain = plain.replace("°", "o").replace("º", "o").replace("ª", "a")
+    plain = re.sub(r"[‐‑‒–—―−]", "-", plain)
+    return re.sub(r"\s+", " ", plain).strip(" .,;:\"'“”«»")
 
 
 def _variants(text: str) -> list[str]:
-    """The folded text, and the same with line breaks removed inside words ("desembols\\no")."""
-    joined = re.sub(r"(?<=\w)-?\s*\n\s*(?=\w)", "", text)
-    return list(dict.fromkeys([_fold(text), _fold(joined)]))
+    """The folded text as written; then with line breaks inside words removed ("desembols\\no"),
+    then with every line break removed, then without notes in brackets."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    candidates = (
+        text,
+        re.sub(r"(?<=\w)-?\n(?=\w)", "", text),
+        re.sub(r"(?<=\w)[ \t]*-?\n[ \t]*(?=\w)", "", text),
+        re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text),
+    )
+    return [v for v in dict.fromkeys(_fold(c) for c in candidates) if v]
 
 
-def _read(folded: str) -> tuple[DeadlineKind, dt.date | None, dt.date | None] | None:
-    for prefix in ("antes del ", "antes de ", "hasta el ", "hasta ", "al ", "by ", "before ",
-                   "para el ", "para "):  # fmt: skip
-        if folded.startswith(prefix) and (found := _period(folded[len(prefix) :])):
-            return found[2], found[0], found[1]
-    if found := _period(folded):
-        return found[2], found[0], found[1]
-    for prefix in FROM_PREFIXES:
-        if folded.startswith(prefix):
-            rest = folded[len(prefix) :].strip()
-            rest = re.sub(r"^(?:el|la|del|de)\s+", "", rest)
-            if found := _period(rest):
-                return DeadlineKind.FROM_DATE, found[0], None
-    if found := _range(folded):
-        return found[2], found[0], found[1]
-    if any(folded.startswith(word) or folded == word.strip() for word in ONGOING_WORDS):
+def _peeled(text: str, words: frozenset[str] | set[str]) -> Iterator[str]:
+    """The text, then the text without each of its leading `words` in turn."""
+    tokens = text.split(" ")
+    for index, token in enumerate(tokens):
+        yield " ".join(tokens[index:])
+        if token.strip(",:") not in words:
+            return
+
+
+# Periods.
+
+
+class Period(NamedTuple):
+    start: date
+    end: date
+    kind: DeadlineKind
+
+
+def _year(text: str) -> int | None:
+    """A four-digit year in 1900-2199, or a two-digit one (00-69: 2000s, 70-99: 1900s)."""
+    year = int(text)
+    if len(text) == 2:
+        return year + (2000 if year < 70 else 1900)
+    return year if 1900 <= year <= 2199 else None
+
+
+def _months(year: int | None, first: int, count: int, kind: DeadlineKind) -> Period | None:
+    """`count` months from month `first` of `year`."""
+    last = first + count - 1
+    if year is None or not 1 <= first <= last <= 12:
+        return None
+    return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), kind)
+
+
+def _day(year: int | None, month: int, day: int) -> Period | None:
+    if year is None:
+        return None
+    try:
+        found = date(year, month, day)
+    except ValueError:
+        return None
+    return Period(found, found, DeadlineKind.DATE)
+
+
+def _month_number(match: re.Match[str]) -> int:
+    name = match.groupdict().get("mon")
+    return MONTHS[name] if name else int(match["mn"])
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, longest first (so "marzo" is tried before "mar")."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_MON = rf"(?P<mon>{_alternatives(MONTHS)})\.?"
+_YEAR = r"(?P<y>\d{4}|\d{2})"
+_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th|ro|er|o)?"
+_ORD = rf"(?P<ord>{_alternatives(ORDINALS)})\.?"
+_PART = rf"(?P<part>{_alternatives(PART_WORDS)})\.?"
+_LETTER = r"(?P<letter>[shtq])"
+#: Between the parts of a date: spaces, commas, "/", "-", ".", then maybe "de", "del", "of".
+_SEP = r"[\s,/.-]*(?:\b(?:de|del|of)\b[\s,/.-]*)?(?:\b(?:ano|year)\b\s*)?"
+#: The same, but something must be there (so "mar 2012" is not "March 20, (20)12").
+_GAP = r"(?:[\s,]+|[\s,]*\b(?:de|del|of)\b)[\s,]*(?:\b(?:de|del|of)\b\s*)?"
+
+
+def _read_day(m: re.Match[str]) -> Period | None:
+    return _day(_year(m["y"]), _month_number(m), int(m["d"]))
+
+
+def _read_month(m: re.Match[str]) -> Period | None:
+    return _months(_year(m["y"]), _month_number(m), 1, DeadlineKind.MONTH)
+
+
+def _read_part(m: re.Match[str]) -> Period | None:
+    groups = m.groupdict()
+    size = PART_WORDS[groups["part"]] if groups.get("part") else PART_LETTERS[groups["letter"]]
+    number = ORDINALS[groups["ord"]]
+    return _months(_year(m["y"]), size * (number - 1) + 1, size, PART_KINDS[size])
+
+
+def _read_year(m: re.Match[str]) -> Period | None:
+    return _months(_year(m["y"]), 1, 12, DeadlineKind.RANGE)
+
+
+Reader = Callable[[re.Match[str]], Period | None]
+
+_PATTERN_SOURCES: list[tuple[str, Reader]] = [
+    (r"(?P<y>\d{4})(?P<s>[/.-])(?P<mn>\d{1,2})(?P=s)(?P<d>\d{1,2})", _read_day),
+    (rf"(?P<d>\d{{1,2}})(?P<s>[/.-])(?P<mn>\d{{1,2}})(?P=s){_YEAR}", _read_day),
+    (rf"{_DAY}{_SEP}{_MON}{_GAP}{_YEAR}", _read_day),
+    (rf"{_MON}{_SEP}{_DAY}{_GAP}{_YEAR}", _read_day),
+    (rf"{_MON}{_SEP}{_YEAR}", _read_month),
+    (r"(?P<mn>\d{1,2})[/.-](?P<y>\d{4})", _read_month),
+    (r"(?P<y>\d{4})[/-](?P<mn>\d{1,2})", _read_month),
+    (rf"{_ORD}\s*{_PART}{_SEP}{_YEAR}", _read_part),
+    (rf"{_PART}\s*{_ORD}{_SEP}{_YEAR}", _read_part),
+    (rf"{_LETTER}\s*(?P<ord>[1-4])\b{_SEP}{_YEAR}", _read_part),
+    (rf"(?P<ord>[1-4])\s*{_LETTER}\b{_SEP}{_YEAR}", _read_part),
+    (rf"(?P<y>\d{{4}})[\s/-]*{_LETTER}(?P<ord>[1-4])", _read_part),
+    (r"(?:(?:ano|year|gestion|ejercicio)\s+)?(?P<y>\d{4})", _read_year),
+]
+#: Whole-phrase patterns, tried in order.
+PATTERNS: list[tuple[re.Pattern[str], Reader]] = [
+    (re.compile(rf"^(?:{source})$"), read) for source, read in _PATTERN_SOURCES
+]
+
+
+def _period(text: str) -> Period | None:
+    """The single period a whole phrase names: a day, month, quarter, semester or year."""
+    text = text.strip(" .,;:")
+    for pattern, read in PATTERNS:
+        if match := pattern.match(text):
+            return read(match)
+    return None
+
+
+# Ranges.
+
+_RANGE_SEPARATOR = re.compile(
+    r"\s*-\s*|\s+(?:a|al|hasta|y|e|to|until|till|through|thru|and)\s+(?:el\s+|the\s+)?"
+)
+_BARE_DAY = re.compile(r"^(?:el\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th|ro|er|o)?$")
+
+
+def _first_part(first: str, end: Period) -> Period | None:
+    """The first part of a range, borrowing what it leaves out from the last part."""
+    if found := _period(first):
+        return found
+    if (bare := _BARE_DAY.match(first)) and end.kind == DeadlineKind.DATE:
+        return _day(end.end.year, end.end.month, int(bare["d"]))
+    if re.search(r"\d$", first):
+        return None
+    for year in (end.end.year, end.end.year - 1):  # "diciembre a enero 2012": December 2011
+        found = _period(f"{first} {year}")
+        if found and found.start <= end.end:
+            return found
+    return None
+
+
+def _range(text: str) -> Period | None:
+    """Two periods joined by a separator; every separator is tried ("ene-12 - mar-12")."""
+    for separator in _RANGE_SEPARATOR.finditer(text):
+        first, last = text[: separator.start()], text[separator.end() :]
+        if not first or not (end := _period(last)):
+            continue
+        begin = _first_part(first, end)
+        if begin is not None and begin.start <= end.end:
+            return Period(begin.start, end.end, DeadlineKind.RANGE)
+    return None
+
+
+# Reading.
+
+Reading = tuple[DeadlineKind, date | None, date | None]
+
+
+def _read(folded: str) -> Reading | None:
+    for text in _peeled(folded, LEAD_WORDS):
+        if found := _period(text):
+            return found.kind, found.start, found.end
+    if FROM_START.match(folded):
+        rest = FROM_START.sub("", folded, count=1).strip()
+        for text in _peeled(rest, FROM_LEAD_WORDS):
+            if found := _period(text):
+                return DeadlineKind.FROM_DATE, found.start, None
+    for text in _peeled(folded, RANGE_LEAD_WORDS):
+        if found := _range(text):
+            return found.kind, found.start, found.end
+    if ONGOING.match(folded):
         return DeadlineKind.ONGOING, None, None
-    if folded.startswith(EVENT_PREFIXES):
+    if EVENT.match(folded):
         return DeadlineKind.EVENT, None, None
     return None
 
 
 def parse_deadline(text: str | None) -> Deadline:
-    """Read a deadline; never raises. Unreadable text is kept with kind UNKNOWN."""
-    original = (text or "").strip()
+    """Read a deadline from the plan's text. Never raises: what cannot be read is UNKNOWN."""
+    original = text.strip() if isinstance(text, str) else ""
     if not original:
         return Deadline("", DeadlineKind.UNKNOWN, None, None)
     for folded in _variants(original):
-        found = _read(folded)
-        if found is not None:
-            kind, start, due = found
-            return Deadline(original, kind, start, due)
+        if found := _read(folded):
+            return Deadline(original, *found)
     return Deadline(original, DeadlineKind.UNKNOWN, None, None)

@@ -1,5 +1,5 @@
 """The whole story against the real `python -m bot` process and the Bot API simulator, on
-SQLite and PostgreSQL (long polling)."""
+SQLite and PostgreSQL (long polling; webhook mode is exercised by hand, see the README)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import re
 
 import openpyxl
+import pytest
 
 from bot.simulator.server import BotApiSimulator
 from tests.e2e_support import TOKEN, BotProcess, bot_env, button, free_port, invite, texts
@@ -40,7 +41,9 @@ async def press(sim: BotApiSimulator, user: int, message, data: str, expect: str
     )
 
 
-async def test_the_whole_story(database_url, tmp_path, mode="polling"):
+@pytest.mark.parametrize("mode", ["polling"])
+async def test_the_whole_story(engine, database_url, tmp_path, mode):
+    """`engine` empties the tables: the simulator numbers updates from 1 in every test."""
     async with BotApiSimulator(token=TOKEN) as sim:
         for user, name in [
             (ADMIN, "Admin"),

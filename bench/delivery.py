@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
+from bot.app import telegram_rate_limiter
 from bot.jobs import deliver_outbox
 from bot.simulator.server import BotApiSimulator
 from storage.db import create_engine, create_sessions, transaction
@@ -68,7 +69,7 @@ async def drain_outbox(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
             .token(TOKEN)
             .base_url(sim.base_url)
             .base_file_url(sim.base_file_url)
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(telegram_rate_limiter())
             .build()
         )
         await app.initialize()

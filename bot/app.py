@@ -20,6 +20,18 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 
+def telegram_rate_limiter() -> AIORateLimiter:
+    """A little under Telegram's limits (30 a second overall, 20 a minute into a group): at
+    exactly the limit, a sliding window on Telegram's side still answers 429 now and then."""
+    return AIORateLimiter(
+        overall_max_rate=25,
+        overall_time_period=1,
+        group_max_rate=18,
+        group_time_period=60,
+        max_retries=3,
+    )
+
+
 def build_application(
     settings: Settings,
     sessions: Sessions,
@@ -46,7 +58,7 @@ def build_application(
         .concurrent_updates(False)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(telegram_rate_limiter())
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:

@@ -226,8 +226,10 @@ class BotApiSimulator:
         return web.Response(status=404, text="Not Found")
 
     def _flood_check(self, params: dict[str, Any]) -> None:
-        wait = self.flood.check(self._chat_id(params))
+        chat_id = self._chat_id(params)
+        wait = self.flood.check(chat_id)
         if wait:
+            self.stats["429 group" if chat_id < 0 else "429 private"] += 1
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
     # -- helpers ------------------------------------------------------------------------------

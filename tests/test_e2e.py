@@ -41,7 +41,7 @@ async def press(sim: BotApiSimulator, user: int, message, data: str, expect: str
     )
 
 
-@pytest.mark.parametrize("mode", ["polling"])
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_the_whole_story(engine, database_url, tmp_path, mode):
     """`engine` empties the tables: the simulator numbers updates from 1 in every test."""
     async with BotApiSimulator(token=TOKEN) as sim:

@@ -136,7 +136,7 @@ class BotApiSimulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -144,10 +144,14 @@ class BotApiSimulator:
         return self
 
     async def stop(self) -> None:
+        """Stops delivering and serving. Clearing the webhook ends the delivery loop on its
+        own: Python 3.11's `asyncio.wait_for` can swallow a cancellation, so cancelling alone
+        could leave it running forever."""
+        self.webhook_url = ""
         if self._webhook_task is not None:
             self._webhook_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._webhook_task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._webhook_task), 5)
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -159,6 +159,12 @@ async def _load_demo(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _not_a_busy_outbox(record: logging.LogRecord) -> bool:
+    """An outbox pass that outlasts the interval is normal (sends are paced to Telegram's
+    limits) and the next pass simply starts later; APScheduler warns of it every tick."""
+    return "maximum number of running instances reached" not in record.getMessage()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
@@ -169,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_not_a_busy_outbox)
     if command == "run":
         from bot.runner import run
 

@@ -10,15 +10,24 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.settings import Settings
 from storage.actions import list_plans
-from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+from storage.db import (
+    DEMO_PLAN_LOCK,
+    create_engine,
+    create_sessions,
+    hold_lock,
+    transaction,
+    upgrade_sync,
+)
 from storage.plan_files import load_demo_plan
 
 log = logging.getLogger(__name__)
 
 
 async def load_demo_if_empty(sessions) -> None:  # type: ignore[no-untyped-def]
-    """A fresh install starts with the demo plan, so there is something to look at."""
+    """A fresh install starts with the demo plan, so there is something to look at (once,
+    when several processes start together)."""
     async with transaction(sessions) as session:
+        await hold_lock(session, DEMO_PLAN_LOCK)
         if not await list_plans(session):
             report = await load_demo_plan(session)
             log.info("demo plan loaded: %s actions", report.actions_added)

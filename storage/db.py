@@ -14,8 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -23,6 +23,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/plan_de_mejora.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 Sessions = async_sessionmaker[AsyncSession]
+
+#: Keys of the PostgreSQL advisory locks that serialise what every process does once at start.
+MIGRATION_LOCK = 7_300_001
+DEMO_PLAN_LOCK = 7_300_002
 
 
 def normalise_url(url: str) -> str:
@@ -67,6 +71,17 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """A session in one transaction: committed when the block ends, rolled back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def hold_lock_sync(connection: Connection, key: int) -> None:
+    """Several bot processes starting at once on one PostgreSQL take turns here until their
+    transaction ends (SQLite has one writer at a time anyway)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def hold_lock(session: AsyncSession, key: int) -> None:
+    await session.run_sync(lambda sync: hold_lock_sync(sync.connection(), key))
 
 
 def alembic_config(url: str) -> Config:

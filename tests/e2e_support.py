@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
 
 from bot.simulator.server import BotApiSimulator, SimMessage
 
@@ -33,8 +40,8 @@ def bot_env(sim: BotApiSimulator, database_url: str, **extra: str) -> dict[str, 
         OUTBOX_INTERVAL="0.2",
         LOAD_DEMO_PLAN="true",
         LOG_LEVEL="INFO",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -87,3 +94,108 @@ def button(message: SimMessage, startswith: str) -> str:
         if data.startswith(startswith):
             return data
     raise AssertionError(f"no button {startswith!r} in {message.buttons}")
+
+
+async def register(sim: BotApiSimulator, user: int, code: str) -> None:
+    before = len(sim.messages(user))
+    await sim.user_sends_text(user, f"/start {code}")
+    await sim.wait_for_message(user, after=before, timeout=20)
+
+
+async def invite_in_chat(sim: BotApiSimulator, admin: int, command: str) -> str:
+    before = len(sim.messages(admin))
+    await sim.user_sends_text(admin, command)
+    message = await sim.wait_for_message(admin, lambda m: "start=" in m.plain_text, after=before)
+    return re.search(r"start=([A-Za-z0-9_-]+)", message.plain_text).group(1)  # type: ignore[union-attr]
+
+
+async def ask(sim: BotApiSimulator, user: int, text: str, expect: str, wait: float = 20):  # type: ignore[no-untyped-def]
+    before = len(sim.messages(user))
+    await sim.user_sends_text(user, text)
+    return await sim.wait_for_message(user, lambda m: expect in m.plain_text, wait, before)
+
+
+async def press(
+    sim: BotApiSimulator, user: int, message: SimMessage, data: str, expect: str
+) -> SimMessage:
+    """Press a button and wait for its answer: a new message, or one edited since, that says
+    `expect` (an older message saying the same does not count)."""
+    seen = {m.message_id: m.edits for m in sim.messages(user)}
+
+    def answer() -> SimMessage | None:
+        for m in sim.messages(user):
+            fresh = m.message_id not in seen or m.edits > seen[m.message_id]
+            if fresh and expect in m.plain_text:
+                return m
+        return None
+
+    await sim.user_presses_button(user, message.message_id, data)
+    return await sim.wait_for(answer, 20)
+
+
+class WebhookProxy:
+    """One public webhook address in front of several bot processes, as a load balancer would
+    be: the n-th update goes to process n mod N (a retry of it goes to the same process). An
+    update for which `duplicate` says yes is handed to the next process too, as Telegram does
+    when it redelivers an update whose answer it did not see."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.port = free_port()
+        self.updates: dict[int, dict[str, Any]] = {}
+        self.handled_by: dict[int, list[int]] = {}
+        self._assigned: dict[int, int] = {}
+        self.duplicate: Callable[[dict[str, Any]], bool] = lambda _update: False
+        self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def __aenter__(self) -> WebhookProxy:
+        app = web.Application()
+        app.router.add_post("/hook", self._forward)
+        self._client = aiohttp.ClientSession()
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._client is not None:
+            await self._client.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _post(self, index: int, request: web.Request, body: bytes) -> int:
+        assert self._client is not None
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower().startswith(("content-", "x-"))
+        }
+        async with self._client.post(
+            f"http://127.0.0.1:{self.ports[index]}/hook",
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=10),
+        ) as response:
+            return response.status
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        update = json.loads(body)
+        update_id = int(update["update_id"])
+        index = self._assigned.setdefault(update_id, len(self._assigned) % len(self.ports))
+        try:
+            status = await self._post(index, request, body)
+        except (aiohttp.ClientError, TimeoutError):
+            return web.Response(status=502)
+        if 200 <= status < 300:
+            self.updates[update_id] = update
+            self.handled_by.setdefault(update_id, []).append(index)
+            if self.duplicate(update):
+                again = (index + 1) % len(self.ports)
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    if 200 <= await self._post(again, request, body) < 300:
+                        self.handled_by[update_id].append(again)
+        return web.Response(status=status)

@@ -1,44 +1,29 @@
 """The whole story against the real `python -m bot` process and the Bot API simulator, on
-SQLite and PostgreSQL (long polling; webhook mode is exercised by hand, see the README)."""
+SQLite and PostgreSQL, with long polling and with a webhook on loopback."""
 
 from __future__ import annotations
 
 import io
-import re
 
 import openpyxl
 import pytest
 
 from bot.simulator.server import BotApiSimulator
-from tests.e2e_support import TOKEN, BotProcess, bot_env, button, free_port, invite, texts
+from tests.e2e_support import (
+    TOKEN,
+    BotProcess,
+    ask,
+    bot_env,
+    button,
+    free_port,
+    invite,
+    invite_in_chat,
+    press,
+    register,
+    texts,
+)
 
 ADMIN, FOCAL, SECRETARIAT, COORDINATOR, STRANGER = 1, 2, 3, 4, 9
-
-
-async def register(sim: BotApiSimulator, user: int, code: str) -> None:
-    before = len(sim.messages(user))
-    await sim.user_sends_text(user, f"/start {code}")
-    await sim.wait_for_message(user, after=before, timeout=20)
-
-
-async def invite_in_chat(sim: BotApiSimulator, command: str) -> str:
-    before = len(sim.messages(ADMIN))
-    await sim.user_sends_text(ADMIN, command)
-    message = await sim.wait_for_message(ADMIN, lambda m: "start=" in m.plain_text, after=before)
-    return re.search(r"start=([A-Za-z0-9_-]+)", message.plain_text).group(1)  # type: ignore[union-attr]
-
-
-async def ask(sim: BotApiSimulator, user: int, text: str, expect: str, wait: float = 20):  # type: ignore[no-untyped-def]
-    before = len(sim.messages(user))
-    await sim.user_sends_text(user, text)
-    return await sim.wait_for_message(user, lambda m: expect in m.plain_text, wait, before)
-
-
-async def press(sim: BotApiSimulator, user: int, message, data: str, expect: str):  # type: ignore[no-untyped-def]
-    await sim.user_presses_button(user, message.message_id, data)
-    return await sim.wait_for(
-        lambda: next((m for m in sim.messages(user) if expect in m.plain_text), None), 20
-    )
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -70,9 +55,12 @@ async def test_the_whole_story(engine, database_url, tmp_path, mode):
             else:
                 await sim.wait_for(lambda: sim.stats["getUpdates"], 30)
             await register(sim, ADMIN, admin_code)
-            await register(sim, FOCAL, await invite_in_chat(sim, "/invitar focal PNUD"))
-            await register(sim, SECRETARIAT, await invite_in_chat(sim, "/invitar secretariado"))
-            await register(sim, COORDINATOR, await invite_in_chat(sim, "/invitar coordinador"))
+            code = await invite_in_chat(sim, ADMIN, "/invitar focal PNUD")
+            await register(sim, FOCAL, code)
+            code = await invite_in_chat(sim, ADMIN, "/invitar secretariado")
+            await register(sim, SECRETARIAT, code)
+            code = await invite_in_chat(sim, ADMIN, "/invitar coordinador")
+            await register(sim, COORDINATOR, code)
 
             # The focal point: list, open, comment with a photo.
             listing = await ask(sim, FOCAL, "/acciones", "Sus acciones pendientes")

@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine
+from storage.db import MIGRATION_LOCK, create_engine, hold_lock_sync
 from storage.models import Base
 
 config = context.config
@@ -26,6 +26,7 @@ def run_migrations_offline() -> None:
 def do_run_migrations(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
+        hold_lock_sync(connection, MIGRATION_LOCK)
         context.run_migrations()
 
 

@@ -88,6 +88,7 @@ async def drain_outbox(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
         elapsed = time.perf_counter() - started
         await app.shutdown()
         http_429 = sim.stats["429"]
+        by_kind = {"group": sim.stats["429 group"], "private": sim.stats["429 private"]}
     async with sessions() as session:
         left = await pending_count(session)
     await engine.dispose()
@@ -99,5 +100,6 @@ async def drain_outbox(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
         "seconds": round(elapsed, 2),
         "per_second": round(delivered / elapsed, 1) if elapsed else 0.0,
         "http_429": http_429,
+        "http_429_by_chat_kind": by_kind,
         "chats": {"group_rows": GROUP_ROWS, "private_chats": PRIVATE_CHATS},
     }

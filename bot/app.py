@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot.rate_limits import TelegramRateLimiter
 from bot.settings import Settings
 from handlers.common import Deps
 from storage.db import Sessions
@@ -20,16 +21,8 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def telegram_rate_limiter() -> AIORateLimiter:
-    """A little under Telegram's limits (30 a second overall, 20 a minute into a group): at
-    exactly the limit, a sliding window on Telegram's side still answers 429 now and then."""
-    return AIORateLimiter(
-        overall_max_rate=25,
-        overall_time_period=1,
-        group_max_rate=18,
-        group_time_period=60,
-        max_retries=3,
-    )
+def telegram_rate_limiter() -> TelegramRateLimiter:
+    return TelegramRateLimiter()
 
 
 def build_application(

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from storage.sqlite_driver import connect as one_trip_connect
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/plan_de_mejora.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -55,7 +57,9 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = _create_async_engine(
+            url, connect_args={"timeout": 30, "async_creator_fn": one_trip_connect}, **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

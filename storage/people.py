@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import Invitation, NotifyMode, Person, Role, utcnow
@@ -131,12 +131,14 @@ async def redeem_invitation(
 async def get_person(
     session: AsyncSession, telegram_id: int, *, active_only: bool = False
 ) -> Person | None:
+    """The person behind a Telegram account, units loaded. Not a joined eager load: SQLite
+    would materialise the whole units-of-people join for it on every update."""
     query = (
-        select(Person).where(Person.telegram_id == telegram_id).options(joinedload(Person.units))
+        select(Person).where(Person.telegram_id == telegram_id).options(selectinload(Person.units))
     )
     if active_only:
         query = query.where(Person.active.is_(True))
-    return (await session.scalars(query)).unique().one_or_none()
+    return await session.scalar(query)
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -16,10 +17,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update, User
 from telegram.constants import MessageLimit
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from handlers.i18n import Tr, pick_locale
 from storage.clock import today_in
+from storage.conversations import claim_update
 from storage.db import Sessions, transaction
 from storage.models import Person, utcnow
 from storage.people import get_person
@@ -27,6 +29,9 @@ from storage.people import get_person
 MESSAGE_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 CALLBACK_DATA_LIMIT = 64  # bytes
+_UNCLAIMED = "unclaimed_update_id"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,10 +58,23 @@ def get_deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
     return context.application.bot_data["deps"]
 
 
+def claim_with_first_step(context: ContextTypes.DEFAULT_TYPE, update_id: int) -> None:
+    """Have the update's first transaction record it as processed (see `unit_of_work`)."""
+    context.__dict__[_UNCLAIMED] = update_id
+
+
 @asynccontextmanager
 async def unit_of_work(context: ContextTypes.DEFAULT_TYPE) -> AsyncIterator[AsyncSession]:
-    """One database transaction for one step of a flow."""
+    """One database transaction for one step of a flow.
+
+    The first one of an update that Telegram might deliver twice also records its id, so the
+    update counts as processed exactly when its first step's changes are committed; when the id
+    was already recorded (a redelivery), the update stops here and nothing is done twice."""
     async with transaction(get_deps(context).sessions) as session:
+        update_id = context.__dict__.pop(_UNCLAIMED, None)
+        if update_id is not None and not await claim_update(session, update_id):
+            log.info("update %s already processed, ignored", update_id)
+            raise ApplicationHandlerStop
         yield session
 
 

@@ -7,27 +7,23 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
-from handlers.common import current_person, tr_for, unit_of_work
-from storage.conversations import claim_update
+from handlers.common import claim_with_first_step, current_person, tr_for, unit_of_work
 
 log = logging.getLogger(__name__)
 
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram may deliver an update twice (a webhook retry, a restart before the offset was
-    confirmed); the second time it is ignored, so a comment is never posted twice.
+    confirmed); the second time it is ignored, so a comment is never posted twice. The update
+    id is recorded by the update's first transaction (`unit_of_work`), together with what the
+    update changed: no transaction of its own, and no update recorded but left undone.
 
     Button presses are not recorded: every button's effect is idempotent (set a status, open a
     card, start a conversation), so a second delivery changes nothing and costs no write."""
-    if update.callback_query is not None:
-        return
-    async with unit_of_work(context) as session:
-        first_time = await claim_update(session, update.update_id)
-    if not first_time:
-        log.info("update %s already processed, ignored", update.update_id)
-        raise ApplicationHandlerStop
+    if update.callback_query is None:
+        claim_with_first_step(context, update.update_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

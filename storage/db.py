@@ -58,7 +58,13 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = _create_async_engine(
-            url, connect_args={"timeout": 30, "async_creator_fn": one_trip_connect}, **kwargs
+            url,
+            connect_args={
+                "timeout": 30,
+                "async_creator_fn": one_trip_connect,
+                "check_same_thread": False,
+            },
+            **kwargs,
         )
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine

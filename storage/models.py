@@ -214,6 +214,8 @@ class KeyAction(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    #: Who is told of every change (a handful among thousands of focal points) is found by role.
+    __table_args__ = (Index("ix_people_role", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
-from storage.models import Invitation, NotifyMode, Person, Role, utcnow
+from storage.models import Invitation, NotifyMode, Person, Role, Unit, person_units, utcnow
 from storage.units import resolve_units
 
 INVITATION_TTL = dt.timedelta(days=14)
@@ -131,14 +131,20 @@ async def redeem_invitation(
 async def get_person(
     session: AsyncSession, telegram_id: int, *, active_only: bool = False
 ) -> Person | None:
-    """The person behind a Telegram account, units loaded. Not a joined eager load: SQLite
-    would materialise the whole units-of-people join for it on every update."""
+    """The person behind a Telegram account, with their units, in one statement (it runs on
+    every update). Flat outer joins: SQLite would materialise the whole units-of-people join
+    for the nested join a joined eager load writes."""
     query = (
-        select(Person).where(Person.telegram_id == telegram_id).options(selectinload(Person.units))
+        select(Person)
+        .outerjoin(person_units, person_units.c.person_id == Person.id)
+        .outerjoin(Unit, Unit.id == person_units.c.unit_id)
+        .where(Person.telegram_id == telegram_id)
+        .options(contains_eager(Person.units))
+        .order_by(Unit.name)
     )
     if active_only:
         query = query.where(Person.active.is_(True))
-    return await session.scalar(query)
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

@@ -1,11 +1,22 @@
-"""aiosqlite with one trip to its thread per statement.
+"""aiosqlite with fewer trips to its thread.
 
 aiosqlite runs every call on the connection's own thread: SQLAlchemy's adapter makes four such
-trips per statement (open a cursor, execute, fetch, close), each a hand-off between threads
-that costs more than the indexed query itself. Here a statement is executed, fully fetched and
-closed in one trip (SQLAlchemy's adapter fetches every row at once anyway), so the event loop is
-never blocked and the bot does a quarter of the hand-offs. Plugged in through SQLAlchemy's
-`async_creator_fn` connect argument; everything else is aiosqlite's.
+trips per statement (open a cursor, execute, fetch, close) and two more per transaction (commit,
+and the pool's rollback), each a hand-off between threads that costs more than the indexed
+query itself. Here:
+
+* a statement that writes is executed, fully fetched and closed in one trip (SQLAlchemy's
+  adapter fetches every row at once anyway);
+* a statement that only reads runs right away on the event loop's thread: in WAL mode a reader
+  never waits for a lock, and the bot's reads are index lookups of a fraction of a millisecond.
+  The price is that a long report query (a whole portfolio's summary, an export) holds the loop
+  for its duration instead of a thread; updates are handled one at a time anyway;
+* committing or rolling back a connection with no open transaction (every read-only step) is a
+  no-op, so it is not sent to the thread at all.
+
+The connection is shared by the two threads but never used by both at once: SQLAlchemy runs one
+statement at a time per connection. Plugged in through SQLAlchemy's `async_creator_fn` connect
+argument; everything else is aiosqlite's.
 """
 
 from __future__ import annotations
@@ -18,6 +29,11 @@ import aiosqlite
 from aiosqlite.context import contextmanager
 
 Row = tuple[Any, ...]
+
+
+def _only_reads(sql: str) -> bool:
+    """A plain SELECT (SQLAlchemy writes no comments before it; a WITH may hide a write)."""
+    return sql.lstrip()[:6].upper() == "SELECT" and "RETURNING" not in sql.upper()
 
 
 def _run(
@@ -50,10 +66,12 @@ class OneTripCursor:
         self._rows: list[Row] = []
 
     async def _call(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
-        self.description, self.rowcount, self.lastrowid, rows = await self._connection._execute(
-            _run, self._connection._conn, sql, parameters, many
-        )
-        self._rows = rows
+        connection = self._connection._conn
+        if not many and _only_reads(sql):
+            result = _run(connection, sql, parameters, many)
+        else:
+            result = await self._connection._execute(_run, connection, sql, parameters, many)
+        self.description, self.rowcount, self.lastrowid, self._rows = result
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
@@ -88,6 +106,14 @@ class OneTripConnection(aiosqlite.Connection):
     @contextmanager
     async def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def commit(self) -> None:
+        if self._conn.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self._conn.in_transaction:
+            await super().rollback()
 
 
 def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:

@@ -14,11 +14,12 @@ from enum import StrEnum
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload, raiseload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
+    Attachment,
     Comment,
     CommentKind,
     KeyAction,
@@ -150,6 +151,22 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
         select(action_units.c.action_id)
         .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
         .where(person_units.c.person_id == person.id)
+    )
+
+
+UNIT_SEPARATOR = "\x1f"
+
+
+def _unit_names():  # type: ignore[no-untyped-def]
+    """The action's unit names in one column (group_concat on SQLite, string_agg on
+    PostgreSQL), so a card needs no second query for them."""
+    return (
+        select(func.aggregate_strings(Unit.name, UNIT_SEPARATOR))
+        .join(action_units, action_units.c.unit_id == Unit.id)
+        .where(action_units.c.action_id == KeyAction.id)
+        .correlate(KeyAction)
+        .scalar_subquery()
+        .label("unit_names")
     )
 
 
@@ -286,7 +303,9 @@ async def require_visible(session: AsyncSession, person: Person, action_id: int)
     """The action, if the person may see it (one query: the action and the visibility test)."""
     found = (
         await session.execute(
-            select(KeyAction, visible_to(person).label("visible")).where(KeyAction.id == action_id)
+            select(KeyAction, visible_to(person).label("visible"))
+            .where(KeyAction.id == action_id)
+            .options(lazyload(KeyAction.units))
         )
     ).one_or_none()
     if found is None:
@@ -335,18 +354,20 @@ async def action_card(
                 Recommendation.management_response,
                 Plan.title,
                 visible_to(person).label("visible"),
+                _unit_names(),
             )
             .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
             .join(Plan, Plan.id == KeyAction.plan_id)
             .where(KeyAction.id == action_id)
+            .options(lazyload(KeyAction.units))
         )
     ).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
-    action, label, rec_text, response, plan_title, visible = found
+    action, label, rec_text, response, plan_title, visible, unit_names = found
     if not visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    units = [unit.name for unit in action.units]
+    units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
     latest = await latest_comments(session, action.id, comments)
     can_follow_up = person.role in FOLLOW_UP_ROLES_ANYWHERE or person.role == Role.FOCAL
     return ActionCard(
@@ -364,31 +385,55 @@ async def action_card(
 
 
 async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> list[CommentView]:
-    """The action's last comments, oldest first, with author names and attachments."""
+    """The action's last comments, oldest first, with author names and attachments: plain
+    rows, and the attachments looked up only when a comment has some (most have none)."""
+    with_files = (
+        select(func.count())
+        .where(Attachment.comment_id == Comment.id)
+        .correlate(Comment)
+        .scalar_subquery()
+    )
     rows = (
         await session.execute(
-            select(Comment, Person.name)
+            select(
+                Comment.id,
+                Comment.kind,
+                Comment.text,
+                Comment.created_at,
+                Person.name,
+                with_files.label("files"),
+            )
             .outerjoin(Person, Person.id == Comment.author_id)
             .where(Comment.action_id == action_id)
-            .options(raiseload(Comment.author))
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(limit)
         )
     ).all()
-    return [_comment_view(comment, name or "") for comment, name in reversed(rows)]
-
-
-def _comment_view(comment: Comment, author: str) -> CommentView:
-    return CommentView(
-        id=comment.id,
-        kind=comment.kind,
-        author=author,
-        text=comment.text,
-        created_at=comment.created_at,
-        attachments=[
-            AttachmentView(a.kind, a.file_id, a.file_name, a.mime_type) for a in comment.attachments
-        ],
-    )
+    files: dict[int, list[AttachmentView]] = {}
+    if ids := [row.id for row in rows if row.files]:
+        for comment_id, kind, file_id, name, mime in await session.execute(
+            select(
+                Attachment.comment_id,
+                Attachment.kind,
+                Attachment.file_id,
+                Attachment.file_name,
+                Attachment.mime_type,
+            )
+            .where(Attachment.comment_id.in_(ids))
+            .order_by(Attachment.id)
+        ):
+            files.setdefault(comment_id, []).append(AttachmentView(kind, file_id, name, mime))
+    return [
+        CommentView(
+            id=row.id,
+            kind=row.kind,
+            author=row.name or "",
+            text=row.text,
+            created_at=row.created_at,
+            attachments=files.get(row.id, []),
+        )
+        for row in reversed(rows)
+    ]
 
 
 async def action_history(

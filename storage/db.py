@@ -1,7 +1,8 @@
 """Engine, sessions and schema migrations.
 
-SQLite gets WAL, foreign keys and a busy timeout on every connection so that several readers and
-one writer (the bot and its background jobs) do not trip over each other.
+SQLite gets WAL and foreign keys on every connection, so that several readers and one writer (the
+bot and its background jobs) do not trip over each other; waiting for the write lock is done by
+`storage.sqlite_driver`, off the event loop.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -59,11 +59,7 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = _create_async_engine(
             url,
-            connect_args={
-                "timeout": 30,
-                "async_creator_fn": one_trip_connect,
-                "check_same_thread": False,
-            },
+            connect_args={"async_creator_fn": one_trip_connect},
             **kwargs,
         )
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

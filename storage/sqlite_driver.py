@@ -1,39 +1,64 @@
-"""aiosqlite with fewer trips to its thread.
+"""aiosqlite without the trips to its thread, but when SQLite makes us wait.
 
 aiosqlite runs every call on the connection's own thread: SQLAlchemy's adapter makes four such
 trips per statement (open a cursor, execute, fetch, close) and two more per transaction (commit,
 and the pool's rollback), each a hand-off between threads that costs more than the indexed
-query itself. Here:
+query itself (measured: the bot's chat steps took twice as long). Here:
 
-* a statement that writes is executed, fully fetched and closed in one trip (SQLAlchemy's
-  adapter fetches every row at once anyway);
-* a statement that only reads runs right away on the event loop's thread: in WAL mode a reader
-  never waits for a lock, and the bot's reads are index lookups of a fraction of a millisecond.
-  The price is that a long report query (a whole portfolio's summary, an export) holds the loop
-  for its duration instead of a thread; updates are handled one at a time anyway;
+* a statement runs right away on the event loop's thread and is fully fetched (SQLAlchemy's
+  adapter fetches every row at once anyway). The bot's statements are index lookups and small
+  writes of a fraction of a millisecond; a long report query (a whole portfolio's summary, an
+  export) holds the loop for its duration instead of a thread, and updates are handled one at a
+  time anyway;
+* the connection never waits for a lock on the loop's thread (its busy timeout is 0): when
+  another connection holds the write lock, SQLite answers SQLITE_BUSY at once, nothing has been
+  done, and the statement is retried on aiosqlite's thread until the lock is free (for up to
+  `LOCK_WAIT` seconds), while the loop goes on and the holder can finish;
 * committing or rolling back a connection with no open transaction (every read-only step) is a
-  no-op, so it is not sent to the thread at all.
+  no-op.
 
 The connection is shared by the two threads but never used by both at once: SQLAlchemy runs one
-statement at a time per connection. Plugged in through SQLAlchemy's `async_creator_fn` connect
-argument; everything else is aiosqlite's.
+statement at a time per connection, and a statement sent to the thread is awaited. Plugged in
+through SQLAlchemy's `async_creator_fn` connect argument; everything else is aiosqlite's.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 
-def _only_reads(sql: str) -> bool:
-    """A plain SELECT (SQLAlchemy writes no comments before it; a WITH may hide a write)."""
-    return sql.lstrip()[:6].upper() == "SELECT" and "RETURNING" not in sql.upper()
+LOCK_WAIT = 30.0
+SQLITE_BUSY = 5
+SQLITE_BUSY_SNAPSHOT = 517
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock: worth waiting for (a stale snapshot never is)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == SQLITE_BUSY and code != SQLITE_BUSY_SNAPSHOT
+
+
+def _patiently(call: Callable[..., T], *args: Any) -> T:
+    """On aiosqlite's thread: retry while the database is busy, as SQLite's busy timeout does."""
+    deadline = time.monotonic() + LOCK_WAIT
+    pause = 0.001
+    while True:
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def _run(
@@ -67,10 +92,14 @@ class OneTripCursor:
 
     async def _call(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
         connection = self._connection._conn
-        if not many and _only_reads(sql):
+        try:
             result = _run(connection, sql, parameters, many)
-        else:
-            result = await self._connection._execute(_run, connection, sql, parameters, many)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            result = await self._connection._execute(
+                _patiently, _run, connection, sql, parameters, many
+            )
         self.description, self.rowcount, self.lastrowid, self._rows = result
         return self
 
@@ -108,19 +137,28 @@ class OneTripConnection(aiosqlite.Connection):
         return OneTripCursor(self)
 
     async def commit(self) -> None:
-        if self._conn.in_transaction:
-            await super().commit()
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.commit()
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            await self._execute(_patiently, self._conn.commit)
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
-            await super().rollback()
+            self._conn.rollback()
 
 
 def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
-    """What `aiosqlite.connect` does, with the one-trip connection."""
+    """What `aiosqlite.connect` does, with this connection: usable from the loop's thread, and
+    never waiting for a lock there."""
 
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(database, **kwargs)
+        connection = sqlite3.connect(database, **{**kwargs, "check_same_thread": False})
+        connection.execute("PRAGMA busy_timeout = 0")
+        return connection
 
     connection = OneTripConnection(connector, iter_chunk_size)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections

@@ -1,0 +1,73 @@
+"""The SQLite driver runs statements on the event loop's thread but never waits for a lock
+there: a write that finds the database locked by another connection waits on aiosqlite's
+thread while the loop goes on, and goes through once the lock is released."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import create_engine
+
+
+@pytest.fixture
+async def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_locked_write_waits_off_the_loop_and_then_succeeds(engine, tmp_path) -> None:
+    holder = sqlite3.connect(tmp_path / "lock.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO notes (body) VALUES ('first')")
+    ticks = 0
+
+    async def loop_keeps_running() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.3)
+        holder.execute("COMMIT")
+
+    ticker = asyncio.create_task(loop_keeps_running())
+    releaser = asyncio.create_task(release_later())
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO notes (body) VALUES ('second')"))
+    await releaser
+    ticker.cancel()
+    assert ticks >= 10  # the loop ran while the write waited for the lock
+    async with engine.connect() as conn:
+        bodies = (await conn.execute(text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert list(bodies) == ["first", "second"]
+    holder.close()
+
+
+async def test_reads_writes_and_returning_in_one_transaction(engine) -> None:
+    async with engine.begin() as conn:
+        new_id = (
+            await conn.execute(text("INSERT INTO notes (body) VALUES ('a') RETURNING id"))
+        ).scalar_one()
+        await conn.execute(
+            text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "b"}, {"body": "c"}]
+        )
+        count = (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    assert (new_id, count) == (1, 3)
+
+
+async def test_an_error_rolls_back_and_leaves_the_connection_usable(engine) -> None:
+    with pytest.raises(Exception, match="no such table"):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
+            await conn.execute(text("SELECT * FROM missing"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0

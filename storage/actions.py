@@ -11,8 +11,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache, lru_cache
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -147,16 +148,23 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
     """
     if sees_everything(person):
         return and_(True)
+    return _units_of(person.id)
+
+
+@lru_cache(maxsize=4096)
+def _units_of(person_id: int):  # type: ignore[no-untyped-def]
+    """Built once per person: constructing SQL expressions costs more than running them."""
     return KeyAction.id.in_(
         select(action_units.c.action_id)
         .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
-        .where(person_units.c.person_id == person.id)
+        .where(person_units.c.person_id == person_id)
     )
 
 
 UNIT_SEPARATOR = "\x1f"
 
 
+@cache
 def _unit_names():  # type: ignore[no-untyped-def]
     """The action's unit names in one column (group_concat on SQLite, string_agg on
     PostgreSQL), so a card needs no second query for them."""
@@ -299,11 +307,28 @@ def follows_up_what_they_see(person: Person) -> bool:
     return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
 
 
-async def require_visible(session: AsyncSession, person: Person, action_id: int) -> KeyAction:
-    """The action, if the person may see it (one query: the action and the visibility test)."""
+_SEEN = "visible_actions"
+
+
+def _remember_visible(session: AsyncSession, person: Person, action: KeyAction, label: str) -> None:
+    """Within one transaction, an action found visible is not looked up again (a step that
+    shows a row and then changes its status asks twice). The action is kept here too: the
+    session's identity map holds it only weakly."""
+    session.info.setdefault(_SEEN, {})[(person.id, action.id)] = (action, label)
+
+
+async def require_visible_with_label(
+    session: AsyncSession, person: Person, action_id: int
+) -> tuple[KeyAction, str]:
+    """The action and its block's label, if the person may see it (one query, or none when
+    this transaction already checked)."""
+    seen = session.info.get(_SEEN, {}).get((person.id, action_id))
+    if seen is not None and person.active:
+        return seen
     found = (
         await session.execute(
-            select(KeyAction, visible_to(person).label("visible"))
+            select(KeyAction, Recommendation.label, visible_to(person).label("visible"))
+            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
             .where(KeyAction.id == action_id)
             .options(lazyload(KeyAction.units))
         )
@@ -312,7 +337,13 @@ async def require_visible(session: AsyncSession, person: Person, action_id: int)
         raise NotFound("action_not_found", action_id=action_id)
     if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    return found[0]
+    _remember_visible(session, person, found[0], found[1])
+    return found[0], found[1]
+
+
+async def require_visible(session: AsyncSession, person: Person, action_id: int) -> KeyAction:
+    """The action, if the person may see it."""
+    return (await require_visible_with_label(session, person, action_id))[0]
 
 
 async def visible_action_row(
@@ -332,6 +363,7 @@ async def visible_action_row(
         raise NotFound("action_not_found", action_id=action_id)
     if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
+    _remember_visible(session, person, found[0], found[1])
     return action_row(found[0], found[1], today)
 
 
@@ -367,6 +399,7 @@ async def action_card(
     action, label, rec_text, response, plan_title, visible, unit_names = found
     if not visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
+    _remember_visible(session, person, action, label)
     units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
     latest = await latest_comments(session, action.id, comments)
     can_follow_up = person.role in FOLLOW_UP_ROLES_ANYWHERE or person.role == Role.FOCAL
@@ -384,31 +417,35 @@ async def action_card(
     )
 
 
-async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> list[CommentView]:
-    """The action's last comments, oldest first, with author names and attachments: plain
-    rows, and the attachments looked up only when a comment has some (most have none)."""
+@cache
+def _latest_comments_query():  # type: ignore[no-untyped-def]
     with_files = (
         select(func.count())
         .where(Attachment.comment_id == Comment.id)
         .correlate(Comment)
         .scalar_subquery()
     )
-    rows = (
-        await session.execute(
-            select(
-                Comment.id,
-                Comment.kind,
-                Comment.text,
-                Comment.created_at,
-                Person.name,
-                with_files.label("files"),
-            )
-            .outerjoin(Person, Person.id == Comment.author_id)
-            .where(Comment.action_id == action_id)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(limit)
+    return (
+        select(
+            Comment.id,
+            Comment.kind,
+            Comment.text,
+            Comment.created_at,
+            Person.name,
+            with_files.label("files"),
         )
-    ).all()
+        .outerjoin(Person, Person.id == Comment.author_id)
+        .where(Comment.action_id == bindparam("action_id"))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> list[CommentView]:
+    """The action's last comments, oldest first, with author names and attachments: plain
+    rows, and the attachments looked up only when a comment has some (most have none)."""
+    query = _latest_comments_query()
+    rows = (await session.execute(query, {"action_id": action_id, "limit": limit})).all()
     files: dict[int, list[AttachmentView]] = {}
     if ids := [row.id for row in rows if row.files]:
         for comment_id, kind, file_id, name, mime in await session.execute(

@@ -7,9 +7,10 @@ any of several bot processes take the next update of a conversation.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,25 +58,39 @@ async def set_state(
     await session.execute(stmt)
 
 
+_CLEAR = delete(ConversationState.__table__).where(
+    ConversationState.chat_id == bindparam("chat_id"),
+    ConversationState.user_id == bindparam("user_id"),
+)
+
+
 async def clear_state(session: AsyncSession, chat_id: int, user_id: int) -> bool:
-    result = await session.execute(
-        delete(ConversationState).where(
-            ConversationState.chat_id == chat_id, ConversationState.user_id == user_id
-        )
-    )
+    """End the conversation (a plain DELETE; the session forgets the row it may hold)."""
+    held = session.identity_map.get(session.identity_key(ConversationState, (chat_id, user_id)))
+    if held is not None:
+        session.expunge(held)
+    result = await session.execute(_CLEAR, {"chat_id": chat_id, "user_id": user_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _claim(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(ProcessedUpdate.__table__)
+        .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
 
 
 async def claim_update(
     session: AsyncSession, update_id: int, *, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already processed (a redelivery)."""
-    stmt = (
-        _insert(session, ProcessedUpdate)
-        .values(update_id=update_id, processed_at=now or utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    result = await session.execute(
+        _claim(dialect), {"update_id": update_id, "processed_at": now or utcnow()}
     )
-    result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

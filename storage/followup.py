@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.actions import follows_up_what_they_see, may_review, require_visible
+from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -25,7 +25,6 @@ from storage.models import (
     NotifyMode,
     OutboxMessage,
     Person,
-    Recommendation,
     ReviewStatus,
     Role,
     Status,
@@ -66,20 +65,21 @@ async def _existing(session: AsyncSession, source_key: str | None) -> Comment | 
     return await session.scalar(select(Comment).where(Comment.source_key == source_key))
 
 
+_NOTIFIED_PEOPLE = select(Person.telegram_id, Person.notify_mode).where(
+    Person.active.is_(True),
+    Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
+    Person.notify_mode != NotifyMode.OFF,
+    Person.telegram_id.is_not(None),
+)
+
+
 async def notification_chats(
     session: AsyncSession, extra_chat_ids: Sequence[int], author: Person | None
 ) -> list[tuple[int, bool]]:
     """(chat id, digest?) of everyone to notify of a change: the secretariat chats from the
     settings, plus registered secretariat members and coordinators who asked for notices."""
     chats: dict[int, bool] = {chat_id: False for chat_id in extra_chat_ids}
-    people = await session.execute(
-        select(Person.telegram_id, Person.notify_mode).where(
-            Person.active.is_(True),
-            Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
-            Person.notify_mode != NotifyMode.OFF,
-            Person.telegram_id.is_not(None),
-        )
-    )
+    people = await session.execute(_NOTIFIED_PEOPLE)
     for telegram_id, mode in people.all():
         chats.setdefault(telegram_id, mode == NotifyMode.DIGEST)
     if author is not None and author.telegram_id in chats:
@@ -90,15 +90,13 @@ async def notification_chats(
 async def _enqueue(
     session: AsyncSession,
     action: KeyAction,
+    label: str,
     author: Person | None,
     kind: str,
     payload: dict[str, Any],
     extra_chat_ids: Sequence[int],
     now: dt.datetime,
 ) -> None:
-    label = await session.scalar(
-        select(Recommendation.label).where(Recommendation.id == action.recommendation_id)
-    )
     body = {
         "action_id": action.id,
         "plan_id": action.plan_id,
@@ -108,17 +106,20 @@ async def _enqueue(
         "author_role": author.role if author else "",
         **payload,
     }
-    for chat_id, digest in await notification_chats(session, extra_chat_ids, author):
-        session.add(
-            OutboxMessage(
-                chat_id=chat_id,
-                kind=kind,
-                payload=body,
-                digest=digest,
-                created_at=now,
-                available_at=now,
-            )
-        )
+    rows = [
+        {
+            "chat_id": chat_id,
+            "kind": kind,
+            "payload": body,
+            "digest": digest,
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+        }
+        for chat_id, digest in await notification_chats(session, extra_chat_ids, author)
+    ]
+    if rows:  # one INSERT for all of them, no ORM objects: nobody reads them back here
+        await session.execute(insert(OutboxMessage.__table__), rows)
 
 
 def _comment_payload(comment: Comment) -> dict[str, Any]:
@@ -147,7 +148,7 @@ async def post_comment(
     existing = await _existing(session, source_key)
     if existing is not None:
         return existing
-    action = await require_visible(session, person, action_id)
+    action, label = await require_visible_with_label(session, person, action_id)
     if kind == CommentKind.FOLLOW_UP and not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours", action_id=action_id)
     if kind == CommentKind.REVIEW and not may_review(person):
@@ -180,7 +181,8 @@ async def post_comment(
         action.last_update_at = now
     await session.flush()
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
-    await _enqueue(session, action, person, event, _comment_payload(comment), notify_chat_ids, now)
+    payload = _comment_payload(comment)
+    await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
     await session.flush()
     return comment
 
@@ -201,6 +203,7 @@ async def _apply_change(
     session: AsyncSession,
     person: Person,
     action: KeyAction,
+    label: str,
     change: _Change,
     *,
     source_key: str | None,
@@ -251,7 +254,7 @@ async def _apply_change(
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)
-    await _enqueue(session, action, person, change.field, payload, notify_chat_ids, now)
+    await _enqueue(session, action, label, person, change.field, payload, notify_chat_ids, now)
     await session.flush()
     return record
 
@@ -274,7 +277,7 @@ async def set_status(
     new_status = Status(new_status)
     if await _existing(session, source_key) is not None:
         return None
-    action = await require_visible(session, person, action_id)
+    action, label = await require_visible_with_label(session, person, action_id)
     if not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours", action_id=action_id)
     if action.status == new_status:
@@ -288,6 +291,7 @@ async def set_status(
         session,
         person,
         action,
+        label,
         change,
         source_key=source_key,
         notify_chat_ids=notify_chat_ids,
@@ -310,7 +314,7 @@ async def set_review_status(
     new_status = ReviewStatus(new_status)
     if await _existing(session, source_key) is not None:
         return None
-    action = await require_visible(session, person, action_id)
+    action, label = await require_visible_with_label(session, person, action_id)
     if not may_review(person):
         raise PermissionDenied("review_not_allowed")
     if action.review_status == new_status:
@@ -324,6 +328,7 @@ async def set_review_status(
         session,
         person,
         action,
+        label,
         change,
         source_key=source_key,
         notify_chat_ids=notify_chat_ids,

@@ -120,7 +120,48 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
         from bench.delivery import drain_outbox
 
         out["outbox"] = await drain_outbox(kind, args, tmp)
+    out["verdicts"] = verdicts(out)
     return out
+
+
+CHAT_FLOWS = (
+    "register (/start code)",
+    "/acciones",
+    "list page (all, page 2)",
+    "list filter (overdue)",
+    "open card",
+    "post comment",
+    "change status",
+)
+
+
+def verdicts(backend: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target against what this backend measured (worst case where there are several)."""
+    by_name = {s["name"]: s for s in backend["scenarios"]}
+    chat = [by_name[name] for name in CHAT_FLOWS]
+    rows: list[tuple[str, float, float, bool]] = [
+        ("chat median ms (worst flow)", max(s["median_ms"] for s in chat), 5.0, False),
+        ("chat p99 ms (worst flow)", max(s["p99_ms"] for s in chat), 20.0, False),
+        ("/resumen one plan median ms", by_name["/resumen one plan"]["median_ms"], 20.0, False),
+        ("/resumen portfolio median ms", by_name["/resumen portfolio"]["median_ms"], 150.0, False),
+        ("card time ratio 20,000 / 200", backend["size_ratio"]["card"]["ratio"], 1.5, False),
+        ("list time ratio 20,000 / 200", backend["size_ratio"]["list"]["ratio"], 1.5, False),
+        ("resident memory MB", backend["rss_mb_after_scenarios"], 200.0, False),
+    ]
+    if "outbox" in backend:
+        rows += [
+            ("notifications per second", backend["outbox"]["per_second"], 25.0, True),
+            ("429 answers while draining", backend["outbox"]["http_429"], 0.0, False),
+        ]
+    return [
+        {
+            "target": name,
+            "measured": round(value, 2),
+            "limit": limit,
+            "met": value >= limit if at_least else value <= limit,
+        }
+        for name, value, limit, at_least in rows
+    ]
 
 
 def _table(result: dict[str, Any]) -> str:
@@ -145,10 +186,10 @@ def _table(result: dict[str, Any]) -> str:
                 f"{o['per_second']:.1f}/s, {o['messages']} messages, 429s: {o['http_429']}"
             )
     for backend in result["backends"]:
-        lines.append(
-            f"{backend['backend']} RSS after the chat scenarios: "
-            f"{backend['rss_mb_after_scenarios']:.0f} MB"
-        )
+        lines.append(f"\n{backend['backend']}: targets")
+        for v in backend["verdicts"]:
+            mark = "met" if v["met"] else "MISSED"
+            lines.append(f"  {v['target']:34} {v['measured']:>9} (limit {v['limit']}) {mark}")
     lines.append(f"peak RSS of the benchmark process: {result['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@ and the process's peak resident memory."""
 
 from __future__ import annotations
 
+import gc
 import resource
 import statistics
 import sys
@@ -62,6 +63,7 @@ async def timed(
         if prepare is not None:
             await prepare(-1 - i)
         await step(-1 - i)
+    gc.collect()  # start each scenario without the garbage of the previous one
     samples: list[float] = []
     for i in range(runs):
         if prepare is not None:

@@ -151,7 +151,7 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
     return _units_of(person.id)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _units_of(person_id: int):  # type: ignore[no-untyped-def]
     """Built once per person: constructing SQL expressions costs more than running them."""
     return KeyAction.id.in_(

@@ -14,8 +14,9 @@ query itself (measured: the bot's chat steps took twice as long). Here:
   another connection holds the write lock, SQLite answers SQLITE_BUSY at once, nothing has been
   done, and the statement is retried on aiosqlite's thread until the lock is free (for up to
   `LOCK_WAIT` seconds), while the loop goes on and the holder can finish;
-* committing or rolling back a connection with no open transaction (every read-only step) is a
-  no-op.
+* a commit goes to aiosqlite's thread (it may run a WAL checkpoint, which writes and syncs the
+  database file); committing or rolling back a connection with no open transaction (every
+  read-only step) is a no-op.
 
 The connection is shared by the two threads but never used by both at once: SQLAlchemy runs one
 statement at a time per connection, and a statement sent to the thread is awaited. Plugged in
@@ -137,13 +138,9 @@ class OneTripConnection(aiosqlite.Connection):
         return OneTripCursor(self)
 
     async def commit(self) -> None:
-        if not self._conn.in_transaction:
-            return
-        try:
-            self._conn.commit()
-        except sqlite3.OperationalError as error:
-            if not _is_busy(error):
-                raise
+        """On aiosqlite's thread: a commit may run a WAL checkpoint (writing and syncing the
+        database file), which must not hold the loop."""
+        if self._conn.in_transaction:
             await self._execute(_patiently, self._conn.commit)
 
     async def rollback(self) -> None:

@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
 from storage.errors import InvalidInput, PermissionDenied
@@ -143,11 +146,11 @@ async def post_comment(
     notify_chat_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
 ) -> Comment:
-    """Add a comment (text and/or evidence). The same `source_key` twice posts it once."""
+    """Add a comment (text and/or evidence). The same `source_key` twice posts it once.
+
+    Written as plain statements, not through the ORM's unit of work (this runs on every
+    comment); the returned `Comment` is a detached record of what was stored."""
     now = now or utcnow()
-    existing = await _existing(session, source_key)
-    if existing is not None:
-        return existing
     action, label = await require_visible_with_label(session, person, action_id)
     if kind == CommentKind.FOLLOW_UP and not follows_up_what_they_see(person):
         raise PermissionDenied("action_not_yours", action_id=action_id)
@@ -157,7 +160,29 @@ async def post_comment(
     _check_text(body, required=not attachments)
     if len(attachments) > ATTACHMENTS_MAX:
         raise InvalidInput("too_many_attachments", limit=ATTACHMENTS_MAX)
+    comment_id = await _insert_comment(session, action.id, person, kind, body, source_key, now)
+    if comment_id is None:  # posted before under the same source key
+        existing = await _existing(session, source_key)
+        assert existing is not None
+        return existing
+    files = [
+        {
+            "comment_id": comment_id,
+            "kind": a.kind,
+            "file_id": a.file_id,
+            "file_unique_id": a.file_unique_id,
+            "file_name": a.file_name,
+            "mime_type": a.mime_type,
+            "file_size": a.file_size,
+        }
+        for a in attachments
+    ]
+    if files:
+        await session.execute(insert(Attachment.__table__), files)
+    if kind == CommentKind.FOLLOW_UP:
+        await _update_action(session, action, {"last_update_at": now})
     comment = Comment(
+        id=comment_id,
         action_id=action.id,
         author_id=person.id,
         kind=kind,
@@ -165,26 +190,54 @@ async def post_comment(
         source_key=source_key,
         created_at=now,
         attachments=[
-            Attachment(
-                kind=a.kind,
-                file_id=a.file_id,
-                file_unique_id=a.file_unique_id,
-                file_name=a.file_name,
-                mime_type=a.mime_type,
-                file_size=a.file_size,
-            )
-            for a in attachments
+            Attachment(**{k: v for k, v in f.items() if k != "comment_id"}) for f in files
         ],
     )
-    session.add(comment)
-    if kind == CommentKind.FOLLOW_UP:
-        action.last_update_at = now
-    await session.flush()
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
     payload = _comment_payload(comment)
     await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
-    await session.flush()
     return comment
+
+
+def _without_comment_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "comment_id"}
+
+
+async def _insert_comment(
+    session: AsyncSession,
+    action_id: int,
+    person: Person,
+    kind: CommentKind,
+    body: str,
+    source_key: str | None,
+    now: dt.datetime,
+) -> int | None:
+    """The new comment's id, or None when a comment with this source key exists already."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_for(Comment.__table__)
+        .values(
+            action_id=action_id,
+            author_id=person.id,
+            kind=CommentKind(kind).value,
+            text=body,
+            source_key=source_key,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(Comment.__table__.c.id)
+    )
+    return await session.scalar(statement)
+
+
+async def _update_action(session: AsyncSession, action: KeyAction, values: dict[str, Any]) -> None:
+    """UPDATE the action, and tell the session's copy without another round trip."""
+    await session.execute(
+        update(KeyAction.__table__).where(KeyAction.__table__.c.id == action.id).values(**values)
+    )
+    for name, value in values.items():
+        set_committed_value(action, name, value)
 
 
 def needs_justification(status: Status | str) -> bool:
@@ -210,10 +263,15 @@ async def _apply_change(
     notify_chat_ids: Sequence[int],
     now: dt.datetime,
 ) -> StatusChange:
-    """Record a status change (with its comment, if any text), apply it, and notify."""
+    """Record a status change (with its comment, if any text), apply it, and notify: plain
+    statements, as for comments."""
     comment: Comment | None = None
     if change.text:
+        comment_id = await _insert_comment(
+            session, action.id, person, change.comment_kind, change.text, source_key, now
+        )
         comment = Comment(
+            id=comment_id,
             action_id=action.id,
             author_id=person.id,
             kind=change.comment_kind,
@@ -222,41 +280,46 @@ async def _apply_change(
             created_at=now,
             attachments=[],
         )
-        session.add(comment)
-        await session.flush()
     old = getattr(action, change.field)
-    record = StatusChange(
-        action_id=action.id,
-        author_id=person.id,
-        field=change.field,
-        old_value=old,
-        new_value=change.new,
-        comment_id=comment.id if comment else None,
-        created_at=now,
-    )
-    session.add(record)
-    setattr(action, change.field, change.new)
+    changes = [
+        {
+            "action_id": action.id,
+            "author_id": person.id,
+            "field": change.field,
+            "old_value": old,
+            "new_value": change.new,
+            "comment_id": comment.id if comment else None,
+            "created_at": now,
+        }
+    ]
+    values: dict[str, Any] = {change.field: change.new}
     if change.field == "status":
-        action.last_update_at = now
+        values["last_update_at"] = now
         if action.review_status != ReviewStatus.PENDING:
-            session.add(
-                StatusChange(
-                    action_id=action.id,
-                    author_id=person.id,
-                    field="review_status",
-                    old_value=action.review_status,
-                    new_value=ReviewStatus.PENDING,
-                    created_at=now,
-                )
+            changes.append(
+                {
+                    "action_id": action.id,
+                    "author_id": person.id,
+                    "field": "review_status",
+                    "old_value": action.review_status,
+                    "new_value": ReviewStatus.PENDING.value,
+                    "comment_id": None,
+                    "created_at": now,
+                }
             )
-            action.review_status = ReviewStatus.PENDING
-    await session.flush()
+            values["review_status"] = ReviewStatus.PENDING.value
+    table = StatusChange.__table__
+    ids = (
+        await session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), changes
+        )
+    ).all()
+    await _update_action(session, action, values)
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)
     await _enqueue(session, action, label, person, change.field, payload, notify_chat_ids, now)
-    await session.flush()
-    return record
+    return StatusChange(id=ids[0], **changes[0])
 
 
 async def set_status(

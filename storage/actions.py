@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Boolean, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -158,6 +158,51 @@ def _units_of(person_id: int):  # type: ignore[no-untyped-def]
         select(action_units.c.action_id)
         .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
         .where(person_units.c.person_id == person_id)
+    )
+
+
+def _visible_by_params():  # type: ignore[no-untyped-def]
+    """`visible_to` for statements built once: the person comes as parameters (`_viewer`)."""
+    return or_(
+        bindparam("sees_all", type_=Boolean),
+        KeyAction.id.in_(
+            select(action_units.c.action_id)
+            .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
+            .where(person_units.c.person_id == bindparam("viewer"))
+        ),
+    ).label("visible")
+
+
+def _viewer(person: Person, action_id: int) -> dict[str, object]:
+    return {"sees_all": sees_everything(person), "viewer": person.id, "action_id": action_id}
+
+
+@cache
+def _visible_action_query():  # type: ignore[no-untyped-def]
+    return (
+        select(KeyAction, Recommendation.label, _visible_by_params())
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .where(KeyAction.id == bindparam("action_id"))
+        .options(lazyload(KeyAction.units))
+    )
+
+
+@cache
+def _card_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            KeyAction,
+            Recommendation.label,
+            Recommendation.text,
+            Recommendation.management_response,
+            Plan.title,
+            _visible_by_params(),
+            _unit_names(),
+        )
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .join(Plan, Plan.id == KeyAction.plan_id)
+        .where(KeyAction.id == bindparam("action_id"))
+        .options(lazyload(KeyAction.units))
     )
 
 
@@ -326,12 +371,7 @@ async def require_visible_with_label(
     if seen is not None and person.active:
         return seen
     found = (
-        await session.execute(
-            select(KeyAction, Recommendation.label, visible_to(person).label("visible"))
-            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-            .where(KeyAction.id == action_id)
-            .options(lazyload(KeyAction.units))
-        )
+        await session.execute(_visible_action_query(), _viewer(person, action_id))
     ).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
@@ -352,12 +392,7 @@ async def visible_action_row(
     """The action's list row (reference, status, deadline), if the person may see it: one
     query, for steps that need no full card."""
     found = (
-        await session.execute(
-            select(KeyAction, Recommendation.label, visible_to(person).label("visible"))
-            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-            .where(KeyAction.id == action_id)
-            .options(lazyload(KeyAction.units))
-        )
+        await session.execute(_visible_action_query(), _viewer(person, action_id))
     ).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
@@ -377,23 +412,7 @@ async def action_card(
 ) -> ActionCard:
     if not person.active:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    found = (
-        await session.execute(
-            select(
-                KeyAction,
-                Recommendation.label,
-                Recommendation.text,
-                Recommendation.management_response,
-                Plan.title,
-                visible_to(person).label("visible"),
-                _unit_names(),
-            )
-            .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-            .join(Plan, Plan.id == KeyAction.plan_id)
-            .where(KeyAction.id == action_id)
-            .options(lazyload(KeyAction.units))
-        )
-    ).one_or_none()
+    found = (await session.execute(_card_query(), _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
     action, label, rec_text, response, plan_title, visible, unit_names = found

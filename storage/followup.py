@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -203,6 +204,18 @@ def _without_comment_id(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "comment_id"}
 
 
+@cache
+def _comment_insert(dialect: str):  # type: ignore[no-untyped-def]
+    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
+    return (
+        insert_for(Comment.__table__)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(Comment.__table__.c.id)
+    )
+
+
 async def _insert_comment(
     session: AsyncSession,
     action_id: int,
@@ -214,28 +227,31 @@ async def _insert_comment(
 ) -> int | None:
     """The new comment's id, or None when a comment with this source key exists already."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert_for(Comment.__table__)
-        .values(
-            action_id=action_id,
-            author_id=person.id,
-            kind=CommentKind(kind).value,
-            text=body,
-            source_key=source_key,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["source_key"])
-        .returning(Comment.__table__.c.id)
+    values = {
+        "action_id": action_id,
+        "author_id": person.id,
+        "kind": CommentKind(kind).value,
+        "text": body,
+        "source_key": source_key,
+        "created_at": now,
+    }
+    return await session.scalar(_comment_insert(dialect), values)
+
+
+@cache
+def _action_update(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    table = KeyAction.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("action_id"))
+        .values({name: bindparam(f"new_{name}") for name in names})
     )
-    return await session.scalar(statement)
 
 
 async def _update_action(session: AsyncSession, action: KeyAction, values: dict[str, Any]) -> None:
     """UPDATE the action, and tell the session's copy without another round trip."""
-    await session.execute(
-        update(KeyAction.__table__).where(KeyAction.__table__.c.id == action.id).values(**values)
-    )
+    params = {f"new_{name}": value for name, value in values.items()}
+    await session.execute(_action_update(tuple(values)), {"action_id": action.id, **params})
     for name, value in values.items():
         set_committed_value(action, name, value)
 

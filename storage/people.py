@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -128,23 +129,27 @@ async def redeem_invitation(
     return person
 
 
-async def get_person(
-    session: AsyncSession, telegram_id: int, *, active_only: bool = False
-) -> Person | None:
-    """The person behind a Telegram account, with their units, in one statement (it runs on
-    every update). Flat outer joins: SQLite would materialise the whole units-of-people join
-    for the nested join a joined eager load writes."""
+@cache
+def _person_query(active_only: bool):  # type: ignore[no-untyped-def]
     query = (
         select(Person)
         .outerjoin(person_units, person_units.c.person_id == Person.id)
         .outerjoin(Unit, Unit.id == person_units.c.unit_id)
-        .where(Person.telegram_id == telegram_id)
+        .where(Person.telegram_id == bindparam("telegram_id"))
         .options(contains_eager(Person.units))
         .order_by(Unit.name)
     )
-    if active_only:
-        query = query.where(Person.active.is_(True))
-    return (await session.scalars(query)).unique().one_or_none()
+    return query.where(Person.active.is_(True)) if active_only else query
+
+
+async def get_person(
+    session: AsyncSession, telegram_id: int, *, active_only: bool = False
+) -> Person | None:
+    """The person behind a Telegram account, with their units, in one statement built once
+    (it runs on every update). Flat outer joins: SQLite would materialise the whole
+    units-of-people join for the nested join a joined eager load writes."""
+    result = await session.scalars(_person_query(active_only), {"telegram_id": telegram_id})
+    return result.unique().one_or_none()
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

@@ -45,10 +45,12 @@ async def test_a_leaky_bucket_at_the_same_rate_is_refused() -> None:
 
 
 async def test_the_overall_window_holds_under_a_burst() -> None:
+    """With some room under the server's limit, as in production (25 against 30): requests
+    paced on the bot's clock may arrive bunched up on Telegram's."""
     async with BotApiSimulator(TOKEN, overall_per_second=5) as sim:
         sim.add_group(GROUP, "Secretariado")
-        await send_burst(sim, TelegramRateLimiter(overall_per_second=4, max_retries=0), 10)
-        assert sim.stats["sendMessage"] == 10
+        await send_burst(sim, TelegramRateLimiter(overall_per_second=3, max_retries=0), 9)
+        assert sim.stats["sendMessage"] == 9
         assert sim.stats["429"] == 0
 
 

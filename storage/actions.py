@@ -270,25 +270,39 @@ async def list_actions(
 
     The total comes with the page (a window count), so a page costs one query; a page past the
     end (a stale button) falls back to the last page."""
-    query = _apply_filter(_rows_query(person, today), ActionFilter(flt), today)
+    ids = _apply_filter(select(KeyAction.id).where(visible_to(person)), ActionFilter(flt), today)
     if plan_id is not None:
-        query = query.where(KeyAction.plan_id == plan_id)
-    query = query.add_columns(func.count().over().label("total")).options(lazyload(KeyAction.units))
-    ordered = query.order_by(KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        ids = ids.where(KeyAction.plan_id == plan_id)
     page = max(0, page)
-    result = (await session.execute(ordered.offset(page * page_size).limit(page_size))).all()
+    result = (await session.execute(_page_of(ids, page, page_size))).all()
     if not result and page > 0:
-        total = int(
-            await session.scalar(
-                select(func.count()).select_from(query.with_only_columns(KeyAction.id).subquery())
-            )
-            or 0
-        )
+        total = int(await session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
         page = max(0, (total - 1) // page_size)
-        result = (await session.execute(ordered.offset(page * page_size).limit(page_size))).all()
+        result = (await session.execute(_page_of(ids, page, page_size))).all()
     total = int(result[0].total) if result else 0
     rows = [action_row(action, label, today) for action, label, _total in result]
     return ActionPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def _page_of(ids: Select, page: int, page_size: int) -> Select:  # type: ignore[type-arg]
+    """One page of actions with the total: the ordering and the count run over the ids and
+    sort keys only, and just the page's rows are read whole (a focal point with hundreds of
+    actions would otherwise sort all of them, texts included)."""
+    order = (KeyAction.plan_id, KeyAction.position, KeyAction.number)
+    chosen = (
+        ids.add_columns(func.count().over().label("total"))
+        .order_by(*order)
+        .offset(page * page_size)
+        .limit(page_size)
+        .subquery("page")
+    )
+    return (
+        select(KeyAction, Recommendation.label, chosen.c.total)
+        .join(chosen, chosen.c.id == KeyAction.id)
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .order_by(*order)
+        .options(lazyload(KeyAction.units))
+    )
 
 
 def _fold(text: str) -> str:

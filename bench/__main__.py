@@ -87,21 +87,18 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     stats: list[Stats] = [base]
     stats += await chat_flows(ctx, runs)
     stats += await reports(ctx, 10 if args.quick else 50)
-    big_sizes = await sizes(ctx, runs)
     out["rss_mb_after_scenarios"] = round(current_rss_mb(), 1)
-    await app.shutdown()
-    await engine.dispose()
 
     small_url = await _database(kind, "small", args.postgres, tmp)
     small_portfolio = await _build(small_url, small, tmp)
     small_engine = create_engine(small_url)
     small_sessions = create_sessions(small_engine)
     small_app, small_request = await bot_app(small_sessions, small_url)
-    small_sizes = await sizes(
-        Context(small_app, small_request, small_sessions, small_portfolio), runs
-    )
-    await small_app.shutdown()
-    await small_engine.dispose()
+    small_ctx = Context(small_app, small_request, small_sessions, small_portfolio)
+    by_size = await sizes(ctx, small_ctx, runs)
+    for application, database in ((app, engine), (small_app, small_engine)):
+        await application.shutdown()
+        await database.dispose()
 
     for item in stats:
         item.ratio_to_baseline = (
@@ -114,7 +111,7 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
             "at_200_actions_ms": round(small.median_ms, 3),
             "ratio": round(big.median_ms / small.median_ms, 2),
         }
-        for big, small in zip(big_sizes, small_sizes, strict=True)
+        for big, small in by_size
     }
     if not args.skip_outbox:
         from bench.delivery import drain_outbox

@@ -59,19 +59,31 @@ async def timed(
     note: str = "",
 ) -> Stats:
     """Run `step(i)` `runs` times (after a few warm-up runs), timing only the step itself."""
+    return stats(name, await samples_of(step, runs, prepare=prepare, warmup=warmup), note)
+
+
+async def samples_of(
+    step: Callable[[int], Awaitable[object]],
+    runs: int,
+    *,
+    prepare: Callable[[int], Awaitable[object]] | None = None,
+    warmup: int = 3,
+    first: int = 0,
+) -> list[float]:
+    """Seconds taken by `step(first)` ... `step(first + runs - 1)`, after a few warm-up runs."""
     for i in range(warmup):
         if prepare is not None:
             await prepare(-1 - i)
         await step(-1 - i)
-    gc.collect()  # start each scenario without the garbage of the previous one
+    gc.collect()  # start without the garbage of what ran before
     samples: list[float] = []
-    for i in range(runs):
+    for i in range(first, first + runs):
         if prepare is not None:
             await prepare(i)
         start = time.perf_counter()
         await step(i)
         samples.append(time.perf_counter() - start)
-    return stats(name, samples, note)
+    return samples
 
 
 def peak_rss_mb() -> float:

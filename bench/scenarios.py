@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bench.measure import Stats, timed
+from bench.measure import Stats, samples_of, stats, timed
 from bench.portfolio import Portfolio
 from bot.app import build_application
 from bot.offline import TOKEN, Chat, OfflineRequest
@@ -131,19 +132,38 @@ async def reports(ctx: Context, runs: int = 50) -> list[Stats]:
     ]
 
 
-async def sizes(ctx: Context, runs: int = RUNS) -> list[Stats]:
-    """List and card again (for the ratio between portfolio sizes)."""
-    chats = [(_focal_with_actions(ctx, i)) for i in range(50)]
+async def sizes(
+    big: Context, small: Context, runs: int = RUNS, rounds: int = 4
+) -> list[tuple[Stats, Stats]]:
+    """A card and a list at both portfolio sizes (for the ratio between them), in alternating
+    rounds, so that whatever else the machine does meanwhile weighs on both sizes alike."""
 
-    async def card(i: int) -> None:
-        focal, action = chats[i % len(chats)]
-        await Chat(ctx.app, focal).press(f"a:{action}")
+    def steps(ctx: Context) -> dict[str, Callable[[int], Awaitable[object]]]:
+        chats = [(_focal_with_actions(ctx, i)) for i in range(50)]
 
-    async def listing(i: int) -> None:
-        focal, _ = chats[i % len(chats)]
-        await Chat(ctx.app, focal).send("/acciones")
+        async def card(i: int) -> None:
+            focal, action = chats[i % len(chats)]
+            await Chat(ctx.app, focal).press(f"a:{action}")
 
-    return [await timed("card", card, runs), await timed("list", listing, runs)]
+        async def listing(i: int) -> None:
+            focal, _ = chats[i % len(chats)]
+            await Chat(ctx.app, focal).send("/acciones")
+
+        return {"card": card, "list": listing}
+
+    both = {"big": steps(big), "small": steps(small)}
+    samples: dict[tuple[str, str], list[float]] = {}
+    per_round = max(1, runs // rounds)
+    for round_ in range(rounds):
+        for name in ("card", "list"):
+            for size, named in both.items():
+                samples.setdefault((name, size), []).extend(
+                    await samples_of(named[name], per_round, first=round_ * per_round)
+                )
+    return [
+        (stats(name, samples[(name, "big")]), stats(name, samples[(name, "small")]))
+        for name in ("card", "list")
+    ]
 
 
 def now() -> dt.datetime:

@@ -4,15 +4,14 @@ Telegram refuses the 31st message in any second and the 21st into one group in a
 PTB's `AIORateLimiter` paces with leaky buckets (aiolimiter), which let a full bucket *and* its
 refill through in one window: at 25 a second it can send 50 within a second, at 18 a minute
 36 into a group, and Telegram answers 429. Here the same limiter keeps the time of each send
-and waits while the window is full. Overall it stays at 25 a second, not 30: Telegram counts
-arrivals, and requests paced on our clock can arrive bunched up.
+and waits while the window is full. Overall it stays at 25 a second, not 30, for some room.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import deque
 
 from telegram.ext import AIORateLimiter
 
@@ -21,18 +20,22 @@ GROUP_PER_MINUTE = 19
 
 
 class SlidingWindow:
-    """At most `max_rate` entries in any `time_period` seconds; an async context manager, as
-    aiolimiter's `AsyncLimiter` is."""
+    """At most `max_rate` sends in any `time_period` seconds; an async context manager around
+    the request, as aiolimiter's `AsyncLimiter` is.
+
+    A send counts from when its answer came back (while it is in flight it counts as not yet
+    expiring): Telegram counts arrivals, which happen somewhere between our start and our
+    answer, so counting from the answer can never make two windows' worth land in one of
+    Telegram's, however the requests' latencies differ."""
 
     def __init__(self, max_rate: int, time_period: float) -> None:
         self.max_rate = max_rate
         self.time_period = time_period
-        self._sent: deque[float] = deque()
+        self._sent: list[float] = []  # when each send's answer came back; inf while in flight
         self._lock = asyncio.Lock()
 
     def _forget_old(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.time_period:
-            self._sent.popleft()
+        self._sent = [t for t in self._sent if t > now - self.time_period]
 
     def has_capacity(self, amount: float = 1) -> bool:
         self._forget_old(time.monotonic())
@@ -44,12 +47,17 @@ class SlidingWindow:
                 now = time.monotonic()
                 self._forget_old(now)
                 if len(self._sent) < self.max_rate:
-                    self._sent.append(now)
+                    self._sent.append(math.inf)
                     return
-                await asyncio.sleep(self._sent[0] + self.time_period - now)
+                first = min(self._sent)
+                wait = first + self.time_period - now if first != math.inf else 0.05
+                await asyncio.sleep(max(wait, 0.001))
 
     async def __aexit__(self, *_exc: object) -> None:
-        return None
+        """The answer is back: this send now counts from now (any in-flight entry will do,
+        they are alike)."""
+        if math.inf in self._sent:
+            self._sent[self._sent.index(math.inf)] = time.monotonic()
 
 
 class TelegramRateLimiter(AIORateLimiter):

@@ -441,6 +441,7 @@ class Resolved:
     unit_ids: list[int] | None
     block_labels: list[str] | None
     plan_ids: list[int] | None
+    plans_to_choose: int = 1
 
 
 async def resolve(
@@ -453,7 +454,7 @@ async def resolve(
         return View(tr._("You have no units assigned yet: ask the administrator."))
     if allowed is not None and scope.unit_id is not None and scope.unit_id not in allowed:
         return View(tr._("You can see the summary of your own units only."))
-    plans = await plan_choices(session, unit_ids=allowed)
+    plans = await plan_choices(session, unit_ids=allowed, counts=scope.plan == UNCHOSEN)
     if not plans:
         return View(tr._("There is no plan to summarise yet."))
     if scope.plan == UNCHOSEN:
@@ -492,7 +493,7 @@ async def resolve(
         lines.append(tr._("Recommendation <b>{label}</b>", label=labels[0]))
     if scope.overdue:
         lines.append(tr._("{mark} Overdue actions only", mark=OVERDUE_MARK))
-    return Resolved(scope, title, lines, unit_ids, labels, plan_ids)
+    return Resolved(scope, title, lines, unit_ids, labels, plan_ids, len(plans))
 
 
 async def summary_for(
@@ -544,7 +545,7 @@ async def build_view(
     if isinstance(resolved, View):
         return [resolved]
     summary = await summary_for(session, deps, resolved)
-    several = len(await plan_choices(session, unit_ids=_allowed_units(person))) > 1
+    several = resolved.plans_to_choose > 1
     parts = fit_summary(
         tr,
         summary,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,15 +101,17 @@ def _sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _progress_columns(today: dt.date) -> list[ColumnElement[int]]:
-    return [
+@lru_cache(maxsize=4)
+def _progress_columns(today: dt.date) -> tuple[ColumnElement[int], ...]:
+    """Built once a day: constructing these expressions costs more than some summaries."""
+    return (
         func.count(KeyAction.id),
         _sum_of(KeyAction.status == Status.COMPLETED.value),
         _sum_of(KeyAction.status == Status.IN_PROGRESS.value),
         _sum_of(KeyAction.status == Status.NOT_STARTED.value),
         _sum_of(KeyAction.status == Status.NOT_APPLICABLE.value),
         _sum_of(overdue_clause(today)),
-    ]
+    )
 
 
 def _progress(name: str, row: Sequence[object], key: object = "") -> GroupProgress:
@@ -369,10 +372,14 @@ class PlanChoice:
 
 
 async def plan_choices(
-    session: AsyncSession, *, unit_ids: Sequence[int] | None = None
+    session: AsyncSession, *, unit_ids: Sequence[int] | None = None, counts: bool = True
 ) -> list[PlanChoice]:
     """The plans with their number of key actions (only those with actions of the given units,
-    when given), in order of creation: what a person picks a plan from."""
+    when given), in order of creation: what a person picks a plan from. Without `counts` (a
+    plan already chosen), all plans are listed without counting their actions (0)."""
+    if not counts and unit_ids is None:
+        rows = await session.execute(select(Plan.id, Plan.title).order_by(Plan.id))
+        return [PlanChoice(int(i), t, 0) for i, t in rows.all()]
     query = (
         select(Plan.id, Plan.title, func.count(KeyAction.id))
         .select_from(Plan)

@@ -151,9 +151,8 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
     return _units_of(person.id)
 
 
-@lru_cache(maxsize=512)
-def _units_of(person_id: int):  # type: ignore[no-untyped-def]
-    """Built once per person: constructing SQL expressions costs more than running them."""
+def _of_their_units(person_id):  # type: ignore[no-untyped-def]
+    """Actions of the person's units; `person_id` is a number or a bound parameter."""
     return KeyAction.id.in_(
         select(action_units.c.action_id)
         .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
@@ -161,16 +160,17 @@ def _units_of(person_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+@lru_cache(maxsize=512)
+def _units_of(person_id: int):  # type: ignore[no-untyped-def]
+    """Built once per person: constructing SQL expressions costs more than running them."""
+    return _of_their_units(person_id)
+
+
 def _visible_by_params():  # type: ignore[no-untyped-def]
     """`visible_to` for statements built once: the person comes as parameters (`_viewer`)."""
-    return or_(
-        bindparam("sees_all", type_=Boolean),
-        KeyAction.id.in_(
-            select(action_units.c.action_id)
-            .join(person_units, person_units.c.unit_id == action_units.c.unit_id)
-            .where(person_units.c.person_id == bindparam("viewer"))
-        ),
-    ).label("visible")
+    return or_(bindparam("sees_all", type_=Boolean), _of_their_units(bindparam("viewer"))).label(
+        "visible"
+    )
 
 
 def _viewer(person: Person, action_id: int) -> dict[str, object]:
@@ -405,15 +405,8 @@ async def visible_action_row(
 ) -> ActionRow:
     """The action's list row (reference, status, deadline), if the person may see it: one
     query, for steps that need no full card."""
-    found = (
-        await session.execute(_visible_action_query(), _viewer(person, action_id))
-    ).one_or_none()
-    if found is None:
-        raise NotFound("action_not_found", action_id=action_id)
-    if not person.active or not found.visible:
-        raise PermissionDenied("action_not_yours", action_id=action_id)
-    _remember_visible(session, person, found[0], found[1])
-    return action_row(found[0], found[1], today)
+    action, label = await require_visible_with_label(session, person, action_id)
+    return action_row(action, label, today)
 
 
 async def action_card(

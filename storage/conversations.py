@@ -11,18 +11,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_of, insert_for
 from storage.models import ConversationState, ProcessedUpdate, Throttle, utcnow
 
 CONVERSATION_TTL = dt.timedelta(days=2)
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 async def get_state(
@@ -48,7 +42,7 @@ async def set_state(
     now: dt.datetime | None = None,
 ) -> None:
     now = now or utcnow()
-    stmt = _insert(session, ConversationState).values(
+    stmt = insert_for(dialect_of(session))(ConversationState).values(
         chat_id=chat_id, user_id=user_id, state=state, data=data or {}, updated_at=now
     )
     stmt = stmt.on_conflict_do_update(
@@ -75,9 +69,8 @@ async def clear_state(session: AsyncSession, chat_id: int, user_id: int) -> bool
 
 @cache
 def _claim(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(ProcessedUpdate.__table__)
+        insert_for(dialect)(ProcessedUpdate.__table__)
         .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
@@ -87,9 +80,8 @@ async def claim_update(
     session: AsyncSession, update_id: int, *, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already processed (a redelivery)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     result = await session.execute(
-        _claim(dialect), {"update_id": update_id, "processed_at": now or utcnow()}
+        _claim(dialect_of(session)), {"update_id": update_id, "processed_at": now or utcnow()}
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -16,11 +16,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-from storage.sqlite_driver import connect as one_trip_connect
+from storage.sqlite_driver import connect as sqlite_connect
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/plan_de_mejora.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -59,7 +61,7 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = _create_async_engine(
             url,
-            connect_args={"async_creator_fn": one_trip_connect},
+            connect_args={"async_creator_fn": sqlite_connect},
             **kwargs,
         )
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -77,6 +79,15 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """A session in one transaction: committed when the block ends, rolled back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL both do)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def hold_lock_sync(connection: Connection, key: int) -> None:

@@ -13,12 +13,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
+from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -190,9 +189,7 @@ async def post_comment(
         text=body,
         source_key=source_key,
         created_at=now,
-        attachments=[
-            Attachment(**{k: v for k, v in f.items() if k != "comment_id"}) for f in files
-        ],
+        attachments=[Attachment(**_without_comment_id(f)) for f in files],
     )
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
     payload = _comment_payload(comment)
@@ -206,10 +203,9 @@ def _without_comment_id(row: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def _comment_insert(dialect: str):  # type: ignore[no-untyped-def]
-    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
     columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
     return (
-        insert_for(Comment.__table__)
+        insert_for(dialect)(Comment.__table__)
         .values({name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["source_key"])
         .returning(Comment.__table__.c.id)
@@ -226,7 +222,6 @@ async def _insert_comment(
     now: dt.datetime,
 ) -> int | None:
     """The new comment's id, or None when a comment with this source key exists already."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     values = {
         "action_id": action_id,
         "author_id": person.id,
@@ -235,7 +230,7 @@ async def _insert_comment(
         "source_key": source_key,
         "created_at": now,
     }
-    return await session.scalar(_comment_insert(dialect), values)
+    return await session.scalar(_comment_insert(dialect_of(session)), values)
 
 
 @cache

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_of
 from storage.models import OutboxMessage, Person, Plan, utcnow
 
 #: Long enough for a pass that waits on the rate limiter (it sleeps through a RetryAfter up to
@@ -81,7 +82,7 @@ async def claim(
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list((await session.scalars(query)).all())
     for row in rows:

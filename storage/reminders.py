@@ -15,11 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import overdue_clause
+from storage.db import dialect_of, insert_for
 from storage.models import (
     CLOSED_STATUSES,
     Comment,
@@ -430,8 +429,7 @@ async def claim_run(
     )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return True
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(JobRun)
+    insert = insert_for(dialect_of(session))(JobRun)
     inserted = await session.execute(
         insert.values(name=name, last_run_at=now).on_conflict_do_nothing(index_elements=["name"])
     )

@@ -79,19 +79,19 @@ def _run(
         cursor.close()
 
 
-class OneTripCursor:
-    """The part of aiosqlite's cursor that SQLAlchemy uses, over rows fetched in one trip."""
+class LoopCursor:
+    """The part of aiosqlite's cursor that SQLAlchemy uses, over rows fetched at once."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneTripConnection) -> None:
+    def __init__(self, connection: LoopConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Row] = []
 
-    async def _call(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
+    async def _call(self, sql: str, parameters: Any, many: bool) -> LoopCursor:
         connection = self._connection._conn
         try:
             result = _run(connection, sql, parameters, many)
@@ -104,10 +104,10 @@ class OneTripCursor:
         self.description, self.rowcount, self.lastrowid, self._rows = result
         return self
 
-    async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
+    async def execute(self, sql: str, parameters: Any = None) -> LoopCursor:
         return await self._call(sql, parameters, False)
 
-    async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneTripCursor:
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> LoopCursor:
         return await self._call(sql, parameters, True)
 
     async def fetchall(self) -> list[Row]:
@@ -125,17 +125,17 @@ class OneTripCursor:
     async def close(self) -> None:
         self._rows = []
 
-    async def __aenter__(self) -> OneTripCursor:
+    async def __aenter__(self) -> LoopCursor:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
 
-class OneTripConnection(aiosqlite.Connection):
+class LoopConnection(aiosqlite.Connection):
     @contextmanager
-    async def cursor(self) -> OneTripCursor:  # type: ignore[override]
-        return OneTripCursor(self)
+    async def cursor(self) -> LoopCursor:  # type: ignore[override]
+        return LoopCursor(self)
 
     async def commit(self) -> None:
         """On aiosqlite's thread: a commit may run a WAL checkpoint (writing and syncing the
@@ -148,7 +148,7 @@ class OneTripConnection(aiosqlite.Connection):
             self._conn.rollback()
 
 
-def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
+def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> LoopConnection:
     """What `aiosqlite.connect` does, with this connection: usable from the loop's thread, and
     never waiting for a lock there."""
 
@@ -157,6 +157,6 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTr
         connection.execute("PRAGMA busy_timeout = 0")
         return connection
 
-    connection = OneTripConnection(connector, iter_chunk_size)
+    connection = LoopConnection(connector, iter_chunk_size)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
     return connection

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
 from bot.rate_limits import TelegramRateLimiter
-from bot.settings import Settings
-from handlers.common import Deps
+from bot.settings import WEEKDAYS, Settings
+from handlers.context import Deps, FlowContext, install
 from storage.db import Sessions
 from storage.models import utcnow
 
@@ -34,10 +35,11 @@ def build_application(
     clock: Callable[[], dt.datetime] = utcnow,
     with_jobs: bool = True,
     rate_limiter: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """An `Application` with every flow, the error handler and (optionally) the periodic jobs."""
     builder = (
         ApplicationBuilder()
+        .context_types(ContextTypes(context=FlowContext))
         .token(settings.telegram_bot_token or "0:offline")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
@@ -59,20 +61,27 @@ def build_application(
     if not with_jobs:
         builder = builder.job_queue(None)
     application = builder.build()
-    application.bot_data["deps"] = Deps(
-        sessions=sessions,
-        default_locale=settings.bot_locale,
-        timezone=settings.bot_timezone,
-        notify_chat_ids=tuple(settings.secretariat_chat_ids),
-        bot_username=settings.bot_username,
-        reminder_due_days=settings.reminder_due_days,
-        stale_days=settings.stale_days,
-        clock=clock,
-    )
-    application.bot_data["settings"] = settings
+    install(application, deps_from(settings, sessions, clock))
     handlers.register(application)
     if with_jobs:
         from bot.jobs import schedule_jobs
 
         schedule_jobs(application, settings)
     return application
+
+
+def deps_from(
+    settings: Settings, sessions: Sessions, clock: Callable[[], dt.datetime] = utcnow
+) -> Deps:
+    """What the flows and jobs take from the settings: read here, once."""
+    return Deps(
+        sessions=sessions,
+        default_locale=settings.bot_locale,
+        timezone=settings.bot_timezone,
+        notify_chat_ids=tuple(settings.secretariat_chat_ids),
+        bot_username=settings.bot_username,
+        reminder_weekday=WEEKDAYS.index(settings.reminder_weekday),
+        reminder_due_days=settings.reminder_due_days,
+        stale_days=settings.stale_days,
+        clock=clock,
+    )

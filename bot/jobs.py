@@ -35,14 +35,16 @@ from typing import Any
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.settings import WEEKDAYS, Settings
-from handlers.common import get_deps
+from handlers.context import FlowContext
 from handlers.i18n import Tr, pick_locale
-from handlers.notifications import EVENT_KINDS, Rendered, render_combined, render_row
+from handlers.notifications import EVENT_KINDS, render_combined, render_row
+from handlers.replies import View
 from storage import outbox
 from storage.clock import today_in
+from storage.conversations import purge_processed_updates
 from storage.db import Sessions, transaction
 from storage.models import utcnow
 from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
@@ -59,6 +61,8 @@ ERROR_ATTEMPTS = 8
 CONCURRENT_CHATS = 8
 DAILY_JOB = "daily_digest"
 SENT_KEPT = dt.timedelta(days=30)
+#: Telegram keeps an undelivered update for 24 hours; its id is kept a while longer.
+PROCESSED_KEPT = dt.timedelta(days=2)
 #: PTB's run_daily counts days from Sunday (0) to Saturday (6).
 PTB_DAYS = {name: (index + 1) % 7 for index, name in enumerate(WEEKDAYS)}
 
@@ -118,7 +122,7 @@ class _Row:
 class _Outgoing:
     """Messages that together deliver some rows (settled when the last one is accepted)."""
 
-    messages: list[Rendered]
+    messages: list[View]
     row_ids: list[int]
     attempts: int
     #: Rendering failed (a payload this version cannot read): settled as a failed send.
@@ -191,12 +195,12 @@ def _outgoing(
     return result
 
 
-async def _send(bot: Bot, chat_id: int, message: Rendered) -> None:
+async def _send(bot: Bot, chat_id: int, message: View) -> None:
     await bot.send_message(
         chat_id,
         message.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=message.markup(),
+        reply_markup=message.markup,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 
@@ -427,16 +431,12 @@ async def send_digests(
 # JobQueue wiring
 
 
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    return context.application.bot_data["settings"]
-
-
-async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _outbox_job(context: FlowContext) -> None:
     lock: asyncio.Lock = context.bot_data.setdefault("outbox_lock", asyncio.Lock())
     if lock.locked():
         return  # the previous pass is still sending
     async with lock:
-        deps = get_deps(context)
+        deps = context.deps
         pacer: Pacer = context.bot_data.setdefault("outbox_pacer", Pacer())
         report = await deliver_outbox(
             context.bot,
@@ -455,24 +455,26 @@ async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             )
 
 
-async def _weekly_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps = get_deps(context)
-    settings = _settings(context)
+async def _weekly_job(context: FlowContext) -> None:
+    deps = context.deps
     await send_reminders(
         deps.sessions,
         now=deps.now(),
         timezone=deps.timezone,
-        weekday=WEEKDAYS.index(settings.reminder_weekday),
-        due_days=settings.reminder_due_days,
-        stale_days=settings.stale_days,
+        weekday=deps.reminder_weekday,
+        due_days=deps.reminder_due_days,
+        stale_days=deps.stale_days,
     )
 
 
-async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps = get_deps(context)
+async def _daily_job(context: FlowContext) -> None:
+    """The daily digests, and forgetting update ids too old for Telegram to deliver again."""
+    deps = context.deps
     folded = await send_digests(deps.sessions, now=deps.now(), timezone=deps.timezone)
     if folded:
         log.info("daily digest for %s chats", len(folded))
+    async with transaction(deps.sessions) as session:
+        await purge_processed_updates(session, deps.now() - PROCESSED_KEPT)
 
 
 def _catch_up_jobs(settings: Settings, now: dt.datetime) -> list[str]:
@@ -489,7 +491,9 @@ def _catch_up_jobs(settings: Settings, now: dt.datetime) -> list[str]:
     return missed
 
 
-def schedule_jobs(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+def schedule_jobs(
+    application: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> None:
     """The outbox every `outbox_interval` seconds, the weekly reminders, the daily digest."""
     queue = application.job_queue
     if queue is None:

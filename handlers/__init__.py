@@ -1,16 +1,83 @@
-"""The chat flows. `register` adds every flow's handlers to an `Application`."""
+"""The chat flows. `register` adds every handler to an `Application`, in the one place where the
+order in which they are tried can be read."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, TypeHandler
+from typing import Any
 
-from handlers.updates import drop_redelivered, on_error
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import (
+    administration,
+    browse,
+    conversation,
+    export,
+    onboarding,
+    preferences,
+    steps,
+    summary,
+)
+from handlers.buttons import (
+    FOLLOW_UP_BUTTONS,
+    PEOPLE_BUTTONS,
+    SUMMARY_BUTTONS,
+    ActionList,
+    ChooseLanguage,
+    ChooseNotifyMode,
+    ExportPlan,
+    OpenCard,
+    ShowHistory,
+    any_of,
+)
+from handlers.errors import on_error, unknown_button
+
+#: Text, photos and documents that are not commands: the next step of a conversation.
+STEP_MESSAGES = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    from handlers import flows
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Every handler, in the order they are tried (the first that matches an update takes it)."""
+    return [
+        # Registration, help, language
+        CommandHandler("start", onboarding.start),
+        CommandHandler(["ayuda", "help"], onboarding.help_command),
+        CommandHandler(["idioma", "language"], onboarding.language_command),
+        CallbackQueryHandler(onboarding.language_chosen, pattern=ChooseLanguage.matches),
+        # Administration
+        CommandHandler(["invitar", "invite"], administration.invite_command),
+        CommandHandler(["usuarios", "users"], administration.people_command),
+        CommandHandler("plan", administration.plan_command),
+        CallbackQueryHandler(administration.people_pressed, pattern=any_of(*PEOPLE_BUTTONS)),
+        # Summary and export
+        CommandHandler(["resumen", "summary"], summary.summary_command),
+        CallbackQueryHandler(summary.summary_pressed, pattern=any_of(*SUMMARY_BUTTONS)),
+        CommandHandler(["exportar", "export"], export.export_command),
+        CallbackQueryHandler(export.export_pressed, pattern=ExportPlan.matches),
+        # Notification preferences
+        CommandHandler(["avisos", "notices"], preferences.notices_command),
+        CallbackQueryHandler(preferences.notices_chosen, pattern=ChooseNotifyMode.matches),
+        # Browsing actions
+        CommandHandler(["acciones", "actions"], browse.actions_command),
+        CommandHandler(["buscar", "search"], browse.search_command),
+        CallbackQueryHandler(browse.list_pressed, pattern=ActionList.matches),
+        CallbackQueryHandler(browse.card_pressed, pattern=OpenCard.matches),
+        CallbackQueryHandler(browse.history_pressed, pattern=ShowHistory.matches),
+        # Follow-up and review
+        CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
+        CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),
+        MessageHandler(STEP_MESSAGES, steps.message_received),
+        # A button no flow knows (forged, or from an old version of the bot)
+        CallbackQueryHandler(unknown_button),
+    ]
 
-    application.add_handler(TypeHandler(Update, drop_redelivered), group=-10)
-    flows.register(application)
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handlers(handlers())
     application.add_error_handler(on_error)

@@ -5,25 +5,27 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
+from typing import Any
 
-from telegram import Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
+from telegram import Message, Update
+
+from handlers.buttons import (
+    PEOPLE_BUTTONS,
+    AskDeactivate,
+    CancelStep,
+    Deactivate,
+    PeoplePage,
+    Reactivate,
+    State,
+    parse_any,
 )
-
-from handlers import conversation
-from handlers.common import current_person, get_deps, shorten, tr_for, unit_of_work
+from handlers.context import FlowContext, flow
 from handlers.i18n import N_, Tr
 from handlers.labels import role_label
-from handlers.onboarding import tell_stranger
-from handlers.replies import STALE_BUTTON, answer, error_text, send_view, show
-from handlers.views import View, person_line
-from storage.conversations import clear_state, get_state, set_state
+from handlers.replies import ButtonRow, Reply, View, stale_button
+from handlers.text import shorten
+from handlers.views import person_line
+from storage.conversations import clear_state, set_state
 from storage.errors import PlanError
 from storage.models import Person, Role
 from storage.people import create_invitation, list_people, parse_role, set_person_active
@@ -37,7 +39,7 @@ from storage.plan_files import (
 )
 
 PEOPLE_PAGE = 15
-PEOPLE_DATA = re.compile(r"^(u|ud|udy|ua):(\d{1,12})$")
+ADMINS = (Role.ADMIN,)
 PLAN_EXTENSIONS = (".xlsx", ".csv")
 MAX_PLAN_BYTES = 10 * 1024 * 1024
 ISSUES_SHOWN = 15
@@ -60,25 +62,6 @@ ISSUE_TEXTS = {
 }
 
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Person | None, Tr]:
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-    return person, tr_for(context, person, update.effective_user)
-
-
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, person, tr: Tr) -> bool:  # type: ignore[no-untyped-def]
-    if person is None:
-        await tell_stranger(update, context)
-        return True
-    if person.role != Role.ADMIN:
-        await context.bot.send_message(
-            update.effective_chat.id,  # type: ignore[union-attr]
-            tr._("Only administrators can do that."),
-        )
-        return True
-    return False
-
-
 def split_invitation_args(text: str) -> tuple[str, list[str]]:
     """`/invitar focal PNUD, Unidad de Coordinación` -> ("focal", ["PNUD", "Unidad de ..."])."""
     words = text.strip().split(maxsplit=1)
@@ -89,43 +72,34 @@ def split_invitation_args(text: str) -> tuple[str, list[str]]:
     return words[0], units
 
 
-async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person, tr = await _admin(update, context)
-    if await _refuse(update, context, person, tr):
-        return
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+@flow(roles=ADMINS)
+async def invite_command(update: Update, context: FlowContext) -> View:
+    """/invitar ROLE [UNIT, UNIT...]: a single-use invitation link."""
+    tr, deps = context.tr, context.deps
     role_text, units = split_invitation_args(" ".join(context.args or []))
     if not role_text:
-        await context.bot.send_message(
-            chat_id,
+        return View(
             tr._(
                 "Usage: <code>/invitar ROLE [UNIT, UNIT...]</code>\nRoles: focal, coordinador, "
                 "secretariado, admin. Example: <code>/invitar focal PNUD, Unidad de "
                 "Coordinación</code>"
-            ),
+            )
         )
-        return
-    deps = get_deps(context)
-    try:
-        role = parse_role(role_text)
-        async with unit_of_work(context) as session:
-            admin = await current_person(session, update)
-            code = await create_invitation(session, role, units, created_by=admin, now=deps.now())
-    except PlanError as error:
-        await context.bot.send_message(chat_id, error_text(tr, error))
-        return
+    role = parse_role(role_text)
+    code = await create_invitation(
+        context.session, role, units, created_by=context.person, now=deps.now()
+    )
     username = deps.bot_username or context.bot.username
     link = f"https://t.me/{username}?start={code}"
     who = role_label(tr, role) + (f" · {', '.join(units)}" if units else "")
-    await context.bot.send_message(
-        chat_id,
+    return View(
         tr._(
             "Invitation for <b>{who}</b> (single use, valid 14 days). Send this link to the "
             "person:\n{link}\n\nOr they can write to me: <code>/start {code}</code>",
             who=who,
             link=link,
             code=code,
-        ),
+        )
     )
 
 
@@ -135,111 +109,84 @@ def people_view(tr: Tr, people: list[Person], page: int, me: Person) -> View:
     shown = people[page * PEOPLE_PAGE : (page + 1) * PEOPLE_PAGE]
     lines = [tr.n_("<b>{n} person registered</b>", "<b>{n} people registered</b>", len(people))]
     lines += [person_line(tr, p) for p in shown]
-    buttons: list[list[tuple[str, str]]] = []
+    buttons: list[ButtonRow] = []
     for p in shown:
         if p.id == me.id:
             continue
         name = shorten(p.name or str(p.telegram_id), 30)
         if p.active:
-            buttons.append([(tr.raw("🚫 Deactivate {name}", name=name), f"ud:{p.id}")])
+            buttons.append([(tr.raw("🚫 Deactivate {name}", name=name), AskDeactivate(p.id))])
         else:
-            buttons.append([(tr.raw("↩ Reactivate {name}", name=name), f"ua:{p.id}")])
-    nav = []
+            buttons.append([(tr.raw("↩ Reactivate {name}", name=name), Reactivate(p.id))])
+    nav: ButtonRow = []
     if page > 0:
-        nav.append(("‹ " + tr.raw("Previous"), f"u:{page - 1}"))
+        nav.append(("‹ " + tr.raw("Previous"), PeoplePage(page - 1)))
     if page + 1 < pages:
-        nav.append((tr.raw("Next") + " ›", f"u:{page + 1}"))
+        nav.append((tr.raw("Next") + " ›", PeoplePage(page + 1)))
     if nav:
         buttons.append(nav)
     return View("\n".join(lines), buttons)
 
 
-async def people_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person, tr = await _admin(update, context)
-    if await _refuse(update, context, person, tr):
-        return
-    async with unit_of_work(context) as session:
-        people = list(await list_people(session))
-    await send_view(context, update.effective_chat.id, people_view(tr, people, 0, person))  # type: ignore[arg-type, union-attr]
+@flow(roles=ADMINS)
+async def people_command(update: Update, context: FlowContext) -> View:
+    """/usuarios: people, their roles and units, with buttons to deactivate or reactivate."""
+    people = list(await list_people(context.session))
+    return people_view(context.tr, people, 0, context.person)
 
 
-async def people_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    person, tr = await _admin(update, context)
-    if person is None or person.role != Role.ADMIN:
-        await (
-            tell_stranger(update, context)
-            if person is None
-            else answer(query, tr._("Only administrators can do that."), alert=True)
+@flow(roles=ADMINS)
+async def people_pressed(update: Update, context: FlowContext) -> Reply:
+    """A page of people, or deactivating (asked first) and reactivating someone."""
+    tr, session, admin = context.tr, context.session, context.person
+    button = parse_any(update, *PEOPLE_BUTTONS)
+    if isinstance(button, AskDeactivate):
+        target = next((p for p in await list_people(session) if p.id == button.person_id), None)
+        if target is None:
+            raise PlanError("person_not_found")
+        question = tr._(
+            "Deactivate <b>{name}</b>? They will no longer be able to use the bot; "
+            "their comments stay in the history.",
+            name=target.name,
         )
-        return
-    match = PEOPLE_DATA.match(query.data or "")
-    if match is None:
-        await answer(query, tr._(STALE_BUTTON))
-        return
-    kind, number = match[1], int(match[2])
+        answers = [(tr.raw("Yes, deactivate"), Deactivate(target.id)), (tr.raw("No"), PeoplePage())]
+        return Reply([View(question, [answers])])
     notice = None
-    try:
-        async with unit_of_work(context) as session:
-            admin = await current_person(session, update)
-            assert admin is not None
-            if kind == "ud":
-                people = [p for p in await list_people(session) if p.id == number]
-                if not people:
-                    raise PlanError("person_not_found")
-                target = people[0]
-                view = View(
-                    tr._(
-                        "Deactivate <b>{name}</b>? They will no longer be able to use the bot; "
-                        "their comments stay in the history.",
-                        name=target.name,
-                    ),
-                    [[(tr.raw("Yes, deactivate"), f"udy:{target.id}"), (tr.raw("No"), "u:0")]],
-                )
-            else:
-                if kind in ("udy", "ua"):
-                    target = await set_person_active(session, admin, number, kind == "ua")
-                    notice = (
-                        tr._("{name} was deactivated.", name=target.name)
-                        if kind == "udy"
-                        else tr._("{name} was reactivated.", name=target.name)
-                    )
-                people = list(await list_people(session))
-                view = people_view(tr, people, number if kind == "u" else 0, admin)
-    except PlanError as error:
-        await answer(query, error_text(tr, error), alert=True)
-        return
-    await answer(query, notice)
-    await show(update, context, view)
-
-
-async def plan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person, tr = await _admin(update, context)
-    if await _refuse(update, context, person, tr):
-        return
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
-    async with unit_of_work(context) as session:
-        await set_state(
-            session,
-            chat_id,
-            person.telegram_id or 0,
-            "plan_upload",
-            {},  # type: ignore[union-attr]
-            now=get_deps(context).now(),
+    if isinstance(button, Deactivate | Reactivate):
+        active = isinstance(button, Reactivate)
+        target = await set_person_active(session, admin, button.person_id, active)
+        notice = (
+            tr._("{name} was reactivated.", name=target.name)
+            if active
+            else tr._("{name} was deactivated.", name=target.name)
         )
-    await send_view(
-        context,
-        chat_id,
-        View(
-            tr._(
-                "Send me the plan spreadsheet (.xlsx or .csv) as a document: one row per key "
-                "action, with the columns of the plan table (Recomendación Nº, Acción clave, "
-                "Plazo, Responsable...). A plan with the same title is updated in place, keeping "
-                "its comments. If anything is wrong, I will tell you where and import nothing."
-            ),
-            [[(tr.raw("✖ Cancel"), "x")]],
+    elif not isinstance(button, PeoplePage):
+        return stale_button(tr)
+    page = button.page if isinstance(button, PeoplePage) else 0
+    people = list(await list_people(session))
+    return Reply([people_view(tr, people, page, admin)], notice=notice)
+
+
+@flow(roles=ADMINS)
+async def plan_command(update: Update, context: FlowContext) -> View:
+    """/plan: wait for a plan spreadsheet."""
+    tr = context.tr
+    await set_state(
+        context.session,
+        context.chat_id,
+        context.person.telegram_id or 0,
+        State.PLAN_UPLOAD,
+        {},
+        now=context.deps.now(),
+    )
+    return View(
+        tr._(
+            "Send me the plan spreadsheet (.xlsx or .csv) as a document: one row per key "
+            "action, with the columns of the plan table (Recomendación Nº, Acción clave, "
+            "Plazo, Responsable...). A plan with the same title is updated in place, keeping "
+            "its comments. If anything is wrong, I will tell you where and import nothing."
         ),
+        [[(tr.raw("✖ Cancel"), CancelStep())]],
     )
 
 
@@ -305,66 +252,51 @@ def report_text(tr: Tr, report: ImportReport, title: str) -> str:
     return "\n".join(lines)
 
 
-async def document_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A plan spreadsheet from an admin after /plan (or with /plan as caption); any other
-    document goes on to the follow-up conversation (evidence)."""
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None or user is None or message.document is None:
-        return
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        state = (
-            await get_state(session, chat.id, user.id, now=get_deps(context).now())
-            if person
-            else None
-        )
-    by_caption = (message.caption or "").strip().lower().startswith("/plan")
-    waiting = state is not None and state.state == "plan_upload"
-    if person is None or person.role != Role.ADMIN or not (by_caption or waiting):
-        await conversation.message_received(update, context)
-        return
-    tr = tr_for(context, person, user)
+def is_plan_caption(message: Message) -> bool:
+    """A document sent with `/plan` as its caption is a plan, with or without `/plan` first."""
+    return message.document is not None and (message.caption or "").strip().lower().startswith(
+        "/plan"
+    )
+
+
+async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
+    """A plan spreadsheet from an admin: imported, or every problem listed and nothing changed."""
+    tr = context.tr
     document = message.document
+    if document is None:
+        return Reply(
+            [View(tr._("Please send the plan as a document (.xlsx or .csv), or /cancelar."))]
+        )
     name = document.file_name or "plan"
     if PurePath(name.lower()).suffix not in PLAN_EXTENSIONS:
-        await context.bot.send_message(
-            chat.id, tr._("Please send the plan as .xlsx or .csv (this is “{name}”).", name=name)
+        return Reply(
+            [View(tr._("Please send the plan as .xlsx or .csv (this is “{name}”).", name=name))]
         )
-        return
     if (document.file_size or 0) > MAX_PLAN_BYTES:
-        await context.bot.send_message(chat.id, tr._("That file is too large for a plan."))
-        return
-    data = bytes(await (await document.get_file()).download_as_bytearray())
+        return Reply([View(tr._("That file is too large for a plan."))])
+    content = bytes(await (await document.get_file()).download_as_bytearray())
     try:
-        rows = read_plan_rows(data, name)
-        meta = read_plan_metadata(data, name) if name.lower().endswith(".xlsx") else {}
+        rows = read_plan_rows(content, name)
+        meta = read_plan_metadata(content, name) if name.lower().endswith(".xlsx") else {}
         title = meta.get("title") or PurePath(name).stem.replace("_", " ")
-        async with unit_of_work(context) as session:
-            report = await import_plan(
-                session,
-                rows,
-                title=title,
-                source_file=name,
-                programme=meta.get("programme", ""),
-                evaluation=meta.get("evaluation", ""),
-            )
-            await clear_state(session, chat.id, user.id)
+        report = await import_plan(
+            context.session,
+            rows,
+            title=title,
+            source_file=name,
+            programme=meta.get("programme", ""),
+            evaluation=meta.get("evaluation", ""),
+        )
     except PlanFileError as error:
-        lines = [
-            tr._("I could not import “{name}”; nothing was changed. Problems found:", name=name)
-        ]
-        lines += [issue_line(tr, issue) for issue in error.issues[:ISSUES_SHOWN]]
-        if len(error.issues) > ISSUES_SHOWN:
-            lines.append(tr._("…and {n} more.", n=len(error.issues) - ISSUES_SHOWN))
-        lines.append(tr._("Fix the file and send it again."))
-        await send_view(context, chat.id, View("\n".join(lines)))
-        return
-    await send_view(context, chat.id, View(report_text(tr, report, title)))
+        return Reply([View(problems_text(tr, name, error))])
+    await clear_state(context.session, context.chat_id, context.person.telegram_id or 0)
+    return Reply([View(report_text(tr, report, title))])
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler(["invitar", "invite"], invite_command))
-    application.add_handler(CommandHandler(["usuarios", "users"], people_command))
-    application.add_handler(CommandHandler("plan", plan_command))
-    application.add_handler(CallbackQueryHandler(people_pressed, pattern=r"^(?:u|ud|udy|ua):"))
-    application.add_handler(MessageHandler(filters.Document.ALL, document_received))
+def problems_text(tr: Tr, name: str, error: PlanFileError) -> str:
+    lines = [tr._("I could not import “{name}”; nothing was changed. Problems found:", name=name)]
+    lines += [issue_line(tr, issue) for issue in error.issues[:ISSUES_SHOWN]]
+    if len(error.issues) > ISSUES_SHOWN:
+        lines.append(tr._("…and {n} more.", n=len(error.issues) - ISSUES_SHOWN))
+    lines.append(tr._("Fix the file and send it again."))
+    return "\n".join(lines)

@@ -4,156 +4,92 @@ was asked for, never what is allowed."""
 
 from __future__ import annotations
 
-import re
-
 from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from handlers.common import current_person, get_deps, tr_for, unit_of_work
-from handlers.i18n import Tr
-from handlers.onboarding import tell_stranger
-from handlers.replies import STALE_BUTTON, answer, error_text, send_view, show
-from handlers.views import FILTER_CODES, View, action_card, action_list, history, search_results
+from handlers.buttons import ActionList, OpenCard, ShowHistory, pressed
+from handlers.context import FlowContext, flow
+from handlers.replies import Reply, View, stale_button
+from handlers.views import action_card, action_list, history, search_results
 from storage.actions import ActionFilter, action_history, list_actions, search_actions
 from storage.actions import action_card as load_card
-from storage.errors import PlanError
-from storage.models import Person
 
 PAGE_SIZE = 8
-LIST_DATA = re.compile(r"^l:([poa]):(\d{1,5})$")
-ACTION_DATA = re.compile(r"^(a|h):(\d{1,12})$")
+SEARCH_CHARS = 200
 
 
-async def card_view(session, context, person: Person, tr: Tr, action_id: int) -> View:  # type: ignore[no-untyped-def]
-    deps = get_deps(context)
-    card = await load_card(session, person, action_id, today=deps.today())
-    return action_card(tr, card, deps.today())
+async def card_view(context: FlowContext, action_id: int) -> View:
+    """An action's card, as the person may see it (shared by every flow that ends on it)."""
+    today = context.deps.today()
+    card = await load_card(context.session, context.person, action_id, today=today)
+    return action_card(context.tr, card, today)
 
 
-async def list_view(session, context, person: Person, tr: Tr, flt: ActionFilter, page: int) -> View:  # type: ignore[no-untyped-def]
+async def list_view(context: FlowContext, flt: ActionFilter, page: int) -> View:
     result = await list_actions(
-        session, person, today=get_deps(context).today(), flt=flt, page=page, page_size=PAGE_SIZE
+        context.session,
+        context.person,
+        today=context.deps.today(),
+        flt=flt,
+        page=page,
+        page_size=PAGE_SIZE,
     )
-    return action_list(tr, result, flt)
+    return action_list(context.tr, result, flt)
 
 
-async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE, tr: Tr) -> bool:
-    chat = update.effective_chat
-    if chat is not None and chat.type != ChatType.PRIVATE:
-        await context.bot.send_message(
-            chat.id, tr._("Let's do this in a private chat with me, so the group stays quiet.")
-        )
-        return False
-    return True
+def filter_named(words: str) -> ActionFilter:
+    """`/acciones vencidas`, `/acciones todas` (or English); pending otherwise."""
+    if words.startswith(("venc", "overdue")):
+        return ActionFilter.OVERDUE
+    if words.startswith(("tod", "all")):
+        return ActionFilter.ALL
+    return ActionFilter.PENDING
 
 
-async def actions_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        if person is None:
-            view = None
-        else:
-            tr = tr_for(context, person, update.effective_user)
-            words = " ".join(context.args or []).casefold()
-            flt = (
-                ActionFilter.OVERDUE
-                if words.startswith(("venc", "overdue"))
-                else ActionFilter.ALL
-                if words.startswith(("tod", "all"))
-                else ActionFilter.PENDING
-            )
-            view = await list_view(session, context, person, tr, flt, 0)
-    if person is None or view is None:
-        await tell_stranger(update, context)
-        return
-    if await private_only(update, context, tr):
-        await send_view(context, update.effective_chat.id, view)  # type: ignore[union-attr]
+@flow(private=True)
+async def actions_command(update: Update, context: FlowContext) -> View:
+    """/acciones [vencidas|todas]: the person's actions, a page at a time."""
+    words = " ".join(context.args or []).casefold()
+    return await list_view(context, filter_named(words), 0)
 
 
-async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    match = LIST_DATA.match(query.data or "")
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        if person is None:
-            view = None
-        else:
-            tr = tr_for(context, person, update.effective_user)
-            view = (
-                await list_view(session, context, person, tr, FILTER_CODES[match[1]], int(match[2]))
-                if match
-                else None
-            )
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    if view is None:
-        await answer(query, tr._(STALE_BUTTON))
-        return
-    await answer(query)
-    await show(update, context, view)
+@flow()
+async def list_pressed(update: Update, context: FlowContext) -> Reply:
+    """A page or a filter of the list."""
+    button = pressed(update, ActionList)
+    if button is None:
+        return stale_button(context.tr)
+    return Reply([await list_view(context, button.filter, button.page)])
 
 
-async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`a:<id>` opens a card, `h:<id>` its history."""
-    query = update.callback_query
-    assert query is not None
-    match = ACTION_DATA.match(query.data or "")
-    error: PlanError | None = None
-    view: View | None = None
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        tr = tr_for(context, person, update.effective_user)
-        if person is not None and match:
-            action_id = int(match[2])
-            try:
-                if match[1] == "h":
-                    card = await load_card(
-                        session, person, action_id, today=get_deps(context).today()
-                    )
-                    entries = await action_history(session, person, action_id)
-                    view = history(tr, card.action, entries)
-                else:
-                    view = await card_view(session, context, person, tr, action_id)
-            except PlanError as exc:
-                error = exc
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    if error is not None:
-        await answer(query, error_text(tr, error), alert=True)
-        return
-    if view is None:
-        await answer(query, tr._(STALE_BUTTON))
-        return
-    await answer(query)
-    await show(update, context, view)
+@flow()
+async def card_pressed(update: Update, context: FlowContext) -> Reply:
+    """Open an action's card."""
+    button = pressed(update, OpenCard)
+    if button is None:
+        return stale_button(context.tr)
+    return Reply([await card_view(context, button.action_id)])
 
 
-async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    words = " ".join(context.args or []).strip()
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        if person is not None:
-            tr = tr_for(context, person, update.effective_user)
-            if words:
-                rows, total = await search_actions(
-                    session, person, words[:200], today=get_deps(context).today()
-                )
-                view = search_results(tr, words[:200], rows, total)
-            else:
-                view = View(tr._("Write the words to look for, e.g. <code>/buscar roster</code>."))
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    if await private_only(update, context, tr):
-        await send_view(context, update.effective_chat.id, view)  # type: ignore[union-attr]
+@flow()
+async def history_pressed(update: Update, context: FlowContext) -> Reply:
+    """An action's history: every comment and status change."""
+    button = pressed(update, ShowHistory)
+    if button is None:
+        return stale_button(context.tr)
+    card = await load_card(
+        context.session, context.person, button.action_id, today=context.deps.today()
+    )
+    entries = await action_history(context.session, context.person, button.action_id)
+    return Reply([history(context.tr, card.action, entries)])
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler(["acciones", "actions"], actions_command))
-    application.add_handler(CommandHandler(["buscar", "search"], search_command))
-    application.add_handler(CallbackQueryHandler(list_pressed, pattern=r"^l:"))
-    application.add_handler(CallbackQueryHandler(action_pressed, pattern=r"^[ah]:"))
+@flow(private=True)
+async def search_command(update: Update, context: FlowContext) -> View:
+    """/buscar WORDS: actions whose text or units contain the words."""
+    words = " ".join(context.args or []).strip()[:SEARCH_CHARS]
+    if not words:
+        return View(context.tr._("Write the words to look for, e.g. <code>/buscar roster</code>."))
+    rows, total = await search_actions(
+        context.session, context.person, words, today=context.deps.today()
+    )
+    return search_results(context.tr, words, rows, total)

@@ -3,32 +3,29 @@ contract), with the latest follow-up and review comments and statuses filled in 
 the whole history; or as CSV (`/exportar csv`, or the button under the spreadsheet).
 
 The file is written by storage.plan_files (the same exporter as the command line), with labels
-and headers in the person's language. Callback data: `ex:x:<plan>` (xlsx), `ex:c:<plan>` (csv),
-`ex:l:<page>:<format>` (plan picker page).
+and headers in the person's language.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram import Update
 
-from handlers.common import Deps, current_person, get_deps, shorten, tr_for, unit_of_work
-from handlers.i18n import Tr
+from handlers.buttons import ExportFormat, ExportPlan, ExportPlans, parse_any
+from handlers.context import Deps, FlowContext, Strangers, flow
+from handlers.i18n import N_, Tr
 from handlers.labels import review_label, status_label
-from storage.models import CommentKind, Person, ReviewStatus, Role, Status
+from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
+from handlers.text import shorten
+from storage.models import CommentKind, ReviewStatus, Role, Status
 from storage.summary import PlanChoice, plan_choices
 
-PREFIX = "ex"
-XLSX = "x"
-CSV = "c"
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
+EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
 
 
 def export_labels(tr: Tr) -> Callable[[str], str]:
@@ -46,60 +43,51 @@ def export_labels(tr: Tr) -> Callable[[str], str]:
     return values.__getitem__
 
 
-def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: str) -> str:
+def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: ExportFormat) -> str:
     """`plan_de_mejora_2026-11-24.xlsx`; with several plans, the plan's id too."""
     middle = f"_{plan_id}" if len(plans) > 1 else ""
-    return f"plan_de_mejora{middle}_{today}.{'csv' if fmt == CSV else 'xlsx'}"
+    return f"plan_de_mejora{middle}_{today}.{'csv' if fmt == ExportFormat.CSV else 'xlsx'}"
 
 
-@dataclass(slots=True)
-class Export:
-    data: bytes
-    file_name: str
-    caption: str
-    markup: InlineKeyboardMarkup | None
-
-
-@dataclass(slots=True)
-class Message:
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-
-
-def _picker(tr: Tr, plans: Sequence[PlanChoice], fmt: str, page: int) -> Message:
+def _picker(tr: Tr, plans: Sequence[PlanChoice], fmt: ExportFormat, page: int) -> View:
     pages = max(1, -(-len(plans) // PICKER_PAGE))
     page = max(0, min(page, pages - 1))
-    rows = [
+    rows: list[ButtonRow] = [
         [
-            InlineKeyboardButton(
+            (
                 tr.raw("{title} ({n})", title=shorten(plan.title, 48), n=plan.actions),
-                callback_data=f"{PREFIX}:{fmt}:{plan.id}",
+                ExportPlan(fmt, plan.id),
             )
         ]
         for plan in plans[page * PICKER_PAGE : (page + 1) * PICKER_PAGE]
     ]
-    nav = []
+    nav: ButtonRow = []
     if page > 0:
-        nav.append(InlineKeyboardButton("‹", callback_data=f"{PREFIX}:l:{page - 1}:{fmt}"))
+        nav.append(("‹", ExportPlans(page - 1, fmt)))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("›", callback_data=f"{PREFIX}:l:{page + 1}:{fmt}"))
+        nav.append(("›", ExportPlans(page + 1, fmt)))
     if nav:
         rows.append(nav)
-    return Message(tr._("Which plan do you want to export?"), InlineKeyboardMarkup(rows))
+    return View(tr._("Which plan do you want to export?"), rows)
 
 
 async def build_export(
-    session: AsyncSession, deps: Deps, tr: Tr, plans: Sequence[PlanChoice], plan_id: int, fmt: str
-) -> Export | Message:
+    session: AsyncSession,
+    deps: Deps,
+    tr: Tr,
+    plans: Sequence[PlanChoice],
+    plan_id: int,
+    fmt: ExportFormat,
+) -> View:
     # Imported here: openpyxl is only needed when someone exports.
     from storage.plan_files import ENGLISH_HEADERS, export_plan, export_plan_csv
 
     plan = next((p for p in plans if p.id == plan_id), None)
     if plan is None:
-        return Message(tr._("That plan no longer exists."))
+        return View(tr._("That plan no longer exists."))
     buffer = io.BytesIO()
     headers = ENGLISH_HEADERS if tr.locale == "en" else None
-    if fmt == CSV:
+    if fmt == ExportFormat.CSV:
         await export_plan_csv(session, plan_id, buffer, labels=export_labels(tr), headers=headers)
     else:
         await export_plan(
@@ -118,17 +106,9 @@ async def build_export(
         + " · "
         + tr._("as of {date}", date=tr.short_date(today)),
     ]
-    if fmt == CSV:
+    if fmt == ExportFormat.CSV:
         lines.append(tr._("The plan sheet only; the spreadsheet also has the full history."))
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        tr.raw("📊 Spreadsheet (.xlsx)"), callback_data=f"{PREFIX}:{XLSX}:{plan_id}"
-                    )
-                ]
-            ]
-        )
+        other = (tr.raw("📊 Spreadsheet (.xlsx)"), ExportPlan(ExportFormat.XLSX, plan_id))
     else:
         lines.append(
             tr._(
@@ -136,90 +116,44 @@ async def build_export(
                 sheet=tr.raw("History"),
             )
         )
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(tr.raw("📄 CSV"), callback_data=f"{PREFIX}:{CSV}:{plan_id}")]]
-        )
-    return Export(
-        buffer.getvalue(),
-        file_name(plans, plan_id, today.isoformat(), fmt),
-        "\n".join(lines),
-        markup,
-    )
+        other = (tr.raw("📄 CSV"), ExportPlan(ExportFormat.CSV, plan_id))
+    name = file_name(plans, plan_id, today.isoformat(), fmt)
+    document = OutgoingFile("document", name, data=buffer.getvalue())
+    return View("\n".join(lines), [[other]], file=document)
 
 
-async def _prepare(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, fmt: str, plan_id: int | None, page: int = 0
-) -> Export | Message:
-    deps = get_deps(context)
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        tr = tr_for(context, person, update.effective_user)
-        denied = _denied(tr, person)
-        if denied is not None:
-            return denied
-        plans = await plan_choices(session)
-        if not plans:
-            return Message(tr._("There is no plan to export yet."))
-        if plan_id is None:
-            if len(plans) > 1:
-                return _picker(tr, plans, fmt, page)
-            plan_id = plans[0].id
-        return await build_export(session, deps, tr, plans, plan_id, fmt)
+async def export_view(
+    context: FlowContext, fmt: ExportFormat, plan_id: int | None, page: int = 0
+) -> View:
+    """The file of the plan asked for, or the plan picker when there are several."""
+    tr = context.tr
+    plans = await plan_choices(context.session)
+    if not plans:
+        return View(tr._("There is no plan to export yet."))
+    if plan_id is None:
+        if len(plans) > 1:
+            return _picker(tr, plans, fmt, page)
+        plan_id = plans[0].id
+    return await build_export(context.session, context.deps, tr, plans, plan_id, fmt)
 
 
-def _denied(tr: Tr, person: Person | None) -> Message | None:
-    if person is None:
-        return Message(tr._("This is for registered people: open your invitation link first."))
-    if person.role not in EXPORT_ROLES:
-        return Message(
-            tr._("Only coordinators, administrators and the secretariat can export the plan.")
-        )
-    return None
-
-
-async def _deliver(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Export | Message
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    if isinstance(result, Message):
-        await context.bot.send_message(chat.id, result.text, reply_markup=result.markup)
-        return
-    await context.bot.send_document(
-        chat.id,
-        document=result.data,
-        filename=result.file_name,
-        caption=result.caption,
-        reply_markup=result.markup,
-    )
-
-
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@flow(strangers=Strangers.REFUSE, roles=EXPORT_ROLES, refusal_text=EXPORTERS_ONLY)
+async def export_command(update: Update, context: FlowContext) -> View:
+    """/exportar [csv]: the plan as a spreadsheet (or CSV)."""
     args = [a.casefold() for a in context.args or []]
-    fmt = CSV if "csv" in args else XLSX
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
-    await _deliver(update, context, await _prepare(update, context, fmt, None))
+    return await export_view(
+        context, ExportFormat.CSV if "csv" in args else ExportFormat.XLSX, None
+    )
 
 
-async def export_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
-    await query.answer()
-    if len(parts) == 4 and parts[1] == "l" and parts[2].isdigit():
-        result = await _prepare(update, context, parts[3], None, int(parts[2]))
-        if isinstance(result, Message) and query.message is not None:
-            await query.edit_message_text(result.text, reply_markup=result.markup)
-            return
-    elif len(parts) == 3 and parts[1] in (XLSX, CSV) and parts[2].isdigit():
-        result = await _prepare(update, context, parts[1], int(parts[2]))
-    else:
-        return
-    await _deliver(update, context, result)
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler(["exportar", "export"], export_command))
-    application.add_handler(CallbackQueryHandler(export_callback, pattern=rf"^{PREFIX}:"))
+@flow(
+    strangers=Strangers.REFUSE, roles=EXPORT_ROLES, refusal_text=EXPORTERS_ONLY, refusal_alert=False
+)
+async def export_pressed(update: Update, context: FlowContext) -> Reply:
+    """An export button: a plan's file, or a page of the plan picker (edited in place)."""
+    button = parse_any(update, ExportPlan, ExportPlans)
+    if isinstance(button, ExportPlans):
+        return Reply([await export_view(context, button.format, None, button.page)])
+    if isinstance(button, ExportPlan):
+        return Reply([await export_view(context, button.format, button.plan_id)], edit=False)
+    return stale_button(context.tr)

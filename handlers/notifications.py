@@ -2,20 +2,17 @@
 daily digest, weekly reminders and the coordinators' weekly digest.
 
 Outbox rows store the event (not the text); these functions render a row in the recipient's
-language at delivery time. Every function returns `Rendered` parts, each within Telegram's 4096
-characters, with the buttons that open the actions (callback data `a:<action_id>`).
+language at delivery time. Every function returns `View`s, each within Telegram's 4096
+characters, with the buttons that open the actions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from handlers.common import MESSAGE_LIMIT, fits_callback, shorten, split_message
+from handlers.buttons import OpenCard
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -25,6 +22,8 @@ from handlers.labels import (
     role_label,
     status_label,
 )
+from handlers.replies import View, in_rows
+from handlers.text import MESSAGE_LIMIT, shorten, split_message
 from storage.models import Status
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
@@ -41,37 +40,19 @@ DIGEST_EVENT_LINES_MAX = 40
 EVENT_MARKS = {"comment": "💬", "review_comment": "🗒", "status": "🔄", "review_status": "🔎"}
 
 
-@dataclass(slots=True)
-class Rendered:
-    """One message: HTML text and buttons as (label, callback data)."""
-
-    text: str
-    buttons: list[tuple[str, str]] = field(default_factory=list)
-
-    def markup(self) -> InlineKeyboardMarkup | None:
-        return keyboard(self.buttons)
+def _view(text: str, buttons: Sequence[tuple[str, OpenCard]] = ()) -> View:
+    return View(text, in_rows(buttons, BUTTONS_PER_ROW))
 
 
-def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
-    for index, (label, data) in enumerate(buttons):
-        if index % BUTTONS_PER_ROW == 0:
-            rows.append([])
-        rows[-1].append(InlineKeyboardButton(label, callback_data=fits_callback(data)))
-    return InlineKeyboardMarkup(rows)
-
-
-def open_button(tr: Tr, action_id: Any, ref: str, *, single: bool = False) -> tuple[str, str]:
+def open_button(tr: Tr, action_id: Any, ref: str, *, single: bool = False) -> tuple[str, OpenCard]:
     label = tr.raw("Open action {ref}", ref=ref) if single else f"{ref} ›"
-    return shorten(label, 40), f"a:{int(action_id)}"
+    return shorten(label, 40), OpenCard(int(action_id))
 
 
-def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, OpenCard]]:
     """A button per distinct action (at most `BUTTONS_MAX`), labelled with its reference."""
     seen: set[int] = set()
-    buttons: list[tuple[str, str]] = []
+    buttons: list[tuple[str, OpenCard]] = []
     for item in items:
         action_id = item.get("id", item.get("action_id"))
         if action_id is None or int(action_id) in seen:
@@ -83,11 +64,11 @@ def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[tuple[str
     return buttons
 
 
-def _parts(text: str, buttons: list[tuple[str, str]]) -> list[Rendered]:
+def _parts(text: str, buttons: list[tuple[str, OpenCard]]) -> list[View]:
     """Split a long text; the buttons go with the last part."""
     chunks = split_message(text, MESSAGE_LIMIT)
     return [
-        Rendered(chunk, buttons if index == len(chunks) - 1 else [])
+        _view(chunk, buttons if index == len(chunks) - 1 else [])
         for index, chunk in enumerate(chunks)
     ]
 
@@ -144,7 +125,7 @@ def _quote(tr: Tr, payload: Mapping[str, Any], limit: int = COMMENT_CHARS) -> st
 
 def render_event(
     tr: Tr, kind: str, payload: Mapping[str, Any], *, plan_title: str | None = None
-) -> Rendered:
+) -> View:
     """A single change: who, which action, what changed, the comment, a button to open it."""
     ref = str(payload.get("ref", ""))
     who = _author(tr, payload)
@@ -185,7 +166,7 @@ def render_event(
     buttons = []
     if payload.get("action_id") is not None:
         buttons.append(open_button(tr, payload["action_id"], ref, single=True))
-    return Rendered(split_message(text)[0], buttons)
+    return _view(split_message(text)[0], buttons)
 
 
 def qualified_ref(item: Mapping[str, Any], plan_titles: Mapping[int, str] | None) -> str:
@@ -237,7 +218,7 @@ def render_combined(
     events: Sequence[tuple[str, Mapping[str, Any]]],
     *,
     plan_titles: Mapping[int, str] | None = None,
-) -> list[tuple[Rendered, int]]:
+) -> list[tuple[View, int]]:
     """Several changes for one chat in as few messages as fit: a heading and one line each
     (under a plan heading when they concern several plans).
 
@@ -247,7 +228,7 @@ def render_combined(
     plan_titles = plan_titles or {}
     show_plans = len({p.get("plan_id") for _, p in events}) > 1
     budget = MESSAGE_LIMIT - 100  # room for the heading
-    parts: list[tuple[Rendered, int]] = []
+    parts: list[tuple[View, int]] = []
     lines: list[str] = []
     items: list[Mapping[str, Any]] = []
     last_plan: object = None
@@ -255,7 +236,7 @@ def render_combined(
     def flush() -> None:
         header = tr.n_("🔔 <b>{n} update</b>", "🔔 <b>{n} updates</b>", len(items))
         text = "\n".join([header, *lines])
-        parts.append((Rendered(text, action_buttons(tr, items)), len(items)))
+        parts.append((_view(text, action_buttons(tr, items)), len(items)))
 
     for kind, payload in events:
         plan_id = payload.get("plan_id")
@@ -282,7 +263,7 @@ def render_daily_digest(
     *,
     today: dt.date,
     plan_titles: Mapping[int, str] | None = None,
-) -> list[Rendered]:
+) -> list[View]:
     """The day's changes for someone who asked for one message a day."""
     events: list[Mapping[str, Any]] = list(payload.get("events") or [])
     total = int(payload.get("total") or len(events))
@@ -355,7 +336,7 @@ def _reminder_line(
 
 def render_reminder(
     tr: Tr, payload: Mapping[str, Any], *, plan_titles: Mapping[int, str] | None = None
-) -> list[Rendered]:
+) -> list[View]:
     """A focal point's weekly list: overdue, due soon, without news; buttons to open them."""
     today = _date(payload.get("today")) or dt.date.today()
     items: list[Mapping[str, Any]] = list(payload.get("items") or [])
@@ -429,7 +410,7 @@ def _status_breakdown(tr: Tr, by_status: Mapping[str, int], total: int) -> str:
 
 def render_weekly_digest(
     tr: Tr, payload: Mapping[str, Any], *, plan_titles: Mapping[int, str] | None = None
-) -> list[Rendered]:
+) -> list[View]:
     """The coordinators' weekly report: activity of the week, state of the plans, new overdue."""
     since = tr.local_date(dt.datetime.fromisoformat(payload["since"]))
     until = tr.local_date(dt.datetime.fromisoformat(payload["until"]))
@@ -523,7 +504,7 @@ def render_row(
     *,
     today: dt.date,
     plan_titles: Mapping[int, str] | None = None,
-) -> list[Rendered]:
+) -> list[View]:
     """Any outbox row as the messages to send (usually one). `plan_titles` (given when the bot
     follows several plans) names the plan of each action mentioned."""
     if kind == "reminder":

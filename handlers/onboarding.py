@@ -8,17 +8,16 @@ counted per Telegram user: past a few, the bot stops even checking for a while.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from handlers.buttons import ChooseLanguage, pressed
 from handlers.command_menus import set_role_commands
-from handlers.common import current_person, get_deps, tr_for, unit_of_work
+from handlers.context import FlowContext, flow, invitation_help
 from handlers.i18n import SUPPORTED, Tr
 from handlers.labels import role_label
-from handlers.replies import answer, send_view, show
-from handlers.views import View
+from handlers.replies import Reply, View
 from storage.conversations import hit_throttle
 from storage.errors import InvitationError
 from storage.models import Person, Role
@@ -27,26 +26,6 @@ from storage.people import redeem_invitation, set_language
 CODE_ATTEMPTS = 5
 CODE_WINDOW = dt.timedelta(minutes=15)
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
-
-
-def invitation_help(tr: Tr) -> str:
-    return tr._(
-        "Hello! I help follow up the improvement plan, and I only work for people who have been "
-        "invited.\n\nAsk the person who runs this bot for an invitation, then open the link "
-        "they send you (or write <code>/start CODE</code>)."
-    )
-
-
-async def tell_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The only thing an unregistered person gets: how to get an invitation (private chats), or
-    a short answer on a button; in groups, silence."""
-    tr = tr_for(context, None, update.effective_user)
-    if update.callback_query is not None:
-        await answer(update.callback_query, tr._("Please register first: ask for an invitation."))
-        return
-    chat = update.effective_chat
-    if chat is not None and chat.type == ChatType.PRIVATE:
-        await context.bot.send_message(chat.id, invitation_help(tr))
 
 
 def help_text(tr: Tr, person: Person) -> str:
@@ -98,54 +77,59 @@ def display_name(update: Update) -> str:
     return user.full_name or user.username or str(user.id)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return
+@flow(strangers=None)
+async def start(update: Update, context: FlowContext) -> Reply | None:
+    """/start [CODE]: register with an invitation, or greet someone already registered."""
+    user, person = update.effective_user, context.known_person
+    assert user is not None
     code = context.args[0].strip() if context.args else ""
-    deps = get_deps(context)
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        if not code:
-            tr = tr_for(context, person, user)
-            text = welcome_text(tr, person) if person else invitation_help(tr)
-            role = person.role if person else None
-        else:
-            allowed = await hit_throttle(
-                session,
-                f"start:{user.id}",
-                limit=CODE_ATTEMPTS,
-                window=CODE_WINDOW,
-                now=deps.now(),
-            )
-            tr = tr_for(context, person, user)
-            role = None
-            if not allowed:
-                text = tr._(
-                    "Too many attempts with wrong codes. Please wait a few minutes and "
-                    "check the link you were sent."
-                )
-            else:
-                try:
-                    person = await redeem_invitation(
-                        session,
-                        code,
-                        telegram_id=user.id,
-                        name=display_name(update),
-                        username=user.username,
-                        language=user.language_code,
-                        now=deps.now(),
-                    )
-                    tr = tr_for(context, person, user)
-                    text = welcome_text(tr, person)
-                    role = person.role
-                except InvitationError as error:
-                    text = _invitation_error(tr, error.code)
-    if chat.type != ChatType.PRIVATE and person is None:
-        return
-    await context.bot.send_message(chat.id, text)
-    if role is not None and chat.type == ChatType.PRIVATE:
-        await set_role_commands(context.bot, chat.id, role, tr)
+    if not code:
+        tr = context.tr
+        text = welcome_text(tr, person) if person else invitation_help(tr)
+    else:
+        person, tr, text = await _redeem(update, context, code)
+    if not context.in_private and person is None:  # groups: strangers get silence
+        return None
+    after = _menu_setter(context, person, tr) if text and person else None
+    return Reply([View(text)], after=after)
+
+
+async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Person | None, Tr, str]:
+    user, deps, person, tr = update.effective_user, context.deps, context.known_person, context.tr
+    assert user is not None
+    allowed = await hit_throttle(
+        context.session, f"start:{user.id}", limit=CODE_ATTEMPTS, window=CODE_WINDOW, now=deps.now()
+    )
+    if not allowed:
+        text = tr._(
+            "Too many attempts with wrong codes. Please wait a few minutes and "
+            "check the link you were sent."
+        )
+        return person, tr, text
+    try:
+        person = await redeem_invitation(
+            context.session,
+            code,
+            telegram_id=user.id,
+            name=display_name(update),
+            username=user.username,
+            language=user.language_code,
+            now=deps.now(),
+        )
+    except InvitationError as error:
+        return person, tr, _invitation_error(tr, error.code)
+    tr = deps.tr(person.language, user.language_code)
+    return person, tr, welcome_text(tr, person)
+
+
+def _menu_setter(
+    context: FlowContext, person: Person, tr: Tr
+) -> Callable[[], Awaitable[None]] | None:
+    """After the answer, the command menu of the person's role (private chats only)."""
+    chat_id = context.chat_id
+    if not context.in_private:
+        return None
+    return lambda: set_role_commands(context.bot, chat_id, person.role, tr)
 
 
 def _invitation_error(tr: Tr, code: str) -> str:
@@ -156,58 +140,31 @@ def _invitation_error(tr: Tr, code: str) -> str:
     return tr._("This invitation code is not valid. Check that you opened the whole link.")
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    tr = tr_for(context, person, update.effective_user)
-    await context.bot.send_message(update.effective_chat.id, help_text(tr, person))  # type: ignore[union-attr]
+@flow()
+async def help_command(update: Update, context: FlowContext) -> View:
+    """/ayuda: what the person can do, by role."""
+    return View(help_text(context.tr, context.person))
 
 
 def language_view(tr: Tr) -> View:
-    buttons = [[(LANGUAGE_NAMES[code], f"lg:{code}") for code in SUPPORTED]]
+    buttons = [[(LANGUAGE_NAMES[code], ChooseLanguage(code)) for code in SUPPORTED]]
     return View(tr._("Choose your language:"), buttons)
 
 
-async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    tr = tr_for(context, person, update.effective_user)
-    await send_view(context, update.effective_chat.id, language_view(tr))  # type: ignore[union-attr]
+@flow()
+async def language_command(update: Update, context: FlowContext) -> View:
+    """/idioma: the languages to choose from."""
+    return language_view(context.tr)
 
 
-async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    code = (query.data or "").removeprefix("lg:") if query else ""
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        if person is not None and code in SUPPORTED:
-            await set_language(session, person, code)
-    if person is None:
-        await tell_stranger(update, context)
-        return
-    tr = tr_for(context, person, update.effective_user)
-    if code not in SUPPORTED:
-        await answer(query, tr._("This button is no longer valid."))
-        return
-    await answer(query)
-    await show(
-        update,
-        context,
-        View(tr._("Done: I will write to you in {language}.", language=LANGUAGE_NAMES[code])),
-    )
-    chat = update.effective_chat
-    if chat is not None and chat.type == ChatType.PRIVATE:
-        await set_role_commands(context.bot, chat.id, person.role, tr)
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(CommandHandler(["ayuda", "help"], help_command))
-    application.add_handler(CommandHandler(["idioma", "language"], language_command))
-    application.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lg:"))
+@flow()
+async def language_chosen(update: Update, context: FlowContext) -> Reply:
+    """A language button: kept for the person, and the command menu in that language."""
+    button = pressed(update, ChooseLanguage)
+    if button is None or button.code not in SUPPORTED:
+        return Reply(notice=context.tr._("This button is no longer valid."))
+    person = context.person
+    await set_language(context.session, person, button.code)
+    tr = context.deps.tr(button.code)
+    done = tr._("Done: I will write to you in {language}.", language=LANGUAGE_NAMES[button.code])
+    return Reply([View(done)], after=_menu_setter(context, person, tr))

@@ -1,20 +1,89 @@
-"""Sending views: split to Telegram's limits, edited in place on button navigation, and the
-short answers people get when storage refuses something."""
+"""A message to send (`View`), what a step answers (`Reply`), and sending them: split to
+Telegram's limits, edited in place on button navigation, files drawn off the event loop.
+
+Flows build views inside a database transaction and the skeleton sends them after it, so no
+transaction waits on Telegram. The outbox jobs send the same `View`s.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from handlers.common import split_message
+from handlers.buttons import Button
 from handlers.i18n import N_, Tr
-from handlers.views import View
+from handlers.text import CAPTION_LIMIT, split_message
 from storage.errors import PlanError
 
 log = logging.getLogger(__name__)
+
+#: A row of buttons: (label, what the button carries).
+ButtonRow = list[tuple[str, Button]]
+
+
+@dataclass(slots=True)
+class OutgoingFile:
+    """A file sent with a view (its text is the caption): the bytes, or a function that makes
+    them (a chart), called in a worker thread at sending time."""
+
+    kind: Literal["document", "photo"]
+    name: str
+    data: bytes | None = None
+    render: Callable[[], bytes] | None = None
+
+    async def content(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.render is not None
+        return await asyncio.to_thread(self.render)
+
+
+@dataclass(slots=True)
+class View:
+    """One message: HTML text (everything people typed escaped), rows of buttons, maybe a file."""
+
+    text: str
+    buttons: list[ButtonRow] = field(default_factory=list)
+    file: OutgoingFile | None = None
+
+    @property
+    def markup(self) -> InlineKeyboardMarkup | None:
+        if not self.buttons:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=button.data()) for label, button in row]
+                for row in self.buttons
+            ]
+        )
+
+    def with_notice(self, notice: str) -> View:
+        """A confirmation on top of the view it concerns, in one message."""
+        return View(f"{notice}\n\n{self.text}", self.buttons, self.file)
+
+
+def in_rows(buttons: Sequence[tuple[str, Button]], per_row: int) -> list[ButtonRow]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a step answers: messages (on a button, the first one replaces the pressed message
+    unless `edit` is off), the short notice on the button, and what to do once sent."""
+
+    views: list[View] = field(default_factory=list)
+    notice: str | None = None
+    alert: bool = False
+    edit: bool = True
+    after: Callable[[], Awaitable[None]] | None = None
+
 
 ERROR_TEXTS = {
     "action_not_yours": N_("This action is not assigned to your units."),
@@ -44,23 +113,50 @@ def error_text(tr: Tr, error: PlanError) -> str:
     return tr._(ERROR_TEXTS.get(error.code, "You are not allowed to do that."))
 
 
-async def send_view(context: ContextTypes.DEFAULT_TYPE, chat_id: int, view: View) -> Message | None:
-    """Send a view as one message, or several when the text is over Telegram's limit (the
-    buttons go with the last part)."""
+def refusal(tr: Tr, error: PlanError, *, on_button: bool) -> Reply:
+    """Storage said no: an alert on a button, a message otherwise."""
+    text = error_text(tr, error)
+    return Reply(notice=text, alert=True) if on_button else Reply([View(text)])
+
+
+def stale_button(tr: Tr) -> Reply:
+    return Reply(notice=tr._(STALE_BUTTON))
+
+
+async def send_view(bot: Bot, chat_id: int, view: View) -> None:
+    """Send a view: its file with the text as caption, or the text as one message or several
+    when over Telegram's limit (the buttons go with the last part)."""
+    if view.file is not None:
+        action = (
+            ChatAction.UPLOAD_PHOTO if view.file.kind == "photo" else ChatAction.UPLOAD_DOCUMENT
+        )
+        await bot.send_chat_action(chat_id, action)
+        data = await view.file.content()
+        caption = split_message(view.text, CAPTION_LIMIT)[0] if view.text else None
+        if view.file.kind == "photo":
+            await bot.send_photo(
+                chat_id, data, caption=caption, filename=view.file.name, reply_markup=view.markup
+            )
+        else:
+            await bot.send_document(
+                chat_id, data, caption=caption, filename=view.file.name, reply_markup=view.markup
+            )
+        return
     parts = split_message(view.text)
-    message = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        message = await context.bot.send_message(
-            chat_id, part, reply_markup=view.markup if last else None
-        )
-    return message
+        await bot.send_message(chat_id, part, reply_markup=view.markup if last else None)
 
 
-async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -> None:
+async def show(update: Update, bot: Bot, view: View) -> None:
     """Edit the message whose button was pressed; otherwise (or if that fails) send anew."""
     query = update.callback_query
-    if query is not None and query.message is not None and len(split_message(view.text)) == 1:
+    if (
+        query is not None
+        and query.message is not None
+        and view.file is None
+        and len(split_message(view.text)) == 1
+    ):
         try:
             await query.edit_message_text(view.text, reply_markup=view.markup)
             return
@@ -70,7 +166,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -
             log.info("could not edit message, sending a new one: %s", exc)
     chat = update.effective_chat
     if chat is not None:
-        await send_view(context, chat.id, view)
+        await send_view(bot, chat.id, view)
 
 
 async def answer(query: CallbackQuery | None, text: str | None = None, alert: bool = False) -> None:
@@ -80,3 +176,18 @@ async def answer(query: CallbackQuery | None, text: str | None = None, alert: bo
         await query.answer(text, show_alert=alert)
     except BadRequest as exc:  # too old to answer: nothing to tell
         log.info("callback answer failed: %s", exc)
+
+
+async def deliver(update: Update, bot: Bot, reply: Reply) -> None:
+    """Send a step's reply: the button's answer first, then the messages."""
+    query = update.callback_query
+    if query is not None:
+        await answer(query, reply.notice, reply.alert)
+    chat = update.effective_chat
+    for index, view in enumerate(reply.views):
+        if index == 0 and query is not None and reply.edit:
+            await show(update, bot, view)
+        elif chat is not None:
+            await send_view(bot, chat.id, view)
+    if reply.after is not None:
+        await reply.after()

@@ -5,42 +5,34 @@ chart on a button.
 for the portfolio); arguments narrow it: a unit (`/resumen PNUD`), a recommendation block
 (`/resumen 4`, `/resumen 2 y 3`), the overdue actions (`/resumen vencidas`), or a mix
 (`/resumen PNUD vencidas`). Focal points get the summary of their own units.
-
-Callback data (at most 64 bytes): `rs:s:<plan>:<scope>` shows a summary, `rs:g:<plan>:<scope>`
-sends its chart, `rs:l:<page>:<scope>` pages the plan picker; `<plan>` is a plan id, `all` or
-`-` (not chosen yet) and `<scope>` is `o` (overdue only) followed by `u<unit id>` or
-`b<block key>`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import html
-import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction
-from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram import Update
 
-from handlers.charts import Bar, Series, status_chart
-from handlers.common import (
-    CAPTION_LIMIT,
-    MESSAGE_LIMIT,
-    Deps,
-    current_person,
-    get_deps,
-    shorten,
-    split_message,
-    tr_for,
-    unit_of_work,
+from handlers.buttons import (
+    ALL_PLANS,
+    SUMMARY_BUTTONS,
+    UNCHOSEN,
+    ExportFormat,
+    ExportPlan,
+    Scope,
+    ShowSummary,
+    SummaryChart,
+    SummaryPlans,
+    parse_any,
 )
+from handlers.charts import Bar, Series, status_chart
+from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -49,6 +41,8 @@ from handlers.labels import (
     review_label,
     status_label,
 )
+from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
+from handlers.text import CAPTION_LIMIT, MESSAGE_LIMIT, shorten, split_message, telegram_length
 from storage.actions import ActionRow, find_units_matching
 from storage.models import Person, ReviewStatus, Role, Status
 from storage.summary import (
@@ -61,11 +55,6 @@ from storage.summary import (
     unit_names,
 )
 
-log = logging.getLogger(__name__)
-
-PREFIX = "rs"
-ALL = "all"
-UNCHOSEN = "-"
 OVERDUE_WORDS = {
     "vencidas",
     "vencida",
@@ -96,39 +85,7 @@ STATUS_COLOURS = {
 
 
 # --------------------------------------------------------------------------------------------
-# Scope: what the person asked for
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    plan: str = UNCHOSEN  # a plan id, ALL, or UNCHOSEN
-    overdue: bool = False
-    unit_id: int | None = None
-    block: str | None = None  # the block's key (see `block_key`)
-
-    def code(self) -> str:
-        code = "o" if self.overdue else ""
-        if self.unit_id is not None:
-            code += f"u{self.unit_id}"
-        elif self.block:
-            code += f"b{self.block}"
-        return code
-
-    def data(self, verb: str, plan: str | None = None) -> str:
-        data = f"{PREFIX}:{verb}:{plan or self.plan}:{self.code()}"
-        return data if len(data.encode()) <= 64 else f"{PREFIX}:{verb}:{plan or self.plan}:"
-
-    @classmethod
-    def parse(cls, plan: str, code: str) -> Scope:
-        overdue = code.startswith("o")
-        rest = code[1:] if overdue else code
-        unit_id = int(rest[1:]) if rest.startswith("u") and rest[1:].isdigit() else None
-        block = rest[1:] if rest.startswith("b") and rest[1:] else None
-        return cls(plan=plan, overdue=overdue, unit_id=unit_id, block=block)
-
-    @property
-    def plan_ids(self) -> list[int] | None:
-        return None if self.plan in (ALL, UNCHOSEN) else [int(self.plan)]
+# What the person asked for
 
 
 def fold(text: str) -> str:
@@ -161,7 +118,7 @@ async def parse_arguments(session: AsyncSession, text: str, tr: Tr) -> Parsed:
     if rest and fold(rest[0]) in BLOCK_WORDS:
         rest = rest[1:]
     query = " ".join(rest)
-    scope = Scope(plan=ALL if everything else UNCHOSEN, overdue=overdue)
+    scope = Scope(plan=ALL_PLANS if everything else UNCHOSEN, overdue=overdue)
     if not query:
         return Parsed(scope)
     key = block_key(query)
@@ -181,22 +138,6 @@ async def parse_arguments(session: AsyncSession, text: str, tr: Tr) -> Parsed:
 
 # --------------------------------------------------------------------------------------------
 # Rendering
-
-
-@dataclass(slots=True)
-class View:
-    text: str
-    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
-
-    def markup(self) -> InlineKeyboardMarkup | None:
-        if not self.buttons:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                for row in self.buttons
-            ]
-        )
 
 
 def bar(share: float, cells: int = BAR_CELLS) -> str:
@@ -373,13 +314,6 @@ def render_summary(
     return "\n".join(lines)
 
 
-def telegram_length(text: str) -> int:
-    """Length of HTML text as Telegram counts it: after parsing, in UTF-16 code units (an emoji
-    may count twice)."""
-    plain = html.unescape(re.sub(r"<[^>]*>", "", text))
-    return len(plain.encode("utf-16-le")) // 2
-
-
 def fit_summary(tr: Tr, summary: PlanSummary, **kwargs: object) -> list[str]:
     """The summary in one message when at all possible (shorter lists first, then split)."""
     text = render_summary(tr, summary, **kwargs)  # type: ignore[arg-type]
@@ -402,18 +336,18 @@ def _allowed_units(person: Person) -> list[int] | None:
 def picker(tr: Tr, plans: Sequence[PlanChoice], scope: Scope, page: int = 0) -> View:
     pages = max(1, -(-len(plans) // PICKER_PAGE))
     page = max(0, min(page, pages - 1))
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[ButtonRow] = []
     for plan in plans[page * PICKER_PAGE : (page + 1) * PICKER_PAGE]:
         label = tr.raw("{title} ({n})", title=shorten(plan.title, 48), n=plan.actions)
-        rows.append([(label, scope.data("s", str(plan.id)))])
-    nav = []
+        rows.append([(label, ShowSummary(replace(scope, plan=str(plan.id))))])
+    nav: ButtonRow = []
     if page > 0:
-        nav.append(("‹", f"{PREFIX}:l:{page - 1}:{scope.code()}"))
+        nav.append(("‹", SummaryPlans(page - 1, scope)))
     if page < pages - 1:
-        nav.append(("›", f"{PREFIX}:l:{page + 1}:{scope.code()}"))
+        nav.append(("›", SummaryPlans(page + 1, scope)))
     if nav:
         rows.append(nav)
-    rows.append([(tr.raw("📚 All plans"), scope.data("s", ALL))])
+    rows.append([(tr.raw("📚 All plans"), ShowSummary(replace(scope, plan=ALL_PLANS)))])
     text = tr._("Which plan? There are {n} plans.", n=tr.number(len(plans)))
     if pages > 1:
         text += " " + tr._("(page {page} of {pages})", page=page + 1, pages=pages)
@@ -422,7 +356,7 @@ def picker(tr: Tr, plans: Sequence[PlanChoice], scope: Scope, page: int = 0) -> 
 
 def _unit_choice(tr: Tr, parsed: Parsed) -> View:
     rows = [
-        [(shorten(name, 60), replace(parsed.scope, unit_id=uid).data("s"))]
+        [(shorten(name, 60), ShowSummary(replace(parsed.scope, unit_id=uid)))]
         for uid, name in parsed.units[:UNIT_CHOICES]
     ]
     text = tr._("Several units match “{text}”. Which one?", text=parsed.unit_query)
@@ -520,19 +454,21 @@ async def summary_for(
 
 def _summary_buttons(
     tr: Tr, person: Person, resolved: Resolved, summary: PlanSummary, several_plans: bool
-) -> list[list[tuple[str, str]]]:
+) -> list[ButtonRow]:
     scope = resolved.scope
-    first = [(tr.raw("📈 Chart"), scope.data("g"))]
+    first: ButtonRow = [(tr.raw("📈 Chart"), SummaryChart(scope))]
     if summary.overdue and not scope.overdue:
-        first.append((tr.raw("🔴 Overdue only"), replace(scope, overdue=True).data("s")))
+        first.append((tr.raw("🔴 Overdue only"), ShowSummary(replace(scope, overdue=True))))
     elif scope.overdue or scope.unit_id is not None or scope.block:
-        first.append((tr.raw("↩ Whole plan"), Scope(plan=scope.plan).data("s")))
+        first.append((tr.raw("↩ Whole plan"), ShowSummary(Scope(plan=scope.plan))))
     rows = [first]
-    second = []
+    second: ButtonRow = []
     if several_plans:
-        second.append((tr.raw("📚 Another plan"), f"{PREFIX}:l:0:{scope.code()}"))
+        second.append((tr.raw("📚 Another plan"), SummaryPlans(0, scope)))
     if person.role in EXPORT_ROLES and resolved.plan_ids is not None:
-        second.append((tr.raw("📥 Spreadsheet"), f"ex:x:{resolved.plan_ids[0]}"))
+        second.append(
+            (tr.raw("📥 Spreadsheet"), ExportPlan(ExportFormat.XLSX, resolved.plan_ids[0]))
+        )
     if second:
         rows.append(second)
     return rows
@@ -605,119 +541,48 @@ def chart_caption(tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequenc
 
 
 # --------------------------------------------------------------------------------------------
-# Telegram handlers
+# Handlers
 
 
-async def _send_views(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, views: list[View], *, edit: bool
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    first, *rest = views
-    query = update.callback_query
-    sent = False
-    if edit and query is not None and query.message is not None:
-        try:
-            await query.edit_message_text(first.text, reply_markup=first.markup())
-            sent = True
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                sent = True
-            else:
-                log.info("could not edit the summary, sending it anew: %s", error)
-    if not sent:
-        await context.bot.send_message(chat.id, first.text, reply_markup=first.markup())
-    for view in rest:
-        await context.bot.send_message(chat.id, view.text, reply_markup=view.markup())
+@flow(strangers=Strangers.REFUSE)
+async def summary_command(update: Update, context: FlowContext) -> Reply:
+    """/resumen [UNIT|Nº|vencidas|todos]: where the plan stands (groups too)."""
+    tr = context.tr
+    parsed = await parse_arguments(context.session, " ".join(context.args or []), tr)
+    if parsed.error:
+        return Reply([View(parsed.error)])
+    if parsed.units:
+        return Reply([_unit_choice(tr, parsed)])
+    return Reply(await _summary_views(context, parsed.scope))
 
 
-async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps = get_deps(context)
-    text = " ".join(context.args or [])
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        tr = tr_for(context, person, update.effective_user)
-        if person is None:
-            views = [View(tr._("This is for registered people: open your invitation link first."))]
-        else:
-            parsed = await parse_arguments(session, text, tr)
-            if parsed.error:
-                views = [View(parsed.error)]
-            elif parsed.units:
-                views = [_unit_choice(tr, parsed)]
-            else:
-                views = await build_view(session, deps, person, tr, parsed.scope)
-    await _send_views(update, context, views, edit=False)
+@flow(strangers=Strangers.REFUSE)
+async def summary_pressed(update: Update, context: FlowContext) -> Reply:
+    """A summary button: another scope or plan, a page of plans, or the chart."""
+    button = parse_any(update, *SUMMARY_BUTTONS)
+    match button:
+        case ShowSummary(scope=scope):
+            return Reply(await _summary_views(context, scope))
+        case SummaryPlans(page=page, scope=scope):
+            return Reply(await _summary_views(context, scope, page))
+        case SummaryChart(scope=scope):
+            return Reply([await chart_view(context, scope)], edit=False)
+    return stale_button(context.tr)
 
 
-async def summary_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":", 3)
-    if len(parts) != 4:
-        await query.answer()
-        return
-    _, verb, plan, code = parts
-    deps = get_deps(context)
-    async with unit_of_work(context) as session:
-        person = await current_person(session, update)
-        tr = tr_for(context, person, update.effective_user)
-        if person is None:
-            await query.answer(
-                tr.raw("This is for registered people: open your invitation link first."),
-                show_alert=True,
-            )
-            return
-        if verb == "g":
-            chart = await _chart_data(session, deps, person, tr, Scope.parse(plan, code))
-            views = []
-        else:
-            page = int(plan) if verb == "l" and plan.isdigit() else 0
-            scope = Scope.parse(UNCHOSEN if verb == "l" else plan, code)
-            views = await build_view(session, deps, person, tr, scope, page)
-    await query.answer()
-    if verb == "g":
-        await _send_chart(update, context, tr, chart, deps.today())
-    else:
-        await _send_views(update, context, views, edit=True)
+async def _summary_views(context: FlowContext, scope: Scope, page: int = 0) -> list[View]:
+    return await build_view(context.session, context.deps, context.person, context.tr, scope, page)
 
 
-async def _chart_data(
-    session: AsyncSession, deps: Deps, person: Person, tr: Tr, scope: Scope
-) -> tuple[Resolved, PlanSummary] | View:
-    resolved = await resolve(session, person, tr, scope)
+async def chart_view(context: FlowContext, scope: Scope) -> View:
+    """The chart as a photo (drawn in a worker thread when sent: matplotlib is slow)."""
+    tr, deps = context.tr, context.deps
+    resolved = await resolve(context.session, context.person, tr, scope)
     if isinstance(resolved, View):
         return resolved
-    summary = await summary_for(session, deps, resolved, group_limit=CHART_GROUPS)
+    summary = await summary_for(context.session, deps, resolved, group_limit=CHART_GROUPS)
     if not summary.total:
         return View(tr._("Nothing to draw: no key actions here."))
-    return resolved, summary
-
-
-async def _send_chart(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    tr: Tr,
-    chart: tuple[Resolved, PlanSummary] | View,
-    today: dt.date,
-) -> None:
-    """Draw (in a worker thread: matplotlib is slow and blocking) and send the chart."""
-    chat = update.effective_chat
-    assert chat is not None
-    if isinstance(chart, View):
-        await context.bot.send_message(chat.id, chart.text, reply_markup=chart.markup())
-        return
-    resolved, summary = chart
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-    png = await asyncio.to_thread(chart_png, tr, summary, resolved.title, today)
-    await context.bot.send_photo(
-        chat.id,
-        photo=png,
-        caption=chart_caption(tr, summary, resolved.title, resolved.scope_lines),
-        filename="resumen.png",
-    )
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler(["resumen", "summary"], summary_command))
-    application.add_handler(CallbackQueryHandler(summary_callback, pattern=rf"^{PREFIX}:"))
+    draw = partial(chart_png, tr, summary, resolved.title, deps.today())
+    caption = chart_caption(tr, summary, resolved.title, resolved.scope_lines)
+    return View(caption, file=OutgoingFile("photo", "resumen.png", render=draw))

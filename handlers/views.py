@@ -1,77 +1,60 @@
-"""What the chat flows show: texts and inline keyboards of lists, cards and prompts.
-
-A `View` is a text (HTML, everything people typed escaped) and its buttons; flows build views
-inside a database transaction and send them after it, so no transaction waits on Telegram.
-
-Callback data (at most 64 bytes): `l:<p|o|a>:<page>` list (pending, overdue, all), `a:<id>` card,
-`c:<id>` comment, `e:<id>` evidence, `s:<id>` status menu, `ss:<id>:<n|i|c|x>` set status,
-`h:<id>` history, `d:<id>` done attaching, `v:<id>` review menu, `vs:<id>:<p|v|o>` set review,
-`vc:<id>` review comment, `x` cancel, `lg:<es|en>` language, `u:<page>` people,
-`ud:<id>`/`udy:<id>`/`ua:<id>` deactivate (ask, confirm) and reactivate.
-"""
+"""What the chat flows show: texts and inline keyboards of lists, cards, menus and prompts."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from handlers.common import fits_callback, shorten
+from handlers.buttons import (
+    ActionList,
+    Button,
+    CancelStep,
+    EvidenceDone,
+    OpenCard,
+    ReviewMenu,
+    SetReview,
+    SetStatus,
+    ShowHistory,
+    StartComment,
+    StartEvidence,
+    StartReviewComment,
+    StatusMenu,
+)
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     REVIEW_MARKS,
+    STATUS_MARKS,
     deadline_in_words,
     review_label,
     role_label,
     status_label,
     status_mark,
 )
-from storage.actions import ActionCard, ActionFilter, ActionPage, ActionRow, HistoryEntry
+from handlers.replies import ButtonRow, View
+from handlers.text import escape, shorten
+from storage.actions import (
+    ActionCard,
+    ActionFilter,
+    ActionPage,
+    ActionRow,
+    CommentView,
+    HistoryEntry,
+)
 from storage.models import CommentKind, Person, ReviewStatus, Status
-
-FILTER_CODES = {"p": ActionFilter.PENDING, "o": ActionFilter.OVERDUE, "a": ActionFilter.ALL}
-FILTER_OF = {v: k for k, v in FILTER_CODES.items()}
-STATUS_CODES = {
-    "n": Status.NOT_STARTED,
-    "i": Status.IN_PROGRESS,
-    "c": Status.COMPLETED,
-    "x": Status.NOT_APPLICABLE,
-}
-STATUS_OF = {v: k for k, v in STATUS_CODES.items()}
-REVIEW_CODES = {"p": ReviewStatus.PENDING, "v": ReviewStatus.VALIDATED, "o": ReviewStatus.OBSERVED}
-REVIEW_OF = {v: k for k, v in REVIEW_CODES.items()}
 
 BUTTON_TEXT = 60
 CARD_TEXT = 900
 COMMENT_TEXT = 300
 
-
-@dataclass
-class View:
-    text: str
-    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
-
-    @property
-    def markup(self) -> InlineKeyboardMarkup | None:
-        if not self.buttons:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(text, callback_data=fits_callback(data))
-                    for text, data in row
-                ]
-                for row in self.buttons
-            ]
-        )
+E = TypeVar("E", bound=StrEnum)
 
 
-def _action_button(tr: Tr, row: ActionRow) -> tuple[str, str]:
+def _action_button(tr: Tr, row: ActionRow) -> tuple[str, Button]:
     due = tr.short_date(row.deadline_due) if row.deadline_due else shorten(row.deadline_text, 18)
     label = f"{status_mark(row.status, row.overdue)} {row.ref} · {due} · {row.text}"
-    return shorten(label, BUTTON_TEXT), f"a:{row.id}"
+    return shorten(label, BUTTON_TEXT), OpenCard(row.id)
 
 
 def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
@@ -99,13 +82,12 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
             )
         )
         lines.append(tr._("Tap an action to open it."))
-    buttons = [[_action_button(tr, row)] for row in page.rows]
-    code = FILTER_OF[flt]
-    nav = []
+    buttons: list[ButtonRow] = [[_action_button(tr, row)] for row in page.rows]
+    nav: ButtonRow = []
     if page.page > 0:
-        nav.append(("‹ " + tr.raw("Previous"), f"l:{code}:{page.page - 1}"))
+        nav.append(("‹ " + tr.raw("Previous"), ActionList(flt, page.page - 1)))
     if page.page + 1 < page.pages:
-        nav.append((tr.raw("Next") + " ›", f"l:{code}:{page.page + 1}"))
+        nav.append((tr.raw("Next") + " ›", ActionList(flt, page.page + 1)))
     if nav:
         buttons.append(nav)
     filters = [
@@ -113,13 +95,11 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
         (ActionFilter.OVERDUE, tr.raw("Overdue (filter)")),
         (ActionFilter.ALL, tr.raw("All")),
     ]
-    buttons.append(
-        [(("• " if f == flt else "") + label, f"l:{FILTER_OF[f]}:0") for f, label in filters]
-    )
+    buttons.append([(("• " if f == flt else "") + label, ActionList(f)) for f, label in filters])
     return View("\n".join(lines), buttons)
 
 
-def _comment_line(tr: Tr, comment, tz_today: dt.date) -> str:  # type: ignore[no-untyped-def]
+def _comment_line(tr: Tr, comment: CommentView) -> str:
     author = comment.author or tr.raw("plan file")
     clip = "📎 " * min(3, len(comment.attachments))
     icon = "🗒" if comment.kind == CommentKind.REVIEW else "💬"
@@ -134,7 +114,7 @@ def _comment_line(tr: Tr, comment, tz_today: dt.date) -> str:  # type: ignore[no
     )
 
 
-def action_card(tr: Tr, card: ActionCard, today: dt.date, *, back: str = "l:p:0") -> View:
+def action_card(tr: Tr, card: ActionCard, today: dt.date) -> View:
     row = card.action
     deadline = deadline_in_words(
         tr,
@@ -150,7 +130,7 @@ def action_card(tr: Tr, card: ActionCard, today: dt.date, *, back: str = "l:p:0"
         status += " · " + tr.raw("Overdue")
     lines = [
         tr._("<b>Key action {ref}</b>", ref=row.ref),
-        escape_block(shorten(row.text, CARD_TEXT)),
+        escape(shorten(row.text, CARD_TEXT)),
         "",
         tr._("📅 {deadline}", deadline=Safe(deadline)),
         tr._("👥 {units}", units=", ".join(card.units) or card.responsible_text or "—"),
@@ -173,32 +153,49 @@ def action_card(tr: Tr, card: ActionCard, today: dt.date, *, back: str = "l:p:0"
     if card.comments:
         lines.append("")
         lines.append(tr._("<b>Latest comments</b>"))
-        lines.extend(_comment_line(tr, c, today) for c in card.comments)
+        lines.extend(_comment_line(tr, c) for c in card.comments)
     else:
         lines.append("")
         lines.append(tr._("<i>No comments yet.</i>"))
-    buttons: list[list[tuple[str, str]]] = []
+    buttons: list[ButtonRow] = []
     if card.can_follow_up:
         buttons.append(
-            [(tr.raw("💬 Comment"), f"c:{row.id}"), (tr.raw("🔄 Change status"), f"s:{row.id}")]
+            [
+                (tr.raw("💬 Comment"), StartComment(row.id)),
+                (tr.raw("🔄 Change status"), StatusMenu(row.id)),
+            ]
         )
         buttons.append(
-            [(tr.raw("📎 Attach evidence"), f"e:{row.id}"), (tr.raw("🕓 History"), f"h:{row.id}")]
+            [
+                (tr.raw("📎 Attach evidence"), StartEvidence(row.id)),
+                (tr.raw("🕓 History"), ShowHistory(row.id)),
+            ]
         )
     else:
-        buttons.append([(tr.raw("🕓 History"), f"h:{row.id}")])
+        buttons.append([(tr.raw("🕓 History"), ShowHistory(row.id))])
     if card.can_review:
         buttons.append(
-            [(tr.raw("🗒 Review comment"), f"vc:{row.id}"), (tr.raw("☑️ Review"), f"v:{row.id}")]
+            [
+                (tr.raw("🗒 Review comment"), StartReviewComment(row.id)),
+                (tr.raw("☑️ Review"), ReviewMenu(row.id)),
+            ]
         )
-    buttons.append([(tr.raw("‹ Back"), back)])
+    buttons.append([(tr.raw("‹ Back"), ActionList(ActionFilter.PENDING))])
     return View("\n".join(lines), buttons)
 
 
-def escape_block(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=False)
+def _choice_menu(
+    tr: Tr,
+    text: str,
+    action_id: int,
+    choices: Sequence[tuple[E, str]],
+    label: Callable[[Tr, str], str],
+    button: Callable[[int, E], Button],
+) -> View:
+    """A menu of statuses (two a row) and a way back to the card."""
+    options = [(f"{mark} {label(tr, value)}", button(action_id, value)) for value, mark in choices]
+    rows = [options[i : i + 2] for i in range(0, len(options), 2)]
+    return View(text, [*rows, [(tr.raw("‹ Back"), OpenCard(action_id))]])
 
 
 def status_menu(tr: Tr, row: ActionRow) -> View:
@@ -207,18 +204,8 @@ def status_menu(tr: Tr, row: ActionRow) -> View:
         ref=row.ref,
         status=status_label(tr, row.status),
     )
-    options = [
-        [
-            (f"⚪ {status_label(tr, Status.NOT_STARTED)}", f"ss:{row.id}:n"),
-            (f"🔵 {status_label(tr, Status.IN_PROGRESS)}", f"ss:{row.id}:i"),
-        ],
-        [
-            (f"✅ {status_label(tr, Status.COMPLETED)}", f"ss:{row.id}:c"),
-            (f"⚫ {status_label(tr, Status.NOT_APPLICABLE)}", f"ss:{row.id}:x"),
-        ],
-        [(tr.raw("‹ Back"), f"a:{row.id}")],
-    ]
-    return View(text, options)
+    choices = [(status, STATUS_MARKS[status]) for status in Status]
+    return _choice_menu(tr, text, row.id, choices, status_label, SetStatus)
 
 
 def review_menu(tr: Tr, row: ActionRow) -> View:
@@ -227,15 +214,8 @@ def review_menu(tr: Tr, row: ActionRow) -> View:
         ref=row.ref,
         review=review_label(tr, row.review_status),
     )
-    options = [
-        [
-            (f"🕓 {review_label(tr, ReviewStatus.PENDING)}", f"vs:{row.id}:p"),
-            (f"☑️ {review_label(tr, ReviewStatus.VALIDATED)}", f"vs:{row.id}:v"),
-        ],
-        [(f"⚠️ {review_label(tr, ReviewStatus.OBSERVED)}", f"vs:{row.id}:o")],
-        [(tr.raw("‹ Back"), f"a:{row.id}")],
-    ]
-    return View(text, options)
+    choices = [(review, REVIEW_MARKS[review]) for review in ReviewStatus]
+    return _choice_menu(tr, text, row.id, choices, review_label, SetReview)
 
 
 def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
@@ -262,14 +242,14 @@ def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
                 clip=Safe(clip),
             )
         lines.append(tr._("<i>{when} · {who}</i>\n{what}", when=when, who=who, what=Safe(what)))
-    return View("\n\n".join([lines[0], *lines[1:]]), [[(tr.raw("‹ Back"), f"a:{row.id}")]])
+    return View("\n\n".join(lines), [[(tr.raw("‹ Back"), OpenCard(row.id))]])
 
 
 def prompt(tr: Tr, text: str, action_id: int, *, done: bool = False) -> View:
-    buttons = [[(tr.raw("✖ Cancel"), "x")]]
+    row: ButtonRow = [(tr.raw("✖ Cancel"), CancelStep())]
     if done:
-        buttons[0].insert(0, (tr.raw("✔ Done"), f"d:{action_id}"))
-    return View(text, buttons)
+        row.insert(0, (tr.raw("✔ Done"), EvidenceDone(action_id)))
+    return View(text, [row])
 
 
 def search_results(tr: Tr, words: str, rows: Sequence[ActionRow], total: int) -> View:

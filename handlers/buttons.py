@@ -1,0 +1,429 @@
+"""What buttons carry and what a conversation waits for: every callback data and every
+conversation state of the bot, defined here and nowhere else.
+
+A button's data is at most 64 bytes: a short prefix and its fields, separated by `:`. Each kind
+of button is a frozen dataclass: `Button.data()` builds the string and `Kind.parse(data)` reads
+it back (None when it is not that kind, or malformed), so no handler slices strings or reads
+regex groups. `Kind.matches` is the `pattern` of its `CallbackQueryHandler`. The data only says
+what was asked for: handlers check again on the server what the person may do.
+
+| data | button |
+|---|---|
+| `l:<p·o·a>:<page>` | a page of /acciones (pending, overdue, all) |
+| `a:<id>` / `h:<id>` | an action's card / its history |
+| `c:<id>` / `e:<id>` / `d:<id>` | comment / attach evidence / done attaching |
+| `s:<id>` / `ss:<id>:<n·i·c·x>` | status menu / set the status |
+| `v:<id>` / `vs:<id>:<p·v·o>` / `vc:<id>` | review menu / set the review / review comment |
+| `x` | cancel the open step |
+| `lg:<es·en>` | language |
+| `u:<page>` / `ud:<id>` / `udy:<id>` / `ua:<id>` | people / deactivate? / deactivate / reactivate |
+| `nm:<mode>` | notification preference |
+| `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
+| `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from functools import cache
+from typing import Any, ClassVar, Self
+
+from telegram import Update
+
+from storage.actions import ActionFilter
+from storage.models import NotifyMode, ReviewStatus, Status
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+
+#: Short codes of the enums buttons carry.
+CODES: dict[type[Enum], dict[str, Enum]] = {
+    ActionFilter: {"p": ActionFilter.PENDING, "o": ActionFilter.OVERDUE, "a": ActionFilter.ALL},
+    Status: {
+        "n": Status.NOT_STARTED,
+        "i": Status.IN_PROGRESS,
+        "c": Status.COMPLETED,
+        "x": Status.NOT_APPLICABLE,
+    },
+    ReviewStatus: {
+        "p": ReviewStatus.PENDING,
+        "v": ReviewStatus.VALIDATED,
+        "o": ReviewStatus.OBSERVED,
+    },
+}
+
+
+class ExportFormat(StrEnum):
+    XLSX = "x"
+    CSV = "c"
+
+
+class State(StrEnum):
+    """What an open conversation waits for (stored in the database, so it survives a restart).
+
+    | state | data | next message |
+    |---|---|---|
+    | `comment` | action, kind (follow-up/review), files | text (or a file) saves the comment |
+    | `justify` | action, status | text sets the status with it as justification |
+    | `observe` | action | text records the review "with observations" |
+    | `plan_upload` | — | a spreadsheet is imported as a plan |
+
+    A button of the step's prompt ("Done", "Cancel") or `/cancelar` ends it too."""
+
+    COMMENT = "comment"
+    JUSTIFY = "justify"
+    OBSERVE = "observe"
+    PLAN_UPLOAD = "plan_upload"
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, Enum) and type(value) in CODES:
+        return next(code for code, member in CODES[type(value)].items() if member is value)
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _decode(text: str, kind: Any) -> object:
+    if kind is int:
+        if not text.isdigit() or len(text) > 12:
+            raise ValueError(text)
+        return int(text)
+    if kind in CODES:
+        return CODES[kind][text]
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(text)
+    return text
+
+
+@cache
+def _field_types(cls: type) -> tuple[Any, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(hints[f.name] for f in dataclasses.fields(cls))
+
+
+class Button:
+    """A kind of button: `prefix` and the dataclass fields, in order, make its data."""
+
+    prefix: ClassVar[str]
+
+    def data(self) -> str:
+        values = [_encode(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        text = ":".join([self.prefix, *values])
+        if len(text.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {text!r}")
+        return text
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        if not isinstance(data, str):
+            return None
+        types = _field_types(cls)
+        if not types:
+            return cls() if data == cls.prefix else None
+        if not data.startswith(cls.prefix + ":"):
+            return None
+        parts = data[len(cls.prefix) + 1 :].split(":")
+        if len(parts) != len(types):
+            return None
+        try:
+            return cls(*(_decode(part, kind) for part, kind in zip(parts, types, strict=True)))
+        except (KeyError, ValueError):
+            return None
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        """The `pattern` of this kind's handler: data of this kind (even malformed ones, which
+        the handler answers as stale)."""
+        return isinstance(data, str) and (data == cls.prefix or data.startswith(cls.prefix + ":"))
+
+
+@dataclass(frozen=True)
+class ActionList(Button):
+    prefix = "l"
+    filter: ActionFilter
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class ActionButton(Button):
+    """A button about one key action."""
+
+    action_id: int
+
+
+@dataclass(frozen=True)
+class OpenCard(ActionButton):
+    prefix = "a"
+
+
+@dataclass(frozen=True)
+class ShowHistory(ActionButton):
+    prefix = "h"
+
+
+@dataclass(frozen=True)
+class StartComment(ActionButton):
+    prefix = "c"
+
+
+@dataclass(frozen=True)
+class StartEvidence(ActionButton):
+    prefix = "e"
+
+
+@dataclass(frozen=True)
+class EvidenceDone(ActionButton):
+    prefix = "d"
+
+
+@dataclass(frozen=True)
+class StatusMenu(ActionButton):
+    prefix = "s"
+
+
+@dataclass(frozen=True)
+class SetStatus(ActionButton):
+    prefix = "ss"
+    status: Status
+
+
+@dataclass(frozen=True)
+class ReviewMenu(ActionButton):
+    prefix = "v"
+
+
+@dataclass(frozen=True)
+class SetReview(ActionButton):
+    prefix = "vs"
+    review: ReviewStatus
+
+
+@dataclass(frozen=True)
+class StartReviewComment(ActionButton):
+    prefix = "vc"
+
+
+@dataclass(frozen=True)
+class CancelStep(Button):
+    prefix = "x"
+
+
+#: The buttons of the follow-up and review flow (one handler takes them all).
+FOLLOW_UP_BUTTONS: tuple[type[Button], ...] = (
+    StartComment,
+    StartEvidence,
+    EvidenceDone,
+    StatusMenu,
+    SetStatus,
+    ReviewMenu,
+    SetReview,
+    StartReviewComment,
+    CancelStep,
+)
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(Button):
+    prefix = "lg"
+    code: str
+
+
+@dataclass(frozen=True)
+class PeoplePage(Button):
+    prefix = "u"
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class AskDeactivate(Button):
+    prefix = "ud"
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Deactivate(Button):
+    prefix = "udy"
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Reactivate(Button):
+    prefix = "ua"
+    person_id: int
+
+
+PEOPLE_BUTTONS: tuple[type[Button], ...] = (PeoplePage, AskDeactivate, Deactivate, Reactivate)
+
+
+@dataclass(frozen=True)
+class ChooseNotifyMode(Button):
+    prefix = "nm"
+    mode: NotifyMode
+
+
+@dataclass(frozen=True)
+class ExportPlan(Button):
+    prefix = "ex"
+    format: ExportFormat
+    plan_id: int
+
+
+@dataclass(frozen=True)
+class ExportPlans(Button):
+    """A page of the export's plan picker."""
+
+    prefix = "ex:l"
+    page: int
+    format: ExportFormat
+
+
+# -- the summary's scope ---------------------------------------------------------------------
+
+ALL_PLANS = "all"
+UNCHOSEN = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a summary covers: a plan id, `ALL_PLANS` or `UNCHOSEN` (ask first); overdue actions
+    only; one unit or one recommendation block (its key, see `handlers.summary.block_key`).
+
+    Written in button data as `o` (overdue only) followed by `u<unit id>` or `b<block key>`."""
+
+    plan: str = UNCHOSEN
+    overdue: bool = False
+    unit_id: int | None = None
+    block: str | None = None
+
+    def code(self) -> str:
+        code = "o" if self.overdue else ""
+        if self.unit_id is not None:
+            code += f"u{self.unit_id}"
+        elif self.block:
+            code += f"b{self.block}"
+        return code
+
+    @classmethod
+    def parse(cls, plan: str, code: str) -> Scope | None:
+        if plan not in (ALL_PLANS, UNCHOSEN) and not plan.isdigit():
+            return None
+        overdue = code.startswith("o")
+        rest = code[1:] if overdue else code
+        if rest.startswith("u") and rest[1:].isdigit():
+            return cls(plan=plan, overdue=overdue, unit_id=int(rest[1:]))
+        if rest.startswith("b") and rest[1:]:
+            return cls(plan=plan, overdue=overdue, block=rest[1:])
+        return cls(plan=plan, overdue=overdue) if not rest else None
+
+    @property
+    def plan_ids(self) -> list[int] | None:
+        return None if self.plan in (ALL_PLANS, UNCHOSEN) else [int(self.plan)]
+
+
+class _ScopedButton(Button):
+    """`rs:<verb>:<plan or page>:<scope code>`; a scope too long for 64 bytes is dropped (the
+    button then shows the whole plan)."""
+
+    verb: ClassVar[str]
+    prefix = "rs"
+
+    def _head(self) -> str:
+        raise NotImplementedError
+
+    def data(self) -> str:
+        scope: Scope = getattr(self, "scope")  # noqa: B009
+        text = f"{self.prefix}:{self.verb}:{self._head()}:{scope.code()}"
+        if len(text.encode()) <= CALLBACK_DATA_LIMIT:
+            return text
+        return f"{self.prefix}:{self.verb}:{self._head()}:"
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        return isinstance(data, str) and data.startswith(f"{cls.prefix}:{cls.verb}:")
+
+    @classmethod
+    def _split(cls, data: object) -> tuple[str, str] | None:
+        if not cls.matches(data):
+            return None
+        parts = str(data).split(":", 3)
+        return (parts[2], parts[3]) if len(parts) == 4 else None
+
+
+@dataclass(frozen=True)
+class ShowSummary(_ScopedButton):
+    verb = "s"
+    scope: Scope
+
+    def _head(self) -> str:
+        return self.scope.plan
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        split = cls._split(data)
+        scope = Scope.parse(*split) if split else None
+        return cls(scope) if scope else None
+
+
+@dataclass(frozen=True)
+class SummaryChart(_ScopedButton):
+    verb = "g"
+    scope: Scope
+
+    def _head(self) -> str:
+        return self.scope.plan
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        split = cls._split(data)
+        scope = Scope.parse(*split) if split else None
+        return cls(scope) if scope else None
+
+
+@dataclass(frozen=True)
+class SummaryPlans(_ScopedButton):
+    """A page of the summary's plan picker, keeping the scope asked for."""
+
+    verb = "l"
+    page: int
+    scope: Scope
+
+    def _head(self) -> str:
+        return str(self.page)
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        split = cls._split(data)
+        if split is None or not split[0].isdigit():
+            return None
+        scope = Scope.parse(UNCHOSEN, split[1])
+        return cls(int(split[0]), scope) if scope else None
+
+
+SUMMARY_BUTTONS: tuple[type[Button], ...] = (ShowSummary, SummaryChart, SummaryPlans)
+
+
+def any_of(*kinds: type[Button]) -> typing.Callable[[object], bool]:
+    """A `CallbackQueryHandler` pattern for several kinds of button."""
+    return lambda data: any(kind.matches(data) for kind in kinds)
+
+
+def parse_any(update: Update, *kinds: type[Button]) -> Button | None:
+    """The button pressed, if it is of one of these kinds."""
+    data = update.callback_query.data if update.callback_query is not None else None
+    for kind in kinds:
+        button = kind.parse(data)
+        if button is not None:
+            return button
+    return None
+
+
+B = typing.TypeVar("B", bound=Button)
+
+
+def pressed(update: Update, kind: type[B]) -> B | None:
+    """The button of this kind that was pressed, or None (another kind, or malformed data)."""
+    query = update.callback_query
+    return kind.parse(query.data) if query is not None else None

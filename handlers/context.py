@@ -1,0 +1,201 @@
+"""The skeleton every handler shares, written once.
+
+`FlowContext` is PTB's `CallbackContext` with what a flow needs (see python-telegram-bot's
+`contexttypesbot.py` example): `deps` (built by the composition root), and for the update being
+handled `person`, `tr` (their language) and `session` (the step's transaction).
+
+`@flow(...)` wraps a handler: it opens one transaction, records the update as processed in it
+(Telegram may deliver an update twice; the second time nothing happens), finds the person, and
+answers strangers, people of other roles and group chats as asked; the handler then does its
+one job and returns a `Reply` (or a `View`), which is sent after the transaction is committed,
+so no transaction waits on Telegram. A `PlanError` from storage becomes a short refusal and
+nothing of the step is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from handlers.i18n import N_, Tr, pick_locale
+from handlers.replies import Reply, View, deliver, refusal
+from storage.clock import today_in
+from storage.conversations import claim_update
+from storage.db import Sessions, transaction
+from storage.errors import PlanError
+from storage.models import Person, utcnow
+from storage.people import get_person
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the flows and jobs need from the deployment, built once from the settings."""
+
+    sessions: Sessions
+    default_locale: str
+    timezone: str
+    notify_chat_ids: Sequence[int]
+    bot_username: str
+    reminder_weekday: int  # 0 is Monday
+    reminder_due_days: int
+    stale_days: int
+    clock: Callable[[], dt.datetime] = utcnow
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return today_in(self.timezone, self.now())
+
+    def tr(self, *languages: str | None) -> Tr:
+        """Texts in the first supported language of those given, else the default."""
+        return Tr(pick_locale(*languages, self.default_locale), self.timezone)
+
+
+class FlowContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context, with the flows' dependencies and the current step's person and session."""
+
+    person: Person  # set for registered people only
+    known_person: Person | None  # the same, or None for a stranger (handlers open to them)
+    tr: Tr
+    session: AsyncSession
+    chat_id: int  # the chat the update came from
+    in_private: bool  # ... and whether it is a private chat with the bot
+
+    @property
+    def deps(self) -> Deps:
+        deps: Deps = self.application.bot_data["deps"]
+        return deps
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
+    application.bot_data["deps"] = deps
+
+
+class Strangers(Enum):
+    """What an unregistered person gets from a handler."""
+
+    INVITE = "invite"  # how to be invited (private chats); a short answer on a button
+    REFUSE = "refuse"  # "this is for registered people", in any chat
+
+
+REGISTERED_ONLY = N_("This is for registered people: open your invitation link first.")
+ADMINS_ONLY = N_("Only administrators can do that.")
+PRIVATE_ONLY = N_("Let's do this in a private chat with me, so the group stays quiet.")
+
+
+def invitation_help(tr: Tr) -> str:
+    return tr._(
+        "Hello! I help follow up the improvement plan, and I only work for people who have been "
+        "invited.\n\nAsk the person who runs this bot for an invitation, then open the link "
+        "they send you (or write <code>/start CODE</code>)."
+    )
+
+
+def stranger_reply(update: Update, tr: Tr, strangers: Strangers) -> Reply | None:
+    on_button = update.callback_query is not None
+    if strangers is Strangers.REFUSE:
+        text = tr._(REGISTERED_ONLY)
+        return Reply(notice=text, alert=True) if on_button else Reply([View(text)])
+    if on_button:
+        return Reply(notice=tr._("Please register first: ask for an invitation."))
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        return Reply([View(invitation_help(tr))])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Who a handler serves (see `flow`)."""
+
+    strangers: Strangers | None
+    roles: Collection[str] | None
+    refusal_text: str
+    refusal_alert: bool
+    private: bool
+
+
+Handler = Callable[[Update, FlowContext], Awaitable[Reply | View | None]]
+Callback = Callable[[Update, FlowContext], Coroutine[Any, Any, None]]
+
+
+def flow(
+    *,
+    strangers: Strangers | None = Strangers.INVITE,
+    roles: Collection[str] | None = None,
+    refusal_text: str = ADMINS_ONLY,
+    refusal_alert: bool = True,
+    private: bool = False,
+) -> Callable[[Handler], Callback]:
+    """The skeleton around a handler (see the module's docstring).
+
+    `strangers=None` lets unregistered people through (`context.person` is then None);
+    `roles` limits the handler to those roles (others get `refusal_text`, as an alert on a
+    button unless `refusal_alert` is off); `private` asks group chats to move to a private one."""
+
+    def wrap(handler: Handler) -> Callback:
+        @functools.wraps(handler)
+        async def run(update: Update, context: FlowContext) -> None:
+            reply = await _step(
+                update,
+                context,
+                handler,
+                Gate(strangers, roles, refusal_text, refusal_alert, private),
+            )
+            if reply is not None:
+                await deliver(update, context.bot, reply)
+
+        return run
+
+    return wrap
+
+
+async def _step(
+    update: Update,
+    context: FlowContext,
+    handler: Handler,
+    gate: Gate,
+) -> Reply | None:
+    deps = context.deps
+    user = update.effective_user
+    tr = deps.tr(user.language_code if user else None)
+    try:
+        async with transaction(deps.sessions) as session:
+            # Button presses are not recorded: every button's effect is idempotent.
+            if update.callback_query is None and not await claim_update(session, update.update_id):
+                log.info("update %s already processed, ignored", update.update_id)
+                return None
+            person = await get_person(session, user.id, active_only=True) if user else None
+            tr = deps.tr(person.language if person else None, user.language_code if user else None)
+            context.known_person, context.tr, context.session = person, tr, session
+            chat = update.effective_chat
+            context.chat_id = chat.id if chat is not None else 0
+            context.in_private = chat is not None and chat.type == ChatType.PRIVATE
+            if person is not None:
+                context.person = person
+            if person is None and gate.strangers is not None:
+                return stranger_reply(update, tr, gate.strangers)
+            if person is not None and gate.roles is not None and person.role not in gate.roles:
+                text = tr._(gate.refusal_text)
+                if update.callback_query and gate.refusal_alert:
+                    return Reply(notice=text, alert=True)
+                return Reply([View(text)], edit=False)
+            if gate.private and not context.in_private:
+                return Reply([View(tr._(PRIVATE_ONLY))])
+            result = await handler(update, context)
+    except PlanError as error:
+        return refusal(tr, error, on_button=update.callback_query is not None)
+    return Reply([result]) if isinstance(result, View) else result

@@ -15,7 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 from bench.measure import Stats, samples_of, stats, timed
 from bench.portfolio import Portfolio
 from bot.app import build_application
-from bot.offline import TOKEN, Chat, OfflineRequest
+from tests.offline import TOKEN, Chat, OfflineRequest
 from bot.settings import Settings
 from storage.db import Sessions, transaction
 from storage.people import create_invitation

@@ -28,7 +28,6 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from functools import cache
 from typing import Any, ClassVar, Self
 
 from telegram import Update
@@ -98,10 +97,15 @@ def _decode(text: str, kind: Any) -> object:
     return text
 
 
-@cache
+_FIELD_TYPES: dict[type, tuple[Any, ...]] = {}
+
+
 def _field_types(cls: type) -> tuple[Any, ...]:
-    hints = typing.get_type_hints(cls)
-    return tuple(hints[f.name] for f in dataclasses.fields(cls))
+    """The types of a button's fields, in order (read once per kind)."""
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = tuple(hints[f.name] for f in dataclasses.fields(cls))
+    return _FIELD_TYPES[cls]
 
 
 class Button:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 WIDTH_PX = 1080
 DPI = 100
@@ -89,7 +90,7 @@ def status_chart(
     axes.set_xlim(0, widest * 1.28)
     axes.set_xlabel(xlabel, fontsize=FONT)
     axes.tick_params(axis="x", labelsize=SMALL_FONT)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     axes.grid(axis="x", alpha=0.25)

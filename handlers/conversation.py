@@ -123,17 +123,6 @@ def _as_dict(attachment: NewAttachment) -> dict[str, Any]:
     }
 
 
-def _as_dict(attachment: NewAttachment) -> dict[str, Any]:
-    return {
-        "kind": attachment.kind,
-        "file_id": attachment.file_id,
-        "file_unique_id": attachment.file_unique_id,
-        "file_name": attachment.file_name,
-        "mime_type": attachment.mime_type,
-        "file_size": attachment.file_size,
-    }
-
-
 async def _open_step(context: FlowContext, state: State, data: dict[str, Any]) -> None:
     chat_id, user_id = _where(context)
     await set_state(context.session, chat_id, user_id, state, data, now=context.deps.now())

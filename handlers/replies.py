@@ -50,7 +50,7 @@ class View:
     """One message: HTML text (everything people typed escaped), rows of buttons, maybe a file."""
 
     text: str
-    buttons: list[ButtonRow] = field(default_factory=list)
+    buttons: Sequence[Sequence[tuple[str, Button]]] = field(default_factory=list)
     file: OutgoingFile | None = None
 
     @property

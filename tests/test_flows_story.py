@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from bot.offline import TOKEN, Chat, OfflineRequest
+from tests.offline import TOKEN, Chat, OfflineRequest
 from bot.settings import Settings
 from storage.db import transaction
 from storage.models import Comment, KeyAction, OutboxMessage, Person, Recommendation

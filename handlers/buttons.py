@@ -357,8 +357,7 @@ class _ScopedButton(Button):
 
 
 @dataclass(frozen=True)
-class ShowSummary(_ScopedButton):
-    verb = "s"
+class _OneScope(_ScopedButton):
     scope: Scope
 
     def _head(self) -> str:
@@ -372,18 +371,13 @@ class ShowSummary(_ScopedButton):
 
 
 @dataclass(frozen=True)
-class SummaryChart(_ScopedButton):
+class ShowSummary(_OneScope):
+    verb = "s"
+
+
+@dataclass(frozen=True)
+class SummaryChart(_OneScope):
     verb = "g"
-    scope: Scope
-
-    def _head(self) -> str:
-        return self.scope.plan
-
-    @classmethod
-    def parse(cls, data: object) -> Self | None:
-        split = cls._split(data)
-        scope = Scope.parse(*split) if split else None
-        return cls(scope) if scope else None
 
 
 @dataclass(frozen=True)

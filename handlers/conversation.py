@@ -29,6 +29,7 @@ from handlers.buttons import (
     parse_any,
 )
 from handlers.context import FlowContext, flow
+from handlers.i18n import N_
 from handlers.labels import review_label, status_label
 from handlers.replies import Reply, View, stale_button
 from handlers.views import prompt, review_menu, status_menu
@@ -264,9 +265,8 @@ async def _finish_evidence(context: FlowContext, action_id: int) -> Reply:
     if data.get("action") != action_id or not files:
         return Reply(notice=tr._("There is no evidence to save yet: send a photo or a document."))
     await _save_comment(context, data, "", source_key=None)
-    await _close_step(context)
     saved = tr.n_("Evidence saved ({n} file).", "Evidence saved ({n} files).", len(files))
-    return Reply([(await card_view(context, action_id)).with_notice(saved)])
+    return await _done(context, action_id, saved)
 
 
 async def _save_comment(
@@ -332,23 +332,19 @@ async def comment_step(message: Message, context: FlowContext, data: dict[str, A
             [View(tr._("Please write the comment as text, or send a photo or a document."))]
         )
     await _save_comment(context, data, text, source_key=_source_key(message), extra=attachment)
-    await _close_step(context)
     saved = (
         tr._("Review comment saved.")
         if data.get("kind") == CommentKind.REVIEW
         else tr._("Comment saved. The secretariat has been notified.")
     )
-    return Reply([(await card_view(context, action_id)).with_notice(saved)])
+    return await _done(context, action_id, saved)
 
 
 async def justification_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
     """The justification of a status that needs one (completed, no longer applicable)."""
-    tr, text = context.tr, _text_of(message)
-    refused = _unacceptable_file(context, message)
-    if refused is not None:
-        return refused
-    if not text:
-        return Reply([View(tr._("Please write the justification as text."))])
+    text = _written(context, message, N_("Please write the justification as text."))
+    if isinstance(text, Reply):
+        return text
     status, action_id = Status(data["status"]), int(data["action"])
     await set_status(
         context.session,
@@ -360,19 +356,17 @@ async def justification_step(message: Message, context: FlowContext, data: dict[
         notify_chat_ids=context.deps.notify_chat_ids,
         now=context.deps.now(),
     )
-    await _close_step(context)
-    done = tr._("Status changed to {status}.", status=status_label(tr, status))
-    return Reply([(await card_view(context, action_id)).with_notice(done)])
+    tr = context.tr
+    return await _done(
+        context, action_id, tr._("Status changed to {status}.", status=status_label(tr, status))
+    )
 
 
 async def observation_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
     """The secretariat's observations, recorded with the review "with observations"."""
-    tr, text = context.tr, _text_of(message)
-    refused = _unacceptable_file(context, message)
-    if refused is not None:
-        return refused
-    if not text:
-        return Reply([View(tr._("Please write the observations as text."))])
+    text = _written(context, message, N_("Please write the observations as text."))
+    if isinstance(text, Reply):
+        return text
     action_id = int(data["action"])
     await set_review_status(
         context.session,
@@ -384,9 +378,23 @@ async def observation_step(message: Message, context: FlowContext, data: dict[st
         notify_chat_ids=context.deps.notify_chat_ids,
         now=context.deps.now(),
     )
+    tr = context.tr
+    observed = review_label(tr, ReviewStatus.OBSERVED)
+    return await _done(context, action_id, tr._("Review recorded: {review}.", review=observed))
+
+
+def _written(context: FlowContext, message: Message, missing: str) -> str | Reply:
+    """The text a step waits for, or what to answer when there is none."""
+    refused = _unacceptable_file(context, message)
+    if refused is not None:
+        return refused
+    return _text_of(message) or Reply([View(context.tr._(missing))])
+
+
+async def _done(context: FlowContext, action_id: int, notice: str) -> Reply:
+    """The step is over: the action's card, with what was done on top."""
     await _close_step(context)
-    done = tr._("Review recorded: {review}.", review=review_label(tr, ReviewStatus.OBSERVED))
-    return Reply([(await card_view(context, action_id)).with_notice(done)])
+    return Reply([(await card_view(context, action_id)).with_notice(notice)])
 
 
 def _unacceptable_file(context: FlowContext, message: Message) -> Reply | None:

@@ -48,7 +48,8 @@ class Sheet:
 def clean_text(text: str) -> str:
     """Cell text as stored: Unix line breaks, no characters a workbook cannot hold, trimmed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return ILLEGAL_CHARACTERS_RE.sub("", text).strip()
+    legal: str = ILLEGAL_CHARACTERS_RE.sub("", text)  # openpyxl's pattern is untyped
+    return legal.strip()
 
 
 def cell_text(value: object) -> str:

@@ -233,10 +233,7 @@ class RowReader:
                 return None
             block = self.current
         else:
-            block = self.blocks.get(label)
-            if block is None:
-                block = _Block(label, "", "", row.number)
-                self.blocks[label] = block
+            block = self.blocks.setdefault(label, _Block(label, "", "", row.number))
         self.current = block
         for column, attribute in ((Field.RECOMMENDATION, "text"), (Field.RESPONSE, "response")):
             value = text[column]

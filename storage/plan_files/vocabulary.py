@@ -231,10 +231,17 @@ def _lookup(labels: Mapping[str, str], synonyms: Mapping[str, Iterable[str]]) ->
     return result
 
 
-HEADER_LOOKUP: dict[str, Field] = {}
-for _column in Field:
-    for _word in (*spellings(HEADER_LABELS[_column]), *HEADER_SYNONYMS.get(_column, ())):
-        HEADER_LOOKUP.setdefault(match_key(_word), _column)
+def _header_lookup() -> dict[str, Field]:
+    """{match key: column} from each header in every language and its synonyms (unlike
+    statuses, the stored names such as "label" are not accepted). The first column keeps a key."""
+    result: dict[str, Field] = {}
+    for column in Field:
+        for word in (*spellings(HEADER_LABELS[column]), *HEADER_SYNONYMS.get(column, ())):
+            result.setdefault(match_key(word), column)
+    return result
+
+
+HEADER_LOOKUP = _header_lookup()
 STATUS_LOOKUP = _lookup({**STATUS_LABELS, OVERDUE: OVERDUE_LABEL}, STATUS_SYNONYMS)
 REVIEW_LOOKUP = _lookup(REVIEW_LABELS, REVIEW_SYNONYMS)
 METADATA_LOOKUP = _lookup(METADATA_LABELS, METADATA_SYNONYMS)

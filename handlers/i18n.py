@@ -1,62 +1,30 @@
 """Translations and locale-aware formatting, through Babel.
 
-Catalogs live in `locales/<lang>/LC_MESSAGES/<domain>.po`, one domain per flow so that flows can
-be worked on independently; all domains of a language are merged into one catalog, compiled in
-memory when first used (no build step). Message ids are English; `es` and `en` are both complete
-(a test checks it). Placeholders use `str.format` names and their values are HTML-escaped unless
-wrapped in `Safe`, because every message is sent with parse mode HTML.
+The catalogs and their loading live in `locales` (storage reads labels from them too); the names
+are re-exported here for the handlers. Placeholders use `str.format` names and their values are
+HTML-escaped unless wrapped in `Safe`, because every message is sent with parse mode HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
 
-import locales
-
-LOCALES_DIR = Path(locales.__file__).parent
-SUPPORTED = ("es", "en")
-DEFAULT_LOCALE = "es"
+from locales import DEFAULT_LOCALE, SUPPORTED, translations
+from locales import LOCALES_DIR as LOCALES_DIR  # re-exported for the handlers
+from locales import N_ as N_  # re-exported for the handlers
 
 
 class Safe(str):
     """A value already escaped (or markup we wrote): not escaped again when formatted in."""
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it here (translated later)."""
-    return message
-
-
-def _compile(path: Path) -> Translations:
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
-
-
-@lru_cache(maxsize=8)
-def translations(locale: str) -> Translations:
-    """All domains of a language merged into one catalog (cached per process)."""
-    merged = Translations()
-    for path in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
-        merged.merge(_compile(path))
-    return merged
 
 
 @lru_cache(maxsize=8)

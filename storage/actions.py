@@ -7,7 +7,6 @@ see every action. The check is made here, for every request, from the database.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,6 +33,7 @@ from storage.models import (
     action_units,
     person_units,
 )
+from storage.text import fold
 
 ALL_SEEING_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 FOLLOW_UP_ROLES_ANYWHERE = (Role.COORDINATOR, Role.ADMIN)
@@ -305,16 +305,11 @@ def _page_of(ids: Select, page: int, page_size: int) -> Select:  # type: ignore[
     )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 async def search_actions(
     session: AsyncSession, person: Person, words: str, *, today: dt.date, limit: int = 10
 ) -> tuple[list[ActionRow], int]:
     """Actions whose text or units contain every word (case and accent insensitive)."""
-    terms = [t for t in _fold(words).split() if t]
+    terms = [t for t in fold(words).split() if t]
     if not terms:
         return [], 0
     query = _rows_query(person, today)
@@ -325,7 +320,7 @@ async def search_actions(
     )
     matches: list[ActionRow] = []
     for action, label in candidates.all():
-        haystack = _fold(
+        haystack = fold(
             " ".join([action.text, action.responsible_text, *(u.name for u in action.units)])
         )
         if all(term in haystack for term in terms):
@@ -563,7 +558,7 @@ async def find_block_labels(session: AsyncSession, plan_id: int) -> list[str]:
 
 async def find_units_matching(session: AsyncSession, text: str) -> list[Unit]:
     """Units whose name or alias contains the text (accent and case insensitive)."""
-    needle = _fold(" ".join(text.split()))
+    needle = fold(text)
     units = (await session.scalars(select(Unit).order_by(Unit.name))).all()
     aliases = (await session.execute(select(UnitAlias.key, UnitAlias.unit_id))).all()
     by_alias = {unit_id for key, unit_id in aliases if needle in key}

@@ -44,12 +44,13 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
+
+from storage.text import fold
 
 
 class DeadlineKind(StrEnum):
@@ -170,13 +171,12 @@ EVENT = re.compile(
 # Text.
 
 
-def _fold(text: str) -> str:
-    """Lower case, no accents, one space between words, no punctuation at the ends."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    plain = plain.replace("°", "o").replace("º", "o").replace("ª", "a")
+def _normalise(text: str) -> str:
+    """Folded (`storage.text.fold`), the degree sign read as the ordinal "o" ("1°" like "1º",
+    which folding already makes "1o"), every dash a hyphen, no punctuation at the ends."""
+    plain = fold(text).replace("°", "o")
     plain = re.sub(r"[‐‑‒–—―−]", "-", plain)
-    return re.sub(r"\s+", " ", plain).strip(" .,;:\"'“”«»")
+    return plain.strip(" .,;:\"'“”«»")
 
 
 def _variants(text: str) -> list[str]:
@@ -189,7 +189,7 @@ def _variants(text: str) -> list[str]:
         re.sub(r"(?<=\w)[ \t]*-?\n[ \t]*(?=\w)", "", text),
         re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text),
     )
-    return [v for v in dict.fromkeys(_fold(c) for c in candidates) if v]
+    return [v for v in dict.fromkeys(_normalise(c) for c in candidates) if v]
 
 
 def _peeled(text: str, words: frozenset[str] | set[str]) -> Iterator[str]:

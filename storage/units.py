@@ -8,13 +8,13 @@ an alias table sends other spellings of one unit to it (an admin can merge two u
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Unit, UnitAlias, action_units, invitation_units, person_units
+from storage.text import fold
 
 _SPLIT = re.compile(r"\s*(?:[,;\n\r]+|\s+y\s+|\s+e\s+(?=[iI]))\s*")
 _SPACES = re.compile(r"\s+")
@@ -41,9 +41,7 @@ BUILTIN_ALIASES: dict[str, str] = {
 
 def unit_key(name: str) -> str:
     """The comparison key of a unit name: case, accents, spaces and a final dot do not count."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    no_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", no_accents).strip().strip(".").strip().casefold()
+    return fold(name).strip(".").strip()
 
 
 def clean_name(name: str) -> str:

@@ -1,0 +1,56 @@
+"""Plan spreadsheets (.xlsx, .csv): reading them, importing them into the database, exporting.
+
+The layout is the one of the original Word table, one row per key action (see the "Plan
+spreadsheet" contract in DESIGN.md). The package is split by job:
+
+- `vocabulary`: the columns and the words of a file (headers, statuses), from the catalogs;
+- `records`: what reading gives (`PlanRow`) or reports (`PlanFileError`), and the limits;
+- `cells`: cell values as text, and the CSV escaping of formulas;
+- `table`: finding the header row of a sheet and reading the rows under it;
+- `readers`: .xlsx and .csv files into sheets, then into rows (`read_plan_rows`);
+- `importer`: rows into a plan, updated in place (`import_plan`);
+- `exporter`: a plan into .xlsx or .csv (`export_plan`, `export_plan_csv`);
+- `demo`: the bundled seed plan (`load_demo_plan`).
+
+Reading never touches the database and reports *every* problem of a file at once, so nothing is
+imported from a file with a mistake. Importing keeps comments and history, and a file exported
+by the bot imports back into the same plan without changing anything.
+"""
+
+from storage.plan_files.demo import (
+    DEMO_EVALUATION,
+    DEMO_PROGRAMME,
+    DEMO_TITLE,
+    load_demo_plan,
+)
+from storage.plan_files.exporter import export_plan, export_plan_csv
+from storage.plan_files.importer import ImportReport, import_plan
+from storage.plan_files.readers import read_plan_metadata, read_plan_rows
+from storage.plan_files.records import (
+    MAX_CELL_LENGTH,
+    PlanFileError,
+    PlanFileIssue,
+    PlanRow,
+)
+from storage.plan_files.vocabulary import ENGLISH_HEADERS, OVERDUE, SPANISH_HEADERS, Field
+
+__all__ = [
+    "DEMO_EVALUATION",
+    "DEMO_PROGRAMME",
+    "DEMO_TITLE",
+    "ENGLISH_HEADERS",
+    "MAX_CELL_LENGTH",
+    "OVERDUE",
+    "SPANISH_HEADERS",
+    "Field",
+    "ImportReport",
+    "PlanFileError",
+    "PlanFileIssue",
+    "PlanRow",
+    "export_plan",
+    "export_plan_csv",
+    "import_plan",
+    "load_demo_plan",
+    "read_plan_metadata",
+    "read_plan_rows",
+]

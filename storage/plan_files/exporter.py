@@ -1,0 +1,367 @@
+"""Exporting a plan: .xlsx in the layout of the original table (plus the history and the
+plan's details), or the main sheet as CSV. What is exported imports back unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from locales import DEFAULT_LOCALE
+from storage.errors import NotFound
+from storage.models import (
+    Comment,
+    CommentKind,
+    KeyAction,
+    Plan,
+    Recommendation,
+    StatusChange,
+    utcnow,
+)
+from storage.plan_files.cells import csv_safe
+from storage.plan_files.vocabulary import (
+    EXPORTED_AT_LABEL,
+    HISTORY_SHEET_LABEL,
+    HISTORY_TITLES,
+    MAIN_SHEET_LABEL,
+    METADATA_LABELS,
+    METADATA_SHEET_TITLE,
+    VALUE_LABELS,
+    Field,
+    column_headers,
+    match_key,
+    translate,
+)
+
+#: Where an export may be written: a path, or a binary or text buffer.
+Destination = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+_COLUMN_WIDTHS: dict[Field, int] = {
+    Field.LABEL: 11,
+    Field.RECOMMENDATION: 50,
+    Field.RESPONSE: 40,
+    Field.NUMBER: 9,
+    Field.ACTION: 50,
+    Field.DEADLINE: 16,
+    Field.RESPONSIBLE: 26,
+    Field.FOLLOW_UP_COMMENT: 40,
+    Field.FOLLOW_UP_STATUS: 15,
+    Field.REVIEW_COMMENT: 36,
+    Field.REVIEW_STATUS: 17,
+}
+_HISTORY_WIDTHS = (18, 11, 9, 26, 22, 60, 30)
+
+
+@dataclass(frozen=True, slots=True)
+class _HistoryEntry:
+    at: dt.datetime
+    order: int
+    label: str
+    number: int
+    kind: str
+    author: str
+    text: str
+    attachments: str
+
+
+@dataclass(slots=True)
+class _PlanContent:
+    plan: Plan
+    rows: list[dict[Field, Any]]
+    history: list[_HistoryEntry]
+
+
+def _labeller(labels: Callable[[str], str] | None, locale: str) -> Callable[[str], str]:
+    """The given label function, falling back to the catalogs' word in `locale` for the values
+    it does not know (and to the value itself when no catalog names it)."""
+
+    def label(value: str) -> str:
+        if labels is not None:
+            try:
+                text = labels(value)
+            except (KeyError, ValueError):
+                text = ""
+            if text:
+                return text
+        message = VALUE_LABELS.get(value)
+        return translate(message, locale) if message is not None else value
+
+    return label
+
+
+async def _plan_content(
+    session: AsyncSession, plan_id: int, label: Callable[[str], str]
+) -> _PlanContent:
+    """The rows of the main sheet (recommendation cells on a block's first row only) and the
+    history, with stored values already turned into words by `label`."""
+    plan = await session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("plan_not_found", plan_id=plan_id)
+    recs = (
+        await session.scalars(
+            select(Recommendation)
+            .where(Recommendation.plan_id == plan_id)
+            .order_by(Recommendation.position, Recommendation.id)
+        )
+    ).all()
+    actions = (
+        await session.scalars(
+            select(KeyAction)
+            .where(KeyAction.plan_id == plan_id)
+            .order_by(KeyAction.position, KeyAction.number)
+        )
+    ).all()
+    comments = (
+        await session.scalars(
+            select(Comment)
+            .join(KeyAction, KeyAction.id == Comment.action_id)
+            .where(KeyAction.plan_id == plan_id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    ).all()
+    changes = (
+        await session.scalars(
+            select(StatusChange)
+            .join(KeyAction, KeyAction.id == StatusChange.action_id)
+            .where(KeyAction.plan_id == plan_id)
+            .options(selectinload(StatusChange.author))
+            .order_by(StatusChange.created_at, StatusChange.id)
+        )
+    ).all()
+    latest = {(c.action_id, c.kind): c.text for c in comments}
+    rec_by_id = {rec.id: rec for rec in recs}
+    rows: list[dict[Field, Any]] = []
+    written: set[int] = set()
+    for action in actions:
+        rec = rec_by_id[action.recommendation_id]
+        first = rec.id not in written
+        written.add(rec.id)
+        rows.append(
+            {
+                Field.LABEL: rec.label,
+                Field.RECOMMENDATION: rec.text if first else "",
+                Field.RESPONSE: rec.management_response if first else "",
+                Field.NUMBER: action.number,
+                Field.ACTION: action.text,
+                Field.DEADLINE: action.deadline_text,
+                Field.RESPONSIBLE: action.responsible_text,
+                Field.FOLLOW_UP_COMMENT: latest.get((action.id, CommentKind.FOLLOW_UP.value), ""),
+                Field.FOLLOW_UP_STATUS: label(action.status),
+                Field.REVIEW_COMMENT: latest.get((action.id, CommentKind.REVIEW.value), ""),
+                Field.REVIEW_STATUS: label(action.review_status),
+            }
+        )
+    refs = {a.id: (rec_by_id[a.recommendation_id].label, a.number) for a in actions}
+    history = _history(comments, changes, refs, label)
+    return _PlanContent(plan, rows, history)
+
+
+def _history(
+    comments: Sequence[Comment],
+    changes: Sequence[StatusChange],
+    refs: Mapping[int, tuple[str, int]],
+    label: Callable[[str], str],
+) -> list[_HistoryEntry]:
+    entries: list[_HistoryEntry] = []
+    for comment in comments:
+        ref = refs[comment.action_id]
+        entries.append(
+            _HistoryEntry(
+                at=comment.created_at,
+                order=0,
+                label=ref[0],
+                number=ref[1],
+                kind=label(comment.kind),
+                author=comment.author.name if comment.author else label("imported"),
+                text=comment.text,
+                attachments="\n".join(a.file_name or a.kind for a in comment.attachments),
+            )
+        )
+    for change in changes:
+        ref = refs[change.action_id]
+        entries.append(
+            _HistoryEntry(
+                at=change.created_at,
+                order=1,
+                label=ref[0],
+                number=ref[1],
+                kind=label(change.field),
+                author=change.author.name if change.author else label("imported"),
+                text=f"{label(change.old_value)} → {label(change.new_value)}",
+                attachments="",
+            )
+        )
+    entries.sort(key=lambda e: (e.at, e.order))
+    return entries
+
+
+def _write_cell(ws: Worksheet, row: int, column: int, value: Any) -> None:
+    """Write a value; text that looks like a formula is stored as text, never as a formula."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+
+
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", start_color="DDE5F0", end_color="DDE5F0")
+
+
+def _header_row(ws: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
+    for column, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
+        _write_cell(ws, 1, column, title)
+        cell = ws.cell(row=1, column=column)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = _WRAP
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = "A2"
+
+
+def _label_value(label: str) -> str | int:
+    """A block label as a number when it is one, so a spreadsheet does not flag it as text."""
+    if label.isascii() and label.isdigit() and str(int(label)) == label and len(label) < 10:
+        return int(label)
+    return label
+
+
+def _main_sheet(ws: Worksheet, content: _PlanContent, headers: Mapping[Field, str]) -> None:
+    fields = list(Field)
+    _header_row(ws, [headers[f] for f in fields], [_COLUMN_WIDTHS[f] for f in fields])
+    for index, values in enumerate(content.rows, start=2):
+        for column, name in enumerate(fields, start=1):
+            value = values[name]
+            if name == Field.LABEL:
+                value = _label_value(value)
+            _write_cell(ws, index, column, value)
+            ws.cell(row=index, column=column).alignment = _WRAP
+    if content.rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{len(content.rows) + 1}"
+
+
+def _history_sheet(ws: Worksheet, content: _PlanContent, tz: dt.tzinfo | None, locale: str) -> None:
+    zone_name = str(tz) if tz is not None else "UTC"
+    titles = [translate(message, locale) for message in HISTORY_TITLES]
+    titles[0] = titles[0].format(zone=zone_name)
+    _header_row(ws, titles, _HISTORY_WIDTHS)
+    for index, entry in enumerate(content.history, start=2):
+        at = entry.at.astimezone(tz or dt.UTC).replace(tzinfo=None)
+        values = [
+            at,
+            _label_value(entry.label),
+            entry.number,
+            entry.kind,
+            entry.author,
+            entry.text,
+            entry.attachments,
+        ]
+        for column, value in enumerate(values, start=1):
+            _write_cell(ws, index, column, value)
+            ws.cell(row=index, column=column).alignment = _WRAP
+        ws.cell(row=index, column=1).number_format = "yyyy-mm-dd hh:mm"
+
+
+def _metadata_sheet(ws: Worksheet, plan: Plan, locale: str) -> None:
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 60
+    values: list[tuple[str, str | dt.datetime]] = [
+        (translate(METADATA_LABELS[key], locale), getattr(plan, key)) for key in METADATA_LABELS
+    ]
+    values.append(
+        (translate(EXPORTED_AT_LABEL, locale), utcnow().replace(tzinfo=None, microsecond=0))
+    )
+    for index, (key, value) in enumerate(values, start=1):
+        _write_cell(ws, index, 1, key)
+        ws.cell(row=index, column=1).font = _HEADER_FONT
+        _write_cell(ws, index, 2, value)
+        ws.cell(row=index, column=2).alignment = _WRAP
+    ws.cell(row=len(values), column=2).number_format = "yyyy-mm-dd hh:mm"
+
+
+def _history_sheet_title(title: str | None, locale: str) -> str:
+    """A valid sheet title that is not the title of the other two sheets."""
+    fallback = translate(HISTORY_SHEET_LABEL, locale)
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", title if title is not None else fallback)
+    cleaned = cleaned.strip()[:31]
+    taken = {match_key(translate(MAIN_SHEET_LABEL, locale)), match_key(METADATA_SHEET_TITLE)}
+    return cleaned if cleaned and match_key(cleaned) not in taken else fallback
+
+
+async def export_plan(
+    session: AsyncSession,
+    plan_id: int,
+    path_or_buffer: str | os.PathLike[str] | IO[bytes],
+    *,
+    labels: Callable[[str], str] | None = None,
+    headers: Mapping[Field, str] | None = None,
+    history_sheet_title: str | None = None,
+    tz: dt.tzinfo | None = None,
+    locale: str = DEFAULT_LOCALE,
+) -> None:
+    """Write the plan as .xlsx in the layout of the original table.
+
+    Sheets: the plan (one row per key action, the latest comment of each kind and the current
+    statuses), the full history (comments and status changes; times in `tz`, UTC by default),
+    and "Plan" (title, programme, evaluation; read back by `read_plan_metadata`). `labels` maps
+    stored values (statuses, comment kinds, "status"/"review_status") to the words written;
+    the words, headers and titles it does not give are the catalogs' in `locale` (Spanish by
+    default). `headers` replaces some or all column headers.
+    """
+    label = _labeller(labels, locale)
+    content = await _plan_content(session, plan_id, label)
+    workbook = Workbook()
+    main = workbook.active
+    assert main is not None
+    main.title = translate(MAIN_SHEET_LABEL, locale)
+    _main_sheet(main, content, {**column_headers(locale), **(headers or {})})
+    history = workbook.create_sheet(_history_sheet_title(history_sheet_title, locale))
+    _history_sheet(history, content, tz, locale)
+    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), content.plan, locale)
+    await asyncio.to_thread(workbook.save, path_or_buffer)
+
+
+async def export_plan_csv(
+    session: AsyncSession,
+    plan_id: int,
+    path_or_buffer: Destination,
+    *,
+    labels: Callable[[str], str] | None = None,
+    headers: Mapping[Field, str] | None = None,
+    locale: str = DEFAULT_LOCALE,
+) -> None:
+    """Write the plan's main sheet as CSV (UTF-8 with BOM, for Excel). Text that a spreadsheet
+    program would run as a formula gets an apostrophe in front, which reading removes again.
+    `labels`, `headers` and `locale` as for `export_plan`."""
+    label = _labeller(labels, locale)
+    content = await _plan_content(session, plan_id, label)
+    names = {**column_headers(locale), **(headers or {})}
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([csv_safe(names[f]) for f in Field])
+    for values in content.rows:
+        writer.writerow([csv_safe(str(values[f])) for f in Field])
+    text = "\ufeff" + out.getvalue()
+    if isinstance(path_or_buffer, str | os.PathLike):
+        await asyncio.to_thread(Path(path_or_buffer).write_bytes, text.encode("utf-8"))
+    elif isinstance(path_or_buffer, io.TextIOBase):
+        path_or_buffer.write(text)
+    else:
+        path_or_buffer.write(text.encode("utf-8"))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ and headers in the person's language.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -17,30 +17,14 @@ from telegram import Update
 from handlers.buttons import ExportFormat, ExportPlan, ExportPlans, parse_any
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
-from handlers.labels import review_label, status_label
 from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
-from storage.models import CommentKind, ReviewStatus, Role, Status
+from storage.models import Role
 from storage.summary import PlanChoice, plan_choices
 
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
 EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
-
-
-def export_labels(tr: Tr) -> Callable[[str], str]:
-    """Stored values as the export writes them, in the person's language (the import reads both
-    languages back)."""
-    values = {status.value: status_label(tr, status) for status in Status}
-    values |= {status.value: review_label(tr, status) for status in ReviewStatus}
-    values |= {
-        CommentKind.FOLLOW_UP.value: tr.raw("Follow-up - Comment"),
-        CommentKind.REVIEW.value: tr.raw("Secretariat - Comment"),
-        "status": tr.raw("Follow-up - Status"),
-        "review_status": tr.raw("Secretariat - Status"),
-        "imported": tr.raw("(imported)"),
-    }
-    return values.__getitem__
 
 
 def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: ExportFormat) -> str:
@@ -80,25 +64,16 @@ async def build_export(
     fmt: ExportFormat,
 ) -> View:
     # Imported here: openpyxl is only needed when someone exports.
-    from storage.plan_files import ENGLISH_HEADERS, export_plan, export_plan_csv
+    from storage.plan_files import export_plan, export_plan_csv
 
     plan = next((p for p in plans if p.id == plan_id), None)
     if plan is None:
         return View(tr._("That plan no longer exists."))
     buffer = io.BytesIO()
-    headers = ENGLISH_HEADERS if tr.locale == "en" else None
     if fmt == ExportFormat.CSV:
-        await export_plan_csv(session, plan_id, buffer, labels=export_labels(tr), headers=headers)
+        await export_plan_csv(session, plan_id, buffer, locale=tr.locale)
     else:
-        await export_plan(
-            session,
-            plan_id,
-            buffer,
-            labels=export_labels(tr),
-            headers=headers,
-            history_sheet_title=tr.raw("History"),
-            tz=tr.tz,
-        )
+        await export_plan(session, plan_id, buffer, locale=tr.locale, tz=tr.tz)
     today = deps.today()
     lines = [
         tr._("📥 <b>{title}</b>", title=shorten(plan.title, 200)),

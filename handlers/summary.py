@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -54,6 +53,7 @@ from storage.summary import (
     summarise,
     unit_names,
 )
+from storage.text import fold
 
 OVERDUE_WORDS = {
     "vencidas",
@@ -86,11 +86,6 @@ STATUS_COLOURS = {
 
 # --------------------------------------------------------------------------------------------
 # What the person asked for
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
 def block_key(label: str) -> str:

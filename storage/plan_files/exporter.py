@@ -39,7 +39,7 @@ from storage.plan_files.vocabulary import (
     EXPORTED_AT_LABEL,
     HISTORY_SHEET_LABEL,
     HISTORY_TITLES,
-    MAIN_SHEET_LABEL,
+    MAIN_SHEET_TITLE,
     METADATA_LABELS,
     METADATA_SHEET_TITLE,
     VALUE_LABELS,
@@ -301,7 +301,7 @@ def _history_sheet_title(title: str | None, locale: str) -> str:
     fallback = translate(HISTORY_SHEET_LABEL, locale)
     cleaned = re.sub(r"[\[\]:*?/\\]", " ", title if title is not None else fallback)
     cleaned = cleaned.strip()[:31]
-    taken = {match_key(translate(MAIN_SHEET_LABEL, locale)), match_key(METADATA_SHEET_TITLE)}
+    taken = {match_key(MAIN_SHEET_TITLE), match_key(METADATA_SHEET_TITLE)}
     return cleaned if cleaned and match_key(cleaned) not in taken else fallback
 
 
@@ -330,7 +330,7 @@ async def export_plan(
     workbook = Workbook()
     main = workbook.active
     assert main is not None
-    main.title = translate(MAIN_SHEET_LABEL, locale)
+    main.title = MAIN_SHEET_TITLE
     _main_sheet(main, content, {**column_headers(locale), **(headers or {})})
     history = workbook.create_sheet(_history_sheet_title(history_sheet_title, locale))
     _history_sheet(history, content, tz, locale)

@@ -175,7 +175,8 @@ HISTORY_TITLES = (
     N_("Attachments"),
 )
 
-MAIN_SHEET_LABEL = N_("Improvement plan")
+#: Not translated: the sheet names of the original table, whatever the reader's language.
+MAIN_SHEET_TITLE = "Plan de mejora"
 HISTORY_SHEET_LABEL = N_("History")
 #: Not translated: `read_plan_metadata` finds the sheet by this name.
 METADATA_SHEET_TITLE = "Plan"

@@ -15,10 +15,10 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 from bench.measure import Stats, samples_of, stats, timed
 from bench.portfolio import Portfolio
 from bot.app import build_application
-from tests.offline import TOKEN, Chat, OfflineRequest
 from bot.settings import Settings
 from storage.db import Sessions, transaction
 from storage.people import create_invitation
+from tests.offline import TOKEN, Chat, OfflineRequest
 
 RUNS = 200
 

@@ -42,8 +42,9 @@ from handlers.context import FlowContext
 from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, render_combined, render_row
 from handlers.replies import View
+from locales import DEFAULT_LOCALE
 from storage import outbox
-from storage.clock import today_in
+from storage.clock import DEFAULT_TIMEZONE, today_in
 from storage.conversations import purge_processed_updates
 from storage.db import Sessions, transaction
 from storage.models import utcnow
@@ -318,8 +319,8 @@ async def deliver_outbox(
     *,
     now: dt.datetime | None = None,
     limit: int = 300,
-    default_locale: str = "es",
-    timezone: str = "America/Lima",
+    default_locale: str = DEFAULT_LOCALE,
+    timezone: str = DEFAULT_TIMEZONE,
     pacer: Pacer | None = None,
 ) -> DeliveryReport:
     """One delivery pass: claim up to `limit` rows, send them chat by chat, settle each.
@@ -389,7 +390,7 @@ async def send_reminders(
     sessions: Sessions,
     *,
     now: dt.datetime | None = None,
-    timezone: str = "America/Lima",
+    timezone: str = DEFAULT_TIMEZONE,
     weekday: int = 0,
     due_days: int = 14,
     stale_days: int = 30,
@@ -413,7 +414,7 @@ async def send_reminders(
 
 
 async def send_digests(
-    sessions: Sessions, *, now: dt.datetime | None = None, timezone: str = "America/Lima"
+    sessions: Sessions, *, now: dt.datetime | None = None, timezone: str = DEFAULT_TIMEZONE
 ) -> dict[int, int]:
     """Once a day: fold each chat's waiting digest rows into one message row for delivery.
     Returns the number of changes folded per chat (empty when the day's run already happened).

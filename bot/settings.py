@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from locales import DEFAULT_LOCALE, SUPPORTED
+from storage.clock import DEFAULT_TIMEZONE
 from storage.db import DEFAULT_DATABASE_URL, normalise_url
 
-SUPPORTED_LOCALES = ("es", "en")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -23,8 +24,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_file_url: str = ""
     secretariat_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    bot_locale: str = "es"
-    bot_timezone: str = "America/Lima"
+    bot_locale: str = DEFAULT_LOCALE
+    bot_timezone: str = DEFAULT_TIMEZONE
     bot_username: str = ""
     webhook_url: str = ""
     webhook_listen: str = "0.0.0.0"
@@ -57,8 +58,8 @@ class Settings(BaseSettings):
     @classmethod
     def _locale(cls, value: str) -> str:
         value = value.split("_")[0].split("-")[0].lower()
-        if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"BOT_LOCALE must be one of {SUPPORTED_LOCALES}")
+        if value not in SUPPORTED:
+            raise ValueError(f"BOT_LOCALE must be one of {SUPPORTED}")
         return value
 
     @field_validator("bot_timezone")

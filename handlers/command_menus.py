@@ -7,7 +7,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from handlers.i18n import N_, SUPPORTED, Tr
+from handlers.i18n import N_, Tr
+from locales import DEFAULT_LOCALE, SUPPORTED
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -56,5 +57,5 @@ async def set_default_commands(bot: Bot) -> None:
         await bot.set_my_commands(
             commands_for(Tr(locale), ANONYMOUS),
             scope=BotCommandScopeDefault(),
-            language_code=None if locale == "es" else locale,
+            language_code=None if locale == DEFAULT_LOCALE else locale,
         )

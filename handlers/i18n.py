@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -21,6 +21,9 @@ from babel.numbers import format_decimal, format_percent
 from locales import DEFAULT_LOCALE, SUPPORTED, translations
 from locales import LOCALES_DIR as LOCALES_DIR  # re-exported for the handlers
 from locales import N_ as N_  # re-exported for the handlers
+from storage.clock import DEFAULT_TIMEZONE
+
+Granularity = Literal["year", "month", "week", "day", "hour", "minute", "second"]
 
 
 class Safe(str):
@@ -59,7 +62,7 @@ class Tr:
     """Text and formats for one person: their language and the deployment's timezone."""
 
     locale: str = DEFAULT_LOCALE
-    timezone: str = "America/Lima"
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def tz(self) -> ZoneInfo:
@@ -101,7 +104,7 @@ class Tr:
     def percent(self, share: float) -> str:
         return format_percent(share, locale=self.babel_locale)
 
-    def timedelta(self, delta: dt.timedelta, granularity: str = "day") -> str:
+    def timedelta(self, delta: dt.timedelta, granularity: Granularity = "day") -> str:
         """A duration in words ("3 meses"); months and years are approximate, as Babel rounds."""
         return format_timedelta(
             delta, granularity=granularity, threshold=1.0, format="long", locale=self.babel_locale

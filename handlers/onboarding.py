@@ -15,7 +15,8 @@ from telegram import Update
 from handlers.buttons import ChooseLanguage, pressed
 from handlers.command_menus import set_role_commands
 from handlers.context import FlowContext, flow, invitation_help
-from handlers.i18n import SUPPORTED, Tr
+from handlers.i18n import Tr
+from locales import SUPPORTED
 from handlers.labels import role_label
 from handlers.replies import Reply, View
 from storage.conversations import hit_throttle

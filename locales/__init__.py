@@ -1,10 +1,10 @@
 """The gettext catalogs and their loading, shared by the handlers and storage.
 
-Catalogs live in `locales/<lang>/LC_MESSAGES/<domain>.po`, one domain per flow so that flows can
-be worked on independently; all domains of a language are merged into one catalog, compiled in
-memory when first used (no build step). Message ids are English; `es` and `en` are both complete
-(a test checks it). This module knows nothing of Telegram, so storage can read labels (the plan
-spreadsheet's column headers) from the same catalogs the handlers write messages with.
+One catalog per language, `locales/<lang>/LC_MESSAGES/messages.po`, kept with pybabel (the
+README's "Translations"), compiled in memory when first used (no build step). Message ids are
+English; `es` and `en` are both complete (a test checks it). This module knows nothing of
+Telegram, so storage can read labels (the plan spreadsheet's column headers) from the same
+catalogs the handlers write messages with.
 """
 
 from __future__ import annotations
@@ -38,8 +38,5 @@ def _compile(path: Path) -> Translations:
 
 @lru_cache(maxsize=8)
 def translations(locale: str) -> Translations:
-    """All domains of a language merged into one catalog (cached per process)."""
-    merged = Translations()
-    for path in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
-        merged.merge(_compile(path))
-    return merged
+    """The language's catalog, compiled once per process."""
+    return _compile(LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po")

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from tests.offline import TOKEN, Chat, OfflineRequest
 from bot.settings import Settings
 from storage.db import transaction
 from storage.models import Comment, KeyAction, OutboxMessage, Person, Recommendation
 from storage.people import create_invitation
 from storage.plan_files import load_demo_plan
+from tests.offline import TOKEN, Chat, OfflineRequest
 
 NOW = dt.datetime(2012, 5, 2, 15, 0, tzinfo=dt.UTC)
 SECRETARIAT_CHAT = -100200

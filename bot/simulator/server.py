@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -48,6 +48,9 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -319,7 +322,7 @@ class BotApiSimulator:
             "file_name": name,
             "mime_type": mime,
         }
-        self.files[meta["file_id"]] = (content, meta)
+        self.files[str(meta["file_id"])] = (content, meta)
         return meta
 
     def _upload(self, value: Any, default_name: str, default_mime: str) -> dict[str, Any]:
@@ -724,7 +727,7 @@ class BotApiSimulator:
         key = json.dumps([scope or {"type": "default"}, language_code], sort_keys=True)
         return self.command_sets.get(key, [])
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:  # noqa: ASYNC109
+    async def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
         async with self._changed:
             while not (result := condition()):

@@ -16,9 +16,9 @@ from handlers.buttons import ChooseLanguage, pressed
 from handlers.command_menus import set_role_commands
 from handlers.context import FlowContext, flow, invitation_help
 from handlers.i18n import Tr
-from locales import SUPPORTED
 from handlers.labels import role_label
 from handlers.replies import Reply, View
+from locales import SUPPORTED
 from storage.conversations import hit_throttle
 from storage.errors import InvitationError
 from storage.models import Person, Role

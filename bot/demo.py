@@ -21,7 +21,7 @@ from typing import TextIO
 from bot.app import build_application
 from bot.settings import Settings
 from bot.simulator.server import BotApiSimulator, SimMessage
-from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+from storage.db import Sessions, create_engine, create_sessions, transaction, upgrade_sync
 from storage.people import create_invitation, redeem_invitation
 from storage.plan_files import load_demo_plan
 
@@ -163,7 +163,7 @@ class Console:
         return True
 
 
-async def _people(sessions) -> None:  # type: ignore[no-untyped-def]
+async def _people(sessions: Sessions) -> None:
     async with transaction(sessions) as session:
         await load_demo_plan(session)
         for person in PEOPLE:

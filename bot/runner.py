@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -12,6 +13,7 @@ from bot.settings import Settings
 from storage.actions import list_plans
 from storage.db import (
     DEMO_PLAN_LOCK,
+    Sessions,
     create_engine,
     create_sessions,
     hold_lock,
@@ -23,7 +25,7 @@ from storage.plan_files import load_demo_plan
 log = logging.getLogger(__name__)
 
 
-async def load_demo_if_empty(sessions) -> None:  # type: ignore[no-untyped-def]
+async def load_demo_if_empty(sessions: Sessions) -> None:
     """A fresh install starts with the demo plan, so there is something to look at (once,
     when several processes start together)."""
     async with transaction(sessions) as session:
@@ -43,14 +45,14 @@ def run(settings: Settings) -> None:
     sessions = create_sessions(engine)
     application = build_application(settings, sessions)
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if settings.load_demo_plan:
             await load_demo_if_empty(sessions)
         from handlers.command_menus import set_default_commands
 
         await set_default_commands(app.bot)
 
-    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(_app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.dispose()
 
     application.post_init = post_init

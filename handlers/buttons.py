@@ -108,13 +108,14 @@ def _field_types(cls: type) -> tuple[Any, ...]:
     return _FIELD_TYPES[cls]
 
 
+@dataclass(frozen=True)
 class Button:
     """A kind of button: `prefix` and the dataclass fields, in order, make its data."""
 
     prefix: ClassVar[str]
 
     def data(self) -> str:
-        values = [_encode(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        values = [_encode(getattr(self, f.name)) for f in dataclasses.fields(self)]
         text = ":".join([self.prefix, *values])
         if len(text.encode()) > CALLBACK_DATA_LIMIT:
             raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {text!r}")

@@ -241,7 +241,7 @@ def render_combined(
     for kind, payload in events:
         plan_id = payload.get("plan_id")
         line = compact_event(tr, kind, payload)
-        title = plan_titles.get(plan_id) if show_plans else None  # type: ignore[arg-type]
+        title = plan_titles.get(int(plan_id)) if show_plans and plan_id is not None else None
         heading = _plan_line(tr, title).rstrip("\n") if title else ""
         size = len(line) + len(heading) + 2
         if lines and sum(len(x) + 1 for x in lines) + size > budget:

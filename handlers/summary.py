@@ -309,11 +309,21 @@ def render_summary(
     return "\n".join(lines)
 
 
-def fit_summary(tr: Tr, summary: PlanSummary, **kwargs: object) -> list[str]:
+def fit_summary(
+    tr: Tr,
+    summary: PlanSummary,
+    *,
+    title: str,
+    scope_lines: Sequence[str],
+    today: dt.date,
+    hint: bool = False,
+) -> list[str]:
     """The summary in one message when at all possible (shorter lists first, then split)."""
-    text = render_summary(tr, summary, **kwargs)  # type: ignore[arg-type]
+    text = render_summary(tr, summary, title=title, scope_lines=scope_lines, today=today, hint=hint)
     if telegram_length(text) > MESSAGE_LIMIT:
-        text = render_summary(tr, summary, compact=True, **kwargs)  # type: ignore[arg-type]
+        text = render_summary(
+            tr, summary, title=title, scope_lines=scope_lines, today=today, hint=hint, compact=True
+        )
     if telegram_length(text) <= MESSAGE_LIMIT:
         return [text]
     return split_message(text, MESSAGE_LIMIT - 200)

@@ -13,7 +13,7 @@ from telegram import Update
 from handlers.buttons import ChooseNotifyMode, pressed
 from handlers.context import FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
-from handlers.replies import Reply, View
+from handlers.replies import Reply, View, stale_button
 from storage.models import NotifyMode, Person, Role
 from storage.people import set_notify_mode
 
@@ -84,7 +84,7 @@ async def notices_chosen(update: Update, context: FlowContext) -> Reply:
     """A notices button: the choice is kept."""
     button = pressed(update, ChooseNotifyMode)
     if button is None:
-        return Reply()
+        return stale_button(context.tr)
     if context.person.role != Role.FOCAL:
         await set_notify_mode(context.session, context.person, button.mode)
     return Reply([notices_view(context.tr, context.person)], notice=context.tr.raw("Saved."))

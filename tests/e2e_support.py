@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ class BotProcess:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
-    logs: list[Path] = field(default_factory=list)
 
     def start(self) -> BotProcess:
         handle = self.log.open("ab")

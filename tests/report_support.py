@@ -46,10 +46,6 @@ class Clock:
     def __call__(self) -> dt.datetime:
         return self.now
 
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
 
 @dataclass
 class FilesRequest(OfflineRequest):

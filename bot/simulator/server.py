@@ -131,7 +131,6 @@ class BotApiSimulator:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
-        self._delivered_to_webhook = 0
 
     # -- server -------------------------------------------------------------------------------
 
@@ -566,7 +565,6 @@ class BotApiSimulator:
                 if delivered:
                     if self.updates and self.updates[0] is update:
                         self.updates.pop(0)
-                    self._delivered_to_webhook += 1
                 else:
                     await asyncio.sleep(0.2)
 
@@ -594,8 +592,6 @@ class BotApiSimulator:
         self.users[user_id] = user
         self.chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
         return user
-
-    add_user = add_private_user
 
     def add_group(self, chat_id: int, title: str) -> dict[str, Any]:
         self.chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
@@ -722,10 +718,6 @@ class BotApiSimulator:
 
     def file_bytes(self, file_id: str) -> bytes:
         return self.files[file_id][0]
-
-    def commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[Any]:
-        key = json.dumps([scope or {"type": "default"}, language_code], sort_keys=True)
-        return self.command_sets.get(key, [])
 
     async def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.settings import Settings, get_settings
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+from storage.models import action_ref
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +82,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         f"{report.comments_added} comments added; {report.statuses_changed} statuses changed"
     )
     for label, number, text in report.unparsed_deadlines:
-        print(f"  deadline kept as text (not a date): {label}.{number}: {text!r}")
+        print(f"  deadline kept as text (not a date): {action_ref(label, number)}: {text!r}")
     return 0
 
 

@@ -453,7 +453,6 @@ async def summary_for(
     return replace(
         summary,
         scope_unit=str(resolved.scope.unit_id) if resolved.scope.unit_id is not None else None,
-        scope_block=resolved.scope.block,
     )
 
 

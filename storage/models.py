@@ -34,6 +34,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def action_ref(label: str, number: int) -> str:
+    """How people name a key action: its block's label and its number ("2 y 3.1")."""
+    return f"{label}.{number}"
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp stored in UTC and read back timezone-aware on every backend."""
 

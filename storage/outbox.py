@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_of
@@ -44,7 +44,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
     return min(MAX_BACKOFF, dt.timedelta(seconds=2 ** min(attempts, 11)))
 
 
-def _not_given_up():  # type: ignore[no-untyped-def]
+def _not_given_up() -> ColumnElement[bool]:
     return OutboxMessage.available_at < GIVEN_UP_AT
 
 
@@ -132,7 +132,7 @@ async def give_up(
 ) -> int:
     """Stop trying the given rows (and, with `chat_id`, every unsent row of that chat: when the
     chat itself is gone, its other rows would fail the same way). Returns how many."""
-    conditions = [OutboxMessage.sent_at.is_(None)]
+    conditions: list[ColumnElement[bool]] = [OutboxMessage.sent_at.is_(None)]
     if chat_id is not None:
         conditions.append(or_(OutboxMessage.chat_id == chat_id, OutboxMessage.id.in_(ids)))
     else:
@@ -146,8 +146,9 @@ async def give_up(
             attempts=OutboxMessage.attempts + 1,
             last_error=("gave up: " + error)[:1000],
         )
+        .returning(OutboxMessage.id)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(result.all())
 
 
 async def release(session: AsyncSession, ids: Sequence[int]) -> None:
@@ -209,14 +210,14 @@ async def delivery_context(
     the rows mention (three queries whatever the number of rows)."""
     languages: dict[int, str | None] = {}
     if chat_ids:
-        rows = await session.execute(
+        people = await session.execute(
             select(Person.telegram_id, Person.language).where(Person.telegram_id.in_(set(chat_ids)))
         )
-        languages = {int(tid): lang for tid, lang in rows.all()}
+        languages = {tid: lang for tid, lang in people.all() if tid is not None}
     titles: dict[int, str] = {}
     if plan_ids:
-        rows = await session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(set(plan_ids))))
-        titles = {int(pid): title for pid, title in rows.all()}
+        plans = await session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(set(plan_ids))))
+        titles = {pid: title for pid, title in plans.all()}
     count = int(await session.scalar(select(func.count()).select_from(Plan)) or 0)
     return DeliveryContext(languages, titles, count)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import overdue_clause
@@ -32,6 +32,7 @@ from storage.models import (
     Role,
     Status,
     StatusChange,
+    action_ref,
     action_units,
     person_units,
     utcnow,
@@ -101,7 +102,7 @@ class PersonReminder:
         return sum(self.counts().values())
 
 
-def _open_clause():  # type: ignore[no-untyped-def]
+def _open_clause() -> ColumnElement[bool]:
     return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
 
 
@@ -171,7 +172,7 @@ async def select_reminders(
             items[aid] = ReminderItem(
                 action_id=aid,
                 plan_id=plan_id,
-                ref=f"{label}.{number}",
+                ref=action_ref(label, number),
                 text=text,
                 deadline_text=deadline_text,
                 deadline_kind=kind,
@@ -329,7 +330,7 @@ async def weekly_digest(
         {
             "id": aid,
             "plan_id": plan_id,
-            "ref": f"{label}.{number}",
+            "ref": action_ref(label, number),
             "text": text[:TEXT_MAX],
             "old": old,
             "new": new,
@@ -370,16 +371,17 @@ async def weekly_digest(
         {
             "id": aid,
             "plan_id": plan_id,
-            "ref": f"{label}.{number}",
+            "ref": action_ref(label, number),
             "text": text[:TEXT_MAX],
             "due": due.isoformat(),
         }
         for aid, plan_id, label, number, text, due in rows.all()
+        if due is not None  # newly overdue: the query only finds dated actions
     ]
     return digest
 
 
-def _flag(condition):  # type: ignore[no-untyped-def]
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
@@ -394,7 +396,7 @@ async def digest_recipients(session: AsyncSession) -> list[int]:
         )
         .order_by(Person.id)
     )
-    return [int(t) for t in rows.all()]
+    return [t for t in rows.all() if t is not None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,21 +421,24 @@ async def claim_run(
     session: AsyncSession, name: str, start: dt.datetime, *, now: dt.datetime | None = None
 ) -> bool:
     """Take the job `name` for the period beginning at `start`: True for exactly one caller per
-    period, however many processes try (an UPDATE guarded by the period, checked by rowcount;
-    the first run ever inserts the row). Commit with the work it guards."""
+    period, however many processes try (an UPDATE guarded by the period; the first run ever
+    inserts the row). Commit with the work it guards."""
     now = now or utcnow()
     result = await session.execute(
         update(JobRun)
         .where(JobRun.name == name, JobRun.last_run_at < start)
         .values(last_run_at=now)
+        .returning(JobRun.name)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if result.first() is not None:
         return True
     insert = insert_for(dialect_of(session))(JobRun)
     inserted = await session.execute(
-        insert.values(name=name, last_run_at=now).on_conflict_do_nothing(index_elements=["name"])
+        insert.values(name=name, last_run_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(JobRun.name)
     )
-    return bool(inserted.rowcount)  # type: ignore[attr-defined]
+    return inserted.first() is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +73,6 @@ class PlanSummary:
     overdue_actions: list[ActionRow]
     next_deadlines: list[ActionRow]
     scope_unit: str | None = None
-    scope_block: str | None = None
     overdue_only: bool = False
     extra: dict[str, int] = field(default_factory=dict)
     #: Names of the responsible units of each listed action (overdue and next deadlines).
@@ -101,9 +100,8 @@ def _sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-@lru_cache(maxsize=4)
 def _progress_columns(today: dt.date) -> tuple[ColumnElement[int], ...]:
-    """Built once a day: constructing these expressions costs more than some summaries."""
+    """Total, completed, in progress, not started, no longer applicable, overdue."""
     return (
         func.count(KeyAction.id),
         _sum_of(KeyAction.status == Status.COMPLETED.value),
@@ -114,8 +112,12 @@ def _progress_columns(today: dt.date) -> tuple[ColumnElement[int], ...]:
     )
 
 
-def _progress(name: str, row: Sequence[object], key: object = "") -> GroupProgress:
-    return GroupProgress(name, *(int(v or 0) for v in row), key=str(key))  # type: ignore[call-overload]
+def _progress(name: str, row: Sequence[Any], key: object = "") -> GroupProgress:
+    """A group's counts from a row of `_progress_columns` (None where a sum had no rows)."""
+    total, completed, in_progress, not_started, not_applicable, overdue = (int(v or 0) for v in row)
+    return GroupProgress(
+        name, total, completed, in_progress, not_started, not_applicable, overdue, key=str(key)
+    )
 
 
 def _open_clause() -> ColumnElement[bool]:
@@ -331,7 +333,7 @@ async def _plans(
     return [_progress(r[1], tuple(r[2:]), key=r[0]) for r in rows]
 
 
-def _rows_query(where: ColumnElement[bool]) -> Select[tuple[KeyAction, str]]:
+def _rows_query(where: ColumnElement[bool]) -> Select[KeyAction, str]:
     return (
         select(KeyAction, Recommendation.label)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
@@ -341,7 +343,7 @@ def _rows_query(where: ColumnElement[bool]) -> Select[tuple[KeyAction, str]]:
 
 
 async def _rows(
-    session: AsyncSession, query: Select[tuple[KeyAction, str]], today: dt.date
+    session: AsyncSession, query: Select[KeyAction, str], today: dt.date
 ) -> list[ActionRow]:
     return [
         action_row(action, label, today) for action, label in (await session.execute(query)).all()

@@ -8,9 +8,9 @@ an alias table sends other spellings of one unit to it (an admin can merge two u
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Unit, UnitAlias, action_units, invitation_units, person_units
@@ -98,10 +98,6 @@ async def resolve_units(session: AsyncSession, names: Iterable[str]) -> list[Uni
         if unit not in units:
             units.append(unit)
     return units
-
-
-async def list_units(session: AsyncSession) -> Sequence[Unit]:
-    return (await session.scalars(select(Unit).order_by(func.lower(Unit.name)))).all()
 
 
 async def merge_units(session: AsyncSession, keep: Unit, drop: Unit) -> None:

@@ -7,21 +7,15 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.buttons import ActionList, OpenCard, ShowHistory, pressed
+from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.replies import Reply, View, stale_button
-from handlers.views import action_card, action_list, history, search_results
+from handlers.views import action_list, history, search_results
 from storage.actions import ActionFilter, action_history, list_actions, search_actions
 from storage.actions import action_card as load_card
 
 PAGE_SIZE = 8
 SEARCH_CHARS = 200
-
-
-async def card_view(context: FlowContext, action_id: int) -> View:
-    """An action's card, as the person may see it (shared by every flow that ends on it)."""
-    today = context.deps.today()
-    card = await load_card(context.session, context.person, action_id, today=today)
-    return action_card(context.tr, card, today)
 
 
 async def list_view(context: FlowContext, flt: ActionFilter, page: int) -> View:

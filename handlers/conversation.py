@@ -12,7 +12,6 @@ from typing import Any
 
 from telegram import Message, Update
 
-from handlers.browse import card_view
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
     ActionButton,
@@ -28,6 +27,7 @@ from handlers.buttons import (
     StatusMenu,
     parse_any,
 )
+from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.i18n import N_
 from handlers.labels import review_label, status_label

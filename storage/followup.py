@@ -9,15 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
-from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -146,10 +143,7 @@ async def post_comment(
     notify_chat_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
 ) -> Comment:
-    """Add a comment (text and/or evidence). The same `source_key` twice posts it once.
-
-    Written as plain statements, not through the ORM's unit of work (this runs on every
-    comment); the returned `Comment` is a detached record of what was stored."""
+    """Add a comment (text and/or evidence). The same `source_key` twice posts it once."""
     now = now or utcnow()
     action, label = await require_visible_with_label(session, person, action_id)
     if kind == CommentKind.FOLLOW_UP and not follows_up_what_they_see(person):
@@ -160,95 +154,48 @@ async def post_comment(
     _check_text(body, required=not attachments)
     if len(attachments) > ATTACHMENTS_MAX:
         raise InvalidInput("too_many_attachments", limit=ATTACHMENTS_MAX)
-    comment_id = await _insert_comment(session, action.id, person, kind, body, source_key, now)
-    if comment_id is None:  # posted before under the same source key
-        existing = await _existing(session, source_key)
-        assert existing is not None
+    existing = await _existing(session, source_key)
+    if existing is not None:  # posted before under the same source key
         return existing
-    files = [
-        {
-            "comment_id": comment_id,
-            "kind": a.kind,
-            "file_id": a.file_id,
-            "file_unique_id": a.file_unique_id,
-            "file_name": a.file_name,
-            "mime_type": a.mime_type,
-            "file_size": a.file_size,
-        }
+    comment = _new_comment(action, person, kind, body, source_key, now)
+    comment.attachments = [
+        Attachment(
+            kind=a.kind,
+            file_id=a.file_id,
+            file_unique_id=a.file_unique_id,
+            file_name=a.file_name,
+            mime_type=a.mime_type,
+            file_size=a.file_size,
+        )
         for a in attachments
     ]
-    if files:
-        await session.execute(insert(Attachment.__table__), files)
+    session.add(comment)
     if kind == CommentKind.FOLLOW_UP:
-        await _update_action(session, action, {"last_update_at": now})
-    comment = Comment(
-        id=comment_id,
-        action_id=action.id,
-        author_id=person.id,
-        kind=kind,
-        text=body,
-        source_key=source_key,
-        created_at=now,
-        attachments=[Attachment(**_without_comment_id(f)) for f in files],
-    )
+        action.last_update_at = now
+    await session.flush()
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
     payload = _comment_payload(comment)
     await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
     return comment
 
 
-def _without_comment_id(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "comment_id"}
-
-
-@cache
-def _comment_insert(dialect: str):  # type: ignore[no-untyped-def]
-    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
-    return (
-        insert_for(dialect)(Comment.__table__)
-        .values({name: bindparam(name) for name in columns})
-        .on_conflict_do_nothing(index_elements=["source_key"])
-        .returning(Comment.__table__.c.id)
-    )
-
-
-async def _insert_comment(
-    session: AsyncSession,
-    action_id: int,
+def _new_comment(
+    action: KeyAction,
     person: Person,
     kind: CommentKind,
     body: str,
     source_key: str | None,
     now: dt.datetime,
-) -> int | None:
-    """The new comment's id, or None when a comment with this source key exists already."""
-    values = {
-        "action_id": action_id,
-        "author_id": person.id,
-        "kind": CommentKind(kind).value,
-        "text": body,
-        "source_key": source_key,
-        "created_at": now,
-    }
-    return await session.scalar(_comment_insert(dialect_of(session)), values)
-
-
-@cache
-def _action_update(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    table = KeyAction.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("action_id"))
-        .values({name: bindparam(f"new_{name}") for name in names})
+) -> Comment:
+    return Comment(
+        action_id=action.id,
+        author_id=person.id,
+        kind=CommentKind(kind).value,
+        text=body,
+        source_key=source_key,
+        created_at=now,
+        attachments=[],
     )
-
-
-async def _update_action(session: AsyncSession, action: KeyAction, values: dict[str, Any]) -> None:
-    """UPDATE the action, and tell the session's copy without another round trip."""
-    params = {f"new_{name}": value for name, value in values.items()}
-    await session.execute(_action_update(tuple(values)), {"action_id": action.id, **params})
-    for name, value in values.items():
-        set_committed_value(action, name, value)
 
 
 def needs_justification(status: Status | str) -> bool:
@@ -274,63 +221,45 @@ async def _apply_change(
     notify_chat_ids: Sequence[int],
     now: dt.datetime,
 ) -> StatusChange:
-    """Record a status change (with its comment, if any text), apply it, and notify: plain
-    statements, as for comments."""
+    """Record a status change (with its comment, if any text), apply it, and notify."""
     comment: Comment | None = None
     if change.text:
-        comment_id = await _insert_comment(
-            session, action.id, person, change.comment_kind, change.text, source_key, now
-        )
-        comment = Comment(
-            id=comment_id,
-            action_id=action.id,
-            author_id=person.id,
-            kind=change.comment_kind,
-            text=change.text,
-            source_key=source_key,
-            created_at=now,
-            attachments=[],
-        )
+        comment = _new_comment(action, person, change.comment_kind, change.text, source_key, now)
+        session.add(comment)
+        await session.flush()  # the change refers to the comment's id
     old = getattr(action, change.field)
-    changes = [
-        {
-            "action_id": action.id,
-            "author_id": person.id,
-            "field": change.field,
-            "old_value": old,
-            "new_value": change.new,
-            "comment_id": comment.id if comment else None,
-            "created_at": now,
-        }
-    ]
-    values: dict[str, Any] = {change.field: change.new}
+    record = StatusChange(
+        action_id=action.id,
+        author_id=person.id,
+        field=change.field,
+        old_value=old,
+        new_value=change.new,
+        comment_id=comment.id if comment else None,
+        created_at=now,
+    )
+    session.add(record)
     if change.field == "status":
-        values["last_update_at"] = now
+        action.last_update_at = now
         if action.review_status != ReviewStatus.PENDING:
-            changes.append(
-                {
-                    "action_id": action.id,
-                    "author_id": person.id,
-                    "field": "review_status",
-                    "old_value": action.review_status,
-                    "new_value": ReviewStatus.PENDING.value,
-                    "comment_id": None,
-                    "created_at": now,
-                }
+            session.add(
+                StatusChange(
+                    action_id=action.id,
+                    author_id=person.id,
+                    field="review_status",
+                    old_value=action.review_status,
+                    new_value=ReviewStatus.PENDING.value,
+                    comment_id=None,
+                    created_at=now,
+                )
             )
-            values["review_status"] = ReviewStatus.PENDING.value
-    table = StatusChange.__table__
-    ids = (
-        await session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), changes
-        )
-    ).all()
-    await _update_action(session, action, values)
+            action.review_status = ReviewStatus.PENDING.value
+    setattr(action, change.field, change.new)
+    await session.flush()
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)
     await _enqueue(session, action, label, person, change.field, payload, notify_chat_ids, now)
-    return StatusChange(id=ids[0], **changes[0])
+    return record
 
 
 async def set_status(

@@ -2,6 +2,12 @@
 
 Every change writes its outbox rows in the same transaction (the caller commits), so a change is
 never stored without its notifications nor notified without being stored.
+
+Comments and status changes are written with plain INSERT statements (one each, ON CONFLICT for
+the source key) rather than through the session's unit of work: measured, the unit of work
+added a millisecond to every comment, a fifth of the benchmark's 5 ms target for a chat step.
+What they return are records of what was stored (`PostedComment`, `RecordedChange`), not ORM
+objects; the action is updated with an ORM UPDATE, which also updates the session's copy.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
+from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -48,6 +55,32 @@ class NewAttachment:
     file_size: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PostedComment:
+    """A comment as stored."""
+
+    id: int
+    action_id: int
+    kind: str
+    text: str
+    source_key: str | None
+    created_at: dt.datetime
+    attachments: tuple[NewAttachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    """A status change as stored (the first one, when a change resets the review too)."""
+
+    id: int
+    action_id: int
+    field: str
+    old_value: str
+    new_value: str
+    comment_id: int | None
+    created_at: dt.datetime
+
+
 def clean_text(text: str | None) -> str:
     return (text or "").strip()
 
@@ -59,10 +92,22 @@ def _check_text(text: str, *, required: bool) -> None:
         raise InvalidInput("comment_empty")
 
 
-async def _existing(session: AsyncSession, source_key: str | None) -> Comment | None:
+_COMMENT_BY_KEY = select(
+    Comment.id,
+    Comment.action_id,
+    Comment.kind,
+    Comment.text,
+    Comment.source_key,
+    Comment.created_at,
+).where(Comment.source_key == bindparam("source_key"))
+
+
+async def _existing(session: AsyncSession, source_key: str | None) -> PostedComment | None:
+    """The comment posted before under this source key, if any."""
     if not source_key:
         return None
-    return await session.scalar(select(Comment).where(Comment.source_key == source_key))
+    row = (await session.execute(_COMMENT_BY_KEY, {"source_key": source_key})).one_or_none()
+    return PostedComment(*row) if row is not None else None
 
 
 _NOTIFIED_PEOPLE = select(Person.telegram_id, Person.notify_mode).where(
@@ -122,7 +167,7 @@ async def _enqueue(
         await session.execute(insert(OutboxMessage.__table__), rows)
 
 
-def _comment_payload(comment: Comment) -> dict[str, Any]:
+def _comment_payload(comment: PostedComment) -> dict[str, Any]:
     return {
         "comment_id": comment.id,
         "comment": comment.text[:NOTIFY_TEXT_LENGTH],
@@ -142,7 +187,7 @@ async def post_comment(
     source_key: str | None = None,
     notify_chat_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
-) -> Comment:
+) -> PostedComment:
     """Add a comment (text and/or evidence). The same `source_key` twice posts it once."""
     now = now or utcnow()
     action, label = await require_visible_with_label(session, person, action_id)
@@ -154,48 +199,74 @@ async def post_comment(
     _check_text(body, required=not attachments)
     if len(attachments) > ATTACHMENTS_MAX:
         raise InvalidInput("too_many_attachments", limit=ATTACHMENTS_MAX)
-    existing = await _existing(session, source_key)
-    if existing is not None:  # posted before under the same source key
+    comment_id = await _insert_comment(session, action.id, person, kind, body, source_key, now)
+    if comment_id is None:  # posted before under the same source key
+        existing = await _existing(session, source_key)
+        assert existing is not None
         return existing
-    comment = _new_comment(action, person, kind, body, source_key, now)
-    comment.attachments = [
-        Attachment(
-            kind=a.kind,
-            file_id=a.file_id,
-            file_unique_id=a.file_unique_id,
-            file_name=a.file_name,
-            mime_type=a.mime_type,
-            file_size=a.file_size,
-        )
+    files = [
+        {
+            "comment_id": comment_id,
+            "kind": a.kind,
+            "file_id": a.file_id,
+            "file_unique_id": a.file_unique_id,
+            "file_name": a.file_name,
+            "mime_type": a.mime_type,
+            "file_size": a.file_size,
+        }
         for a in attachments
     ]
-    session.add(comment)
+    if files:
+        await session.execute(insert(Attachment.__table__), files)
     if kind == CommentKind.FOLLOW_UP:
-        action.last_update_at = now
-    await session.flush()
+        await _update_action(session, action, {"last_update_at": now})
+    comment = PostedComment(
+        comment_id, action.id, CommentKind(kind).value, body, source_key, now, tuple(attachments)
+    )
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
     payload = _comment_payload(comment)
     await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
     return comment
 
 
-def _new_comment(
-    action: KeyAction,
+def _comment_insert(dialect: str) -> Any:
+    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
+    return (
+        insert_for(dialect)(Comment.__table__)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(Comment.__table__.c.id)
+    )
+
+
+#: INSERT ... ON CONFLICT (source_key) DO NOTHING RETURNING id, for each dialect.
+_INSERT_COMMENT = {dialect: _comment_insert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def _insert_comment(
+    session: AsyncSession,
+    action_id: int,
     person: Person,
     kind: CommentKind,
     body: str,
     source_key: str | None,
     now: dt.datetime,
-) -> Comment:
-    return Comment(
-        action_id=action.id,
-        author_id=person.id,
-        kind=CommentKind(kind).value,
-        text=body,
-        source_key=source_key,
-        created_at=now,
-        attachments=[],
-    )
+) -> int | None:
+    """The new comment's id, or None when a comment with this source key exists already."""
+    values = {
+        "action_id": action_id,
+        "author_id": person.id,
+        "kind": CommentKind(kind).value,
+        "text": body,
+        "source_key": source_key,
+        "created_at": now,
+    }
+    return await session.scalar(_INSERT_COMMENT[dialect_of(session)], values)
+
+
+async def _update_action(session: AsyncSession, action: KeyAction, values: dict[str, Any]) -> None:
+    """UPDATE the action (an ORM UPDATE: the session's copy gets the new values too)."""
+    await session.execute(update(KeyAction).where(KeyAction.id == action.id).values(values))
 
 
 def needs_justification(status: Status | str) -> bool:
@@ -220,46 +291,65 @@ async def _apply_change(
     source_key: str | None,
     notify_chat_ids: Sequence[int],
     now: dt.datetime,
-) -> StatusChange:
+) -> RecordedChange:
     """Record a status change (with its comment, if any text), apply it, and notify."""
-    comment: Comment | None = None
+    comment: PostedComment | None = None
     if change.text:
-        comment = _new_comment(action, person, change.comment_kind, change.text, source_key, now)
-        session.add(comment)
-        await session.flush()  # the change refers to the comment's id
+        comment_id = await _insert_comment(
+            session, action.id, person, change.comment_kind, change.text, source_key, now
+        )
+        assert comment_id is not None  # the callers checked the source key
+        kind = CommentKind(change.comment_kind).value
+        comment = PostedComment(comment_id, action.id, kind, change.text, source_key, now)
     old = getattr(action, change.field)
-    record = StatusChange(
-        action_id=action.id,
-        author_id=person.id,
-        field=change.field,
-        old_value=old,
-        new_value=change.new,
-        comment_id=comment.id if comment else None,
-        created_at=now,
-    )
-    session.add(record)
+    changes = [
+        {
+            "action_id": action.id,
+            "author_id": person.id,
+            "field": change.field,
+            "old_value": old,
+            "new_value": change.new,
+            "comment_id": comment.id if comment else None,
+            "created_at": now,
+        }
+    ]
+    values: dict[str, Any] = {change.field: change.new}
     if change.field == "status":
-        action.last_update_at = now
+        values["last_update_at"] = now
         if action.review_status != ReviewStatus.PENDING:
-            session.add(
-                StatusChange(
-                    action_id=action.id,
-                    author_id=person.id,
-                    field="review_status",
-                    old_value=action.review_status,
-                    new_value=ReviewStatus.PENDING.value,
-                    comment_id=None,
-                    created_at=now,
-                )
+            changes.append(
+                {
+                    "action_id": action.id,
+                    "author_id": person.id,
+                    "field": "review_status",
+                    "old_value": action.review_status,
+                    "new_value": ReviewStatus.PENDING.value,
+                    "comment_id": None,
+                    "created_at": now,
+                }
             )
-            action.review_status = ReviewStatus.PENDING.value
-    setattr(action, change.field, change.new)
-    await session.flush()
+            values["review_status"] = ReviewStatus.PENDING.value
+    table = StatusChange.__table__
+    ids = (
+        await session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), changes
+        )
+    ).all()
+    await _update_action(session, action, values)
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)
     await _enqueue(session, action, label, person, change.field, payload, notify_chat_ids, now)
-    return record
+    first = changes[0]
+    return RecordedChange(
+        ids[0],
+        action.id,
+        change.field,
+        first["old_value"],
+        change.new,
+        first["comment_id"],
+        now,
+    )
 
 
 async def set_status(
@@ -272,7 +362,7 @@ async def set_status(
     source_key: str | None = None,
     notify_chat_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
-) -> StatusChange | None:
+) -> RecordedChange | None:
     """Change the follow-up status; completing or dropping needs a justification comment.
 
     The review status goes back to "pending" (recorded too). Returns None when nothing changed.
@@ -312,7 +402,7 @@ async def set_review_status(
     source_key: str | None = None,
     notify_chat_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
-) -> StatusChange | None:
+) -> RecordedChange | None:
     """The secretariat's review status; "Con observaciones" needs the observation as comment."""
     new_status = ReviewStatus(new_status)
     if await _existing(session, source_key) is not None:

@@ -12,17 +12,17 @@ query itself (measured: posting a comment takes twice as long, 10.8 ms instead o
   time anyway;
 * the connection never waits for a lock on the loop's thread (its busy timeout is 0): when
   another connection holds the write lock, SQLite answers SQLITE_BUSY at once, nothing has been
-  done, and the statement is retried in a worker thread (`asyncio.to_thread`) until the lock is
-  free (for up to `LOCK_WAIT` seconds), while the loop goes on and the holder can finish;
-* a commit goes to a worker thread too (it may run a WAL checkpoint, which writes and syncs the
-  database file); committing or rolling back a connection with no open transaction (every
-  read-only step) is a no-op.
+  done, and the statement is tried again after an `asyncio.sleep` (1 ms, doubling up to 50 ms,
+  for up to `LOCK_WAIT` seconds), while the loop goes on and the holder can finish;
+* a commit goes to the connection's own aiosqlite thread (aiosqlite's `commit`: it may run a
+  WAL checkpoint, which writes and syncs the database file); committing or rolling back a
+  connection with no open transaction (every read-only step) is a no-op.
 
 Only public APIs: the connection is an `aiosqlite.Connection` (SQLAlchemy's adapter needs one)
 built with aiosqlite's public constructor over a `sqlite3` connection this module opens and
 keeps; the subclass replaces the public `cursor`, `commit` and `rollback` and touches nothing
-private. The `sqlite3` connection is shared by threads but never used by two at once:
-SQLAlchemy runs one statement at a time per connection, and a call sent to a thread is awaited.
+private. The `sqlite3` connection is shared by the loop's thread and aiosqlite's but never used
+by both at once: SQLAlchemy runs one statement at a time per connection, and a commit is awaited.
 Plugged in through SQLAlchemy's `async_creator_fn` connect argument. `tests/test_sqlite_driver.py`
 checks the aiosqlite and SQLAlchemy interfaces this relies on.
 """
@@ -33,7 +33,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -54,17 +54,18 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return code is not None and code & 0xFF == SQLITE_BUSY and code != SQLITE_BUSY_SNAPSHOT
 
 
-def _patiently(call: Callable[..., T], *args: Any) -> T:
-    """On aiosqlite's thread: retry while the database is busy, as SQLite's busy timeout does."""
+async def _patiently(call: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Retry while the database is busy, as SQLite's busy timeout does, but sleeping on the
+    loop (each try answers at once: the connection's busy timeout is 0)."""
     deadline = time.monotonic() + LOCK_WAIT
     pause = 0.001
     while True:
         try:
-            return call(*args)
+            return await call(*args)
         except sqlite3.OperationalError as error:
             if not _is_busy(error) or time.monotonic() > deadline:
                 raise
-            time.sleep(pause)
+            await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
 
 
@@ -97,17 +98,13 @@ class LoopCursor:
         self.lastrowid: int | None = None
         self._rows: list[Row] = []
 
-    async def _call(self, sql: str, parameters: Any, many: bool) -> LoopCursor:
-        try:
-            result = _run(self._connection, sql, parameters, many)
-        except sqlite3.OperationalError as error:
-            if not _is_busy(error):
-                raise
-            result = await asyncio.to_thread(
-                _patiently, _run, self._connection, sql, parameters, many
-            )
+    async def _run(self, sql: str, parameters: Any, many: bool) -> LoopCursor:
+        result = _run(self._connection, sql, parameters, many)
         self.description, self.rowcount, self.lastrowid, self._rows = result
         return self
+
+    async def _call(self, sql: str, parameters: Any, many: bool) -> LoopCursor:
+        return await _patiently(self._run, sql, parameters, many)
 
     async def execute(self, sql: str, parameters: Any = None) -> LoopCursor:
         return await self._call(sql, parameters, False)
@@ -161,11 +158,10 @@ class LoopConnection(aiosqlite.Connection):
         return LoopCursor(self._opened())
 
     async def commit(self) -> None:
-        """In a worker thread: a commit may run a WAL checkpoint (writing and syncing the
-        database file), which must not hold the loop."""
-        connection = self._opened()
-        if connection.in_transaction:
-            await asyncio.to_thread(_patiently, connection.commit)
+        """On aiosqlite's thread (its own commit): a commit may run a WAL checkpoint (writing
+        and syncing the database file), which must not hold the loop."""
+        if self._opened().in_transaction:
+            await _patiently(super().commit)
 
     async def rollback(self) -> None:
         connection = self._opened()

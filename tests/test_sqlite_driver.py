@@ -1,6 +1,6 @@
 """The SQLite driver runs statements on the event loop's thread but never waits for a lock
-there: a write that finds the database locked by another connection waits in a worker
-thread while the loop goes on, and goes through once the lock is released."""
+there: a write that finds the database locked by another connection waits (sleeping on
+the loop) while the loop goes on, and goes through once the lock is released."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ _COMMENT_BY_KEY = select(
 
 
 async def _existing(session: AsyncSession, source_key: str | None) -> PostedComment | None:
-    """The comment posted before under this source key, if any."""
+    """The comment posted before under this source key, if any (its attachments not read)."""
     if not source_key:
         return None
     row = (await session.execute(_COMMENT_BY_KEY, {"source_key": source_key})).one_or_none()

@@ -10,10 +10,12 @@ function (tests and the benchmark call it directly; the JobQueue calls it every
   pass (its later rows wait behind the failed one);
 * a row is marked sent in its own transaction right after Telegram accepted it, so only a crash
   between Telegram's answer and that write can send something twice;
-* flood limits: PTB's AIORateLimiter paces every call (about 30 a second overall, 20 a minute
-  into a group); on top of that, when more rows wait for a group than its 20-a-minute allowance,
-  they are combined into as few messages as fit, and a private chat gets at most one message a
-  second (more than `PRIVATE_COMBINE_AT` waiting are combined too);
+* flood limits (`bot.telegram_limits`, defined once): the rate limiter (`bot.rate_limits`)
+  makes every call wait for room in Telegram's windows. This job only plans each pass to fit
+  them, so that the limiter never has to hold it for long: a group gets at most its allowance
+  a minute (`GROUP_SENDS_PER_MINUTE`; more rows than that are combined into as few messages as
+  fit) and a private chat one message a second (more than `PRIVATE_COMBINE_AT` waiting are
+  combined); what does not fit is released for a later pass;
 * errors: `RetryAfter` waits what Telegram asks (the rate limiter first retries a few times
   itself); network and other Telegram errors back off
   exponentially and are never given up (an outage only delays); a chat that blocked the bot or
@@ -27,7 +29,6 @@ import asyncio
 import datetime as dt
 import logging
 import re
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.ext import Application
 
 from bot.settings import WEEKDAYS, Settings
+from bot.telegram_limits import GROUP_SENDS_PER_MINUTE, PRIVATE_INTERVAL, retry_after_seconds
 from handlers.context import FlowContext
 from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, render_combined, render_row
@@ -52,8 +54,6 @@ from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, ru
 
 log = logging.getLogger(__name__)
 
-GROUP_PER_MINUTE = 20
-PRIVATE_INTERVAL = dt.timedelta(seconds=1)
 PRIVATE_COMBINE_AT = 4
 CHAT_GONE_ATTEMPTS = 4
 CHAT_GONE_BACKOFF = dt.timedelta(hours=2)
@@ -89,8 +89,8 @@ class DeliveryReport:
 
 
 class Pacer:
-    """Messages recently sent per chat (in this process), to stay within Telegram's per-chat
-    limits: 20 a minute into a group, about one a second into a private chat."""
+    """Messages this process sent per chat recently, on the delivery's clock: how many more a
+    pass may send into a chat (a group's allowance a minute, one a second in private)."""
 
     def __init__(self) -> None:
         self._sent: dict[int, deque[dt.datetime]] = {}
@@ -98,15 +98,15 @@ class Pacer:
     def budget(self, chat_id: int, now: dt.datetime) -> int:
         sent = self._sent.get(chat_id)
         if not sent:
-            return GROUP_PER_MINUTE if chat_id < 0 else 1
+            return GROUP_SENDS_PER_MINUTE if chat_id < 0 else 1
         if chat_id < 0:
             while sent and sent[0] <= now - dt.timedelta(minutes=1):
                 sent.popleft()
-            return max(0, GROUP_PER_MINUTE - len(sent))
+            return max(0, GROUP_SENDS_PER_MINUTE - len(sent))
         return 1 if sent[-1] <= now - PRIVATE_INTERVAL else 0
 
     def record(self, chat_id: int, now: dt.datetime) -> None:
-        sent = self._sent.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE))
+        sent = self._sent.setdefault(chat_id, deque(maxlen=GROUP_SENDS_PER_MINUTE))
         sent.append(now)
 
 
@@ -206,15 +206,6 @@ async def _send(bot: Bot, chat_id: int, message: View) -> None:
     )
 
 
-def _retry_after(error: RetryAfter) -> float:
-    """Seconds Telegram asks to wait (an int before PTB 23, a timedelta after; read without
-    PTB's deprecation warning)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
 _CHAT_GONE = re.compile(r"chat not found|user is deactivated|bot was kicked|chat_id is empty", re.I)
 
 
@@ -232,7 +223,7 @@ async def _settle_failure(
     async with transaction(sessions) as session:
         if isinstance(error, RetryAfter):
             await outbox.mark_failed(
-                session, item.row_ids, text, retry_after=_retry_after(error), now=now
+                session, item.row_ids, text, retry_after=retry_after_seconds(error), now=now
             )
         elif isinstance(error, Forbidden) or (
             isinstance(error, BadRequest) and _CHAT_GONE.search(str(error))

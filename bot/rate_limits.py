@@ -1,27 +1,47 @@
-"""PTB's rate limiter, counted the way Telegram counts: sliding windows.
+"""The bot's rate limiter: PTB's `BaseRateLimiter` interface, counted the way Telegram counts.
 
-Telegram refuses the 31st message in any second and the 21st into one group in any minute.
-PTB's `AIORateLimiter` paces with leaky buckets (aiolimiter), which let a full bucket *and* its
-refill through in one window: at 25 a second it can send 50 within a second, at 18 a minute
-36 into a group, and Telegram answers 429. Here the same limiter keeps the time of each send
-and waits while the window is full. Overall it stays at 25 a second, not 30, for some room.
+Telegram refuses the 31st message in any second and the 21st into one group in any minute
+(sliding windows; `bot.telegram_limits`). PTB's `AIORateLimiter` paces with leaky buckets
+(aiolimiter), which let a full bucket *and* its refill through in one window: at 25 a second it
+can send 50 within a second, at 18 a minute 36 into a group, and Telegram answers 429. This
+limiter keeps the time of each send and waits while a window is full, staying at the margins of
+`bot.telegram_limits` (25 a second overall, 19 a minute into a group). Like `AIORateLimiter`:
+the overall window applies to calls with a `chat_id`, the group window to negative or
+`@username` chat ids, paid broadcasts have their own window, and a `RetryAfter` holds every
+request for the time Telegram asks and is retried up to `max_retries` times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
-OVERALL_PER_SECOND = 25
-GROUP_PER_MINUTE = 19
+from bot.telegram_limits import (
+    GROUP_SENDS_PER_MINUTE,
+    PAID_PER_SECOND,
+    SENDS_PER_SECOND,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+Answer = bool | dict[str, Any] | list[dict[str, Any]]
+
+#: Group windows kept before the idle ones are forgotten.
+MAX_GROUP_WINDOWS = 512
 
 
 class SlidingWindow:
     """At most `max_rate` sends in any `time_period` seconds; an async context manager around
-    the request, as aiolimiter's `AsyncLimiter` is.
+    the request.
 
     A send counts from when its answer came back (while it is in flight it counts as not yet
     expiring): Telegram counts arrivals, which happen somewhere between our start and our
@@ -60,31 +80,84 @@ class SlidingWindow:
             self._sent[self._sent.index(math.inf)] = time.monotonic()
 
 
-class TelegramRateLimiter(AIORateLimiter):
-    """`AIORateLimiter` (its retries on 429 included) over sliding windows."""
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """Sliding windows (overall per second, per group per minute) and retries on 429."""
 
     def __init__(
         self,
-        overall_per_second: int = OVERALL_PER_SECOND,
-        group_per_minute: int = GROUP_PER_MINUTE,
+        overall_per_second: int = SENDS_PER_SECOND,
+        group_per_minute: int = GROUP_SENDS_PER_MINUTE,
         max_retries: int = 3,
     ) -> None:
-        super().__init__(
-            overall_max_rate=overall_per_second,
-            overall_time_period=1,
-            group_max_rate=group_per_minute,
-            group_time_period=60,
-            max_retries=max_retries,
-        )
-        self._base_limiter = SlidingWindow(overall_per_second, 1)  # type: ignore[assignment]
+        self._overall = SlidingWindow(overall_per_second, 1)
+        self._paid = SlidingWindow(PAID_PER_SECOND, 1)
+        self._group_per_minute = group_per_minute
+        self._groups: dict[int | str, SlidingWindow] = {}
+        self._max_retries = max_retries
+        self._not_held = asyncio.Event()  # cleared while Telegram asks every request to wait
+        self._not_held.set()
 
-    def _get_group_limiter(self, group_id: str | int | bool) -> SlidingWindow:  # type: ignore[override]
-        if len(self._group_limiters) > 512:
-            for key, limiter in list(self._group_limiters.items()):
-                if key != group_id and limiter.has_capacity(limiter.max_rate):
-                    del self._group_limiters[key]
-        if group_id not in self._group_limiters:
-            self._group_limiters[group_id] = SlidingWindow(  # type: ignore[assignment]
-                self._group_max_rate, self._group_time_period
-            )
-        return self._group_limiters[group_id]  # type: ignore[return-value]
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def group_window(self, group_id: int | str) -> SlidingWindow:
+        """The group's window; past `MAX_GROUP_WINDOWS`, those with nothing in them go."""
+        if len(self._groups) > MAX_GROUP_WINDOWS:
+            for key, window in list(self._groups.items()):
+                if key != group_id and window.has_capacity(window.max_rate):
+                    del self._groups[key]
+        if group_id not in self._groups:
+            self._groups[group_id] = SlidingWindow(self._group_per_minute, 60)
+        return self._groups[group_id]
+
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+    ) -> Answer:
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        in_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        async with contextlib.AsyncExitStack() as windows:
+            if data.get("allow_paid_broadcast", False):
+                await windows.enter_async_context(self._paid)
+            else:
+                if in_group:
+                    await windows.enter_async_context(self.group_window(chat_id))  # type: ignore[arg-type]
+                if chat_id is not None:
+                    await windows.enter_async_context(self._overall)
+            await self._not_held.wait()
+            return await callback(*args, **kwargs)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Answer:
+        """Send within the windows; on `RetryAfter`, hold every request for the time asked
+        and retry (`rate_limit_args`, when given, is the number of retries)."""
+        max_retries = rate_limit_args or self._max_retries
+        for attempt in range(max_retries + 1):
+            try:
+                return await self._send(callback, args, kwargs, data)
+            except RetryAfter as error:
+                if attempt == max_retries:
+                    log.warning("%s: still refused after %d retries", endpoint, max_retries)
+                    raise
+                pause = retry_after_seconds(error) + 0.1
+                log.info("%s: Telegram asks to wait %.1f s", endpoint, pause)
+                self._not_held.clear()
+                await asyncio.sleep(pause)
+            finally:
+                self._not_held.set()
+        raise AssertionError("unreachable")

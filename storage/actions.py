@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, lru_cache
 
 from sqlalchemy import Boolean, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,7 +147,7 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
     """
     if sees_everything(person):
         return and_(True)
-    return _units_of(person.id)
+    return _of_their_units(person.id)
 
 
 def _of_their_units(person_id):  # type: ignore[no-untyped-def]
@@ -160,67 +159,51 @@ def _of_their_units(person_id):  # type: ignore[no-untyped-def]
     )
 
 
-@lru_cache(maxsize=512)
-def _units_of(person_id: int):  # type: ignore[no-untyped-def]
-    """Built once per person: constructing SQL expressions costs more than running them."""
-    return _of_their_units(person_id)
-
-
-def _visible_by_params():  # type: ignore[no-untyped-def]
-    """`visible_to` for statements built once: the person comes as parameters (`_viewer`)."""
-    return or_(bindparam("sees_all", type_=Boolean), _of_their_units(bindparam("viewer"))).label(
-        "visible"
-    )
+#: `visible_to` for the statements below, with the person as parameters (see `_viewer`).
+_VISIBLE = or_(bindparam("sees_all", type_=Boolean), _of_their_units(bindparam("viewer"))).label(
+    "visible"
+)
 
 
 def _viewer(person: Person, action_id: int) -> dict[str, object]:
     return {"sees_all": sees_everything(person), "viewer": person.id, "action_id": action_id}
 
 
-@cache
-def _visible_action_query():  # type: ignore[no-untyped-def]
-    return (
-        select(KeyAction, Recommendation.label, _visible_by_params())
-        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .where(KeyAction.id == bindparam("action_id"))
-        .options(lazyload(KeyAction.units))
-    )
-
-
-@cache
-def _card_query():  # type: ignore[no-untyped-def]
-    return (
-        select(
-            KeyAction,
-            Recommendation.label,
-            Recommendation.text,
-            Recommendation.management_response,
-            Plan.title,
-            _visible_by_params(),
-            _unit_names(),
-        )
-        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .join(Plan, Plan.id == KeyAction.plan_id)
-        .where(KeyAction.id == bindparam("action_id"))
-        .options(lazyload(KeyAction.units))
-    )
-
+_VISIBLE_ACTION = (
+    select(KeyAction, Recommendation.label, _VISIBLE)
+    .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+    .where(KeyAction.id == bindparam("action_id"))
+    .options(lazyload(KeyAction.units))
+)
 
 UNIT_SEPARATOR = "\x1f"
 
+#: The action's unit names in one column (group_concat on SQLite, string_agg on PostgreSQL), so
+#: a card needs no second query for them.
+_UNIT_NAMES = (
+    select(func.aggregate_strings(Unit.name, UNIT_SEPARATOR))
+    .join(action_units, action_units.c.unit_id == Unit.id)
+    .where(action_units.c.action_id == KeyAction.id)
+    .correlate(KeyAction)
+    .scalar_subquery()
+    .label("unit_names")
+)
 
-@cache
-def _unit_names():  # type: ignore[no-untyped-def]
-    """The action's unit names in one column (group_concat on SQLite, string_agg on
-    PostgreSQL), so a card needs no second query for them."""
-    return (
-        select(func.aggregate_strings(Unit.name, UNIT_SEPARATOR))
-        .join(action_units, action_units.c.unit_id == Unit.id)
-        .where(action_units.c.action_id == KeyAction.id)
-        .correlate(KeyAction)
-        .scalar_subquery()
-        .label("unit_names")
+_CARD = (
+    select(
+        KeyAction,
+        Recommendation.label,
+        Recommendation.text,
+        Recommendation.management_response,
+        Plan.title,
+        _VISIBLE,
+        _UNIT_NAMES,
     )
+    .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+    .join(Plan, Plan.id == KeyAction.plan_id)
+    .where(KeyAction.id == bindparam("action_id"))
+    .options(lazyload(KeyAction.units))
+)
 
 
 def action_row(action: KeyAction, label: str, today: dt.date) -> ActionRow:
@@ -361,32 +344,15 @@ def follows_up_what_they_see(person: Person) -> bool:
     return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
 
 
-_SEEN = "visible_actions"
-
-
-def _remember_visible(session: AsyncSession, person: Person, action: KeyAction, label: str) -> None:
-    """Within one transaction, an action found visible is not looked up again (a step that
-    shows a row and then changes its status asks twice). The action is kept here too: the
-    session's identity map holds it only weakly."""
-    session.info.setdefault(_SEEN, {})[(person.id, action.id)] = (action, label)
-
-
 async def require_visible_with_label(
     session: AsyncSession, person: Person, action_id: int
 ) -> tuple[KeyAction, str]:
-    """The action and its block's label, if the person may see it (one query, or none when
-    this transaction already checked)."""
-    seen = session.info.get(_SEEN, {}).get((person.id, action_id))
-    if seen is not None and person.active:
-        return seen
-    found = (
-        await session.execute(_visible_action_query(), _viewer(person, action_id))
-    ).one_or_none()
+    """The action and its block's label, if the person may see it (one query)."""
+    found = (await session.execute(_VISIBLE_ACTION, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
     if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    _remember_visible(session, person, found[0], found[1])
     return found[0], found[1]
 
 
@@ -414,13 +380,12 @@ async def action_card(
 ) -> ActionCard:
     if not person.active:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    found = (await session.execute(_card_query(), _viewer(person, action_id))).one_or_none()
+    found = (await session.execute(_CARD, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
     action, label, rec_text, response, plan_title, visible, unit_names = found
     if not visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    _remember_visible(session, person, action, label)
     units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
     latest = await latest_comments(session, action.id, comments)
     can_follow_up = person.role in FOLLOW_UP_ROLES_ANYWHERE or person.role == Role.FOCAL
@@ -438,35 +403,27 @@ async def action_card(
     )
 
 
-@cache
-def _latest_comments_query():  # type: ignore[no-untyped-def]
-    with_files = (
-        select(func.count())
-        .where(Attachment.comment_id == Comment.id)
-        .correlate(Comment)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            Comment.id,
-            Comment.kind,
-            Comment.text,
-            Comment.created_at,
-            Person.name,
-            with_files.label("files"),
-        )
-        .outerjoin(Person, Person.id == Comment.author_id)
-        .where(Comment.action_id == bindparam("action_id"))
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(bindparam("limit"))
-    )
+_FILES = (
+    select(func.count())
+    .where(Attachment.comment_id == Comment.id)
+    .correlate(Comment)
+    .scalar_subquery()
+    .label("files")
+)
+_LATEST_COMMENTS = (
+    select(Comment.id, Comment.kind, Comment.text, Comment.created_at, Person.name, _FILES)
+    .outerjoin(Person, Person.id == Comment.author_id)
+    .where(Comment.action_id == bindparam("action_id"))
+    .order_by(Comment.created_at.desc(), Comment.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> list[CommentView]:
     """The action's last comments, oldest first, with author names and attachments: plain
     rows, and the attachments looked up only when a comment has some (most have none)."""
-    query = _latest_comments_query()
-    rows = (await session.execute(query, {"action_id": action_id, "limit": limit})).all()
+    params = {"action_id": action_id, "limit": limit}
+    rows = (await session.execute(_LATEST_COMMENTS, params)).all()
     files: dict[int, list[AttachmentView]] = {}
     if ids := [row.id for row in rows if row.files]:
         for comment_id, kind, file_id, name, mime in await session.execute(

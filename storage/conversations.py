@@ -7,7 +7,6 @@ any of several bot processes take the next update of a conversation.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
@@ -67,22 +66,16 @@ async def clear_state(session: AsyncSession, chat_id: int, user_id: int) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-@cache
-def _claim(dialect: str) -> Any:
-    return (
-        insert_for(dialect)(ProcessedUpdate.__table__)
-        .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-
-
 async def claim_update(
     session: AsyncSession, update_id: int, *, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already processed (a redelivery)."""
-    result = await session.execute(
-        _claim(dialect_of(session)), {"update_id": update_id, "processed_at": now or utcnow()}
+    claim = (
+        insert_for(dialect_of(session))(ProcessedUpdate)
+        .values(update_id=update_id, processed_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["update_id"])
     )
+    result = await session.execute(claim)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

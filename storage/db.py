@@ -2,7 +2,7 @@
 
 SQLite gets WAL and foreign keys on every connection, so that several readers and one writer (the
 bot and its background jobs) do not trip over each other; waiting for the write lock is done by
-`storage.sqlite_driver`, off the event loop.
+`storage.sqlite_driver`, without blocking the event loop.
 """
 
 from __future__ import annotations

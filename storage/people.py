@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
-from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,26 +128,25 @@ async def redeem_invitation(
     return person
 
 
-@cache
-def _person_query(active_only: bool):  # type: ignore[no-untyped-def]
-    query = (
-        select(Person)
-        .outerjoin(person_units, person_units.c.person_id == Person.id)
-        .outerjoin(Unit, Unit.id == person_units.c.unit_id)
-        .where(Person.telegram_id == bindparam("telegram_id"))
-        .options(contains_eager(Person.units))
-        .order_by(Unit.name)
-    )
-    return query.where(Person.active.is_(True)) if active_only else query
+_PERSON = (
+    select(Person)
+    .outerjoin(person_units, person_units.c.person_id == Person.id)
+    .outerjoin(Unit, Unit.id == person_units.c.unit_id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+    .options(contains_eager(Person.units))
+    .order_by(Unit.name)
+)
+_ACTIVE_PERSON = _PERSON.where(Person.active.is_(True))
 
 
 async def get_person(
     session: AsyncSession, telegram_id: int, *, active_only: bool = False
 ) -> Person | None:
-    """The person behind a Telegram account, with their units, in one statement built once
-    (it runs on every update). Flat outer joins: SQLite would materialise the whole
-    units-of-people join for the nested join a joined eager load writes."""
-    result = await session.scalars(_person_query(active_only), {"telegram_id": telegram_id})
+    """The person behind a Telegram account, with their units, in one statement. Flat outer
+    joins: SQLite would materialise the whole units-of-people join for the nested join a joined
+    eager load writes."""
+    query = _ACTIVE_PERSON if active_only else _PERSON
+    result = await session.scalars(query, {"telegram_id": telegram_id})
     return result.unique().one_or_none()
 
 

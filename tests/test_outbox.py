@@ -8,11 +8,11 @@ import datetime as dt
 from bot.jobs import (
     CHAT_GONE_ATTEMPTS,
     ERROR_ATTEMPTS,
-    GROUP_PER_MINUTE,
     Pacer,
     deliver_all,
     deliver_outbox,
 )
+from bot.telegram_limits import GROUP_SENDS_PER_MINUTE
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -137,11 +137,11 @@ async def test_many_rows_for_a_private_chat_are_combined(sessions):
 
 
 async def test_group_gets_one_message_per_row_within_its_allowance(sessions):
-    await queue_rows(sessions, SECRETARIAT_CHAT, GROUP_PER_MINUTE)
+    await queue_rows(sessions, SECRETARIAT_CHAT, GROUP_SENDS_PER_MINUTE)
     async with running_app(sessions) as (app, request):
         report = await deliver_outbox(app.bot, sessions, now=NOW)
-    assert report.messages == report.sent_rows == GROUP_PER_MINUTE
-    assert len(request.sent(SECRETARIAT_CHAT)) == GROUP_PER_MINUTE
+    assert report.messages == report.sent_rows == GROUP_SENDS_PER_MINUTE
+    assert len(request.sent(SECRETARIAT_CHAT)) == GROUP_SENDS_PER_MINUTE
 
 
 async def test_more_than_a_minute_of_group_messages_are_combined_in_order(sessions):

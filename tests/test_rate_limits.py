@@ -6,17 +6,20 @@ answered 429, which is why the project has its own."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 
-from telegram.ext import AIORateLimiter, ExtBot
+import pytest
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
-from bot.rate_limits import SlidingWindow, TelegramRateLimiter
+from bot.rate_limits import MAX_GROUP_WINDOWS, SlidingWindow, TelegramRateLimiter
 from bot.simulator.server import BotApiSimulator
 
 TOKEN = "7000000005:limits"
 GROUP = -1005
 
 
-async def send_burst(sim: BotApiSimulator, limiter: AIORateLimiter, count: int) -> None:
+async def send_burst(sim: BotApiSimulator, limiter: BaseRateLimiter, count: int) -> None:
     bot = ExtBot(TOKEN, base_url=sim.base_url, rate_limiter=limiter)
     async with bot:
         await asyncio.gather(
@@ -32,7 +35,7 @@ async def test_a_group_gets_its_whole_window_at_once_and_then_waits() -> None:
         await send_burst(sim, limiter, 4)
         assert sim.stats["sendMessage"] == 4
         assert sim.stats["429"] == 0
-        assert not limiter._get_group_limiter(GROUP).has_capacity()
+        assert not limiter.group_window(GROUP).has_capacity()
 
 
 async def test_a_leaky_bucket_at_the_same_rate_is_refused() -> None:
@@ -63,3 +66,51 @@ async def test_capacity_is_freed_as_the_window_slides() -> None:
     assert not window.has_capacity()
     await asyncio.sleep(0.06)
     assert window.has_capacity(2)
+
+
+def test_it_implements_ptbs_public_interface_exactly() -> None:
+    """Fails when PTB changes `BaseRateLimiter`: the limiter must then follow."""
+    assert not TelegramRateLimiter.__abstractmethods__
+    for name in ("initialize", "shutdown", "process_request"):
+        ours = inspect.signature(getattr(TelegramRateLimiter, name))
+        theirs = inspect.signature(getattr(BaseRateLimiter, name))
+        assert list(ours.parameters) == list(theirs.parameters), name
+
+
+async def test_retry_after_is_waited_and_retried_up_to_max_retries() -> None:
+    limiter = TelegramRateLimiter(max_retries=2)
+    calls = 0
+
+    async def refused_once() -> dict[str, bool]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RetryAfter(0)
+        return {"ok": True}
+
+    answer = await limiter.process_request(
+        refused_once, (), {}, "sendMessage", {"chat_id": 1}, None
+    )
+    assert (answer, calls) == ({"ok": True}, 2)
+
+    async def always_refused() -> dict[str, bool]:
+        nonlocal calls
+        calls += 1
+        raise RetryAfter(0)
+
+    calls = 0
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(always_refused, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert calls == 3
+
+
+async def test_the_group_windows_are_bounded() -> None:
+    limiter = TelegramRateLimiter()
+    busy = limiter.group_window(-5000)
+    async with busy:
+        pass
+    for group in range(10 * MAX_GROUP_WINDOWS):
+        limiter.group_window(-1 - group)
+        assert len(limiter._groups) <= MAX_GROUP_WINDOWS + 2
+    # the idle ones went, the one with a recent send stayed
+    assert limiter.group_window(-5000) is busy

@@ -1,17 +1,23 @@
 """The SQLite driver runs statements on the event loop's thread but never waits for a lock
-there: a write that finds the database locked by another connection waits on aiosqlite's
-thread while the loop goes on, and goes through once the lock is released."""
+there: a write that finds the database locked by another connection waits (sleeping on
+the loop) while the loop goes on, and goes through once the lock is released."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from threading import get_ident
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine
+from storage.sqlite_driver import connect
 
 
 @pytest.fixture
@@ -71,3 +77,40 @@ async def test_an_error_rolls_back_and_leaves_the_connection_usable(engine) -> N
             await conn.execute(text("SELECT * FROM missing"))
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+
+
+async def test_statements_run_on_the_loops_thread(engine) -> None:
+    """Fails when SQLAlchemy's aiosqlite adapter stops using the driver's cursor."""
+    threads: list[int] = []
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.sqlite.set_trace_callback(lambda _sql: threads.append(get_ident()))
+        await conn.execute(text("SELECT count(*) FROM notes"))
+        raw.driver_connection.sqlite.set_trace_callback(None)
+    assert threads and set(threads) == {get_ident()}
+
+
+def test_the_aiosqlite_interface_it_relies_on() -> None:
+    """Fails when aiosqlite changes what the driver builds on (its public constructor and the
+    coroutine methods the driver replaces)."""
+    parameters = list(inspect.signature(aiosqlite.Connection.__init__).parameters)
+    assert parameters[:3] == ["self", "connector", "iter_chunk_size"]
+    for name in ("cursor", "commit", "rollback", "close"):
+        assert callable(getattr(aiosqlite.Connection, name)), name
+    assert isinstance(connect(":memory:"), aiosqlite.Connection)
+
+
+def test_an_undisposed_engine_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    script = (
+        "import asyncio\n"
+        "from sqlalchemy import text\n"
+        "from storage.db import create_engine\n"
+        f"engine = create_engine('sqlite+aiosqlite:///{tmp_path / 'exit.db'}')\n"
+        "async def main():\n"
+        "    async with engine.connect() as conn:\n"
+        "        await conn.execute(text('SELECT 1'))\n"
+        "asyncio.run(main())\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, timeout=30, check=False)
+    assert done.returncode == 0

@@ -1,5 +1,6 @@
-"""Telegram's flood control, as sliding windows: about 30 messages a second overall, 20 a minute
-into one group, and a short burst into one private chat."""
+"""Telegram's flood control, as sliding windows: Telegram's own limits (`bot.telegram_limits`,
+without the bot's margins): 30 messages a second overall, 20 a minute into one group, and a
+short burst into one private chat."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+from bot.telegram_limits import GROUP_PER_MINUTE, OVERALL_PER_SECOND, PRIVATE_BURST_PER_SECOND
 
 
 @dataclass
@@ -29,9 +32,9 @@ class Window:
 
 @dataclass
 class FloodControl:
-    overall_per_second: int = 30
-    group_per_minute: int = 20
-    private_per_second: int = 10
+    overall_per_second: int = OVERALL_PER_SECOND
+    group_per_minute: int = GROUP_PER_MINUTE
+    private_per_second: int = PRIVATE_BURST_PER_SECOND
     enabled: bool = True
     overall: Window = field(init=False)
     chats: dict[int, Window] = field(default_factory=dict)

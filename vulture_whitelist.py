@@ -4,6 +4,7 @@ from openpyxl.cell.cell import Cell
 
 from bench.measure import Stats
 from storage.models import Invitation, UTCDateTime
+from storage.sqlite_driver import LoopCursor
 from storage.summary import GroupProgress
 from tests.offline import OfflineRequest
 
@@ -24,4 +25,6 @@ _used = (
     Cell.font,  # cell styles, read by openpyxl when it saves
     Cell.fill,
     Cell.number_format,
+    LoopCursor.fetchone,  # the DB-API cursor interface SQLAlchemy's adapter calls
+    LoopCursor.fetchmany,
 )

@@ -37,7 +37,7 @@ def build_application(
     rate_limiter: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """An `Application` with every flow, the error handler and (optionally) the periodic jobs."""
-    builder = (
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .context_types(ContextTypes(context=FlowContext))
         .token(settings.telegram_bot_token or "0:offline")

@@ -120,16 +120,14 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         data: dict[str, Any],
     ) -> Answer:
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
+        chat_id = _chat_of(data.get("chat_id"))
         in_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
         async with contextlib.AsyncExitStack() as windows:
             if data.get("allow_paid_broadcast", False):
                 await windows.enter_async_context(self._paid)
             else:
-                if in_group:
-                    await windows.enter_async_context(self.group_window(chat_id))  # type: ignore[arg-type]
+                if in_group and chat_id is not None:
+                    await windows.enter_async_context(self.group_window(chat_id))
                 if chat_id is not None:
                     await windows.enter_async_context(self._overall)
             await self._not_held.wait()
@@ -161,3 +159,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             finally:
                 self._not_held.set()
         raise AssertionError("unreachable")
+
+
+def _chat_of(value: object) -> int | str | None:
+    """The chat a request goes to: a chat id, a public username ("@channel"), or none."""
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return str(value)

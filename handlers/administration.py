@@ -27,7 +27,7 @@ from handlers.text import shorten
 from handlers.views import person_line
 from storage.conversations import clear_state, set_state
 from storage.errors import PlanError
-from storage.models import Person, Role
+from storage.models import Person, Role, action_ref
 from storage.people import create_invitation, list_people, parse_role, set_person_active
 from storage.plan_files import (
     ImportReport,
@@ -54,7 +54,7 @@ ISSUE_TEXTS = {
     "too_long": N_("the text is too long ({length} characters; at most {limit})"),
     "missing_value": N_("this cell must not be empty"),
     "bad_number": N_("“{value}” is not an action number"),
-    "duplicate_action": N_("action {label}.{number} appears twice (first in row {first_row})"),
+    "duplicate_action": N_("action {ref} appears twice (first in row {first_row})"),
     "bad_status": N_("“{value}” is not a status"),
     "formula_without_value": N_(
         "cell {cell} holds a formula without a value: save the file in Excel first"
@@ -195,6 +195,8 @@ def issue_line(tr: Tr, issue: PlanFileIssue) -> str:
         k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in issue.detail.items()
     }
     values.setdefault("column", issue.column or "")
+    if "label" in values and "number" in values:
+        values["ref"] = action_ref(str(values["label"]), int(values["number"]))
     template = ISSUE_TEXTS.get(issue.code)
     what = (
         tr._(template, **values)
@@ -243,9 +245,8 @@ def report_text(tr: Tr, report: ImportReport, title: str) -> str:
     for label, number, text in report.unparsed_deadlines[:10]:
         lines.append(
             tr._(
-                "⚠️ {label}.{number}: deadline “{text}” kept as text (not a date)",
-                label=label,
-                number=number,
+                "⚠️ {ref}: deadline “{text}” kept as text (not a date)",
+                ref=action_ref(label, number),
                 text=text,
             )
         )

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -29,6 +39,7 @@ from storage.models import (
     StatusChange,
     Unit,
     UnitAlias,
+    action_ref,
     action_units,
     person_units,
 )
@@ -61,7 +72,7 @@ class ActionRow:
 
     @property
     def ref(self) -> str:
-        return f"{self.label}.{self.number}"
+        return action_ref(self.label, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +130,7 @@ class HistoryEntry:
     attachments: int = 0
 
 
-def overdue_clause(today: dt.date):  # type: ignore[no-untyped-def]
+def overdue_clause(today: dt.date) -> ColumnElement[bool]:
     return and_(
         KeyAction.deadline_due.is_not(None),
         KeyAction.deadline_due < today,
@@ -139,7 +150,7 @@ def sees_everything(person: Person) -> bool:
     return person.role in ALL_SEEING_ROLES
 
 
-def visible_to(person: Person):  # type: ignore[no-untyped-def]
+def visible_to(person: Person) -> ColumnElement[bool]:
     """A WHERE clause limiting key actions to those the person may see.
 
     For a focal point the set is driven from their units (person_units -> action_units, both
@@ -150,7 +161,7 @@ def visible_to(person: Person):  # type: ignore[no-untyped-def]
     return _of_their_units(person.id)
 
 
-def _of_their_units(person_id):  # type: ignore[no-untyped-def]
+def _of_their_units(person_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """Actions of the person's units; `person_id` is a number or a bound parameter."""
     return KeyAction.id.in_(
         select(action_units.c.action_id)
@@ -223,7 +234,7 @@ def action_row(action: KeyAction, label: str, today: dt.date) -> ActionRow:
     )
 
 
-def _rows_query(person: Person, today: dt.date) -> Select[tuple[KeyAction, str]]:
+def _rows_query(person: Person, today: dt.date) -> Select[KeyAction, str]:
     return (
         select(KeyAction, Recommendation.label)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
@@ -231,7 +242,7 @@ def _rows_query(person: Person, today: dt.date) -> Select[tuple[KeyAction, str]]
     )
 
 
-def _apply_filter(query: Select, flt: ActionFilter, today: dt.date) -> Select:  # type: ignore[type-arg]
+def _apply_filter(query: Select[int], flt: ActionFilter, today: dt.date) -> Select[int]:
     if flt == ActionFilter.PENDING:
         return query.where(KeyAction.status.not_in([s.value for s in CLOSED_STATUSES]))
     if flt == ActionFilter.OVERDUE:
@@ -267,7 +278,7 @@ async def list_actions(
     return ActionPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
-def _page_of(ids: Select, page: int, page_size: int) -> Select:  # type: ignore[type-arg]
+def _page_of(ids: Select[int], page: int, page_size: int) -> Select[KeyAction, str, int]:
     """One page of actions with the total: the ordering and the count run over the ids and
     sort keys only, and just the page's rows are read whole (a focal point with hundreds of
     actions would otherwise sort all of them, texts included)."""
@@ -309,30 +320,6 @@ async def search_actions(
         if all(term in haystack for term in terms):
             matches.append(action_row(action, label, today))
     return matches[:limit], len(matches)
-
-
-async def load_action(session: AsyncSession, action_id: int) -> KeyAction:
-    action = await session.get(KeyAction, action_id)
-    if action is None:
-        raise NotFound("action_not_found", action_id=action_id)
-    return action
-
-
-async def can_see(session: AsyncSession, person: Person, action_id: int) -> bool:
-    found = await session.scalar(
-        select(KeyAction.id).where(KeyAction.id == action_id, visible_to(person))
-    )
-    return found is not None
-
-
-async def may_follow_up(session: AsyncSession, person: Person, action_id: int) -> bool:
-    if not person.active:
-        return False
-    if person.role in FOLLOW_UP_ROLES_ANYWHERE:
-        return True
-    if person.role != Role.FOCAL:
-        return False
-    return await can_see(session, person, action_id)
 
 
 def may_review(person: Person) -> bool:
@@ -499,18 +486,6 @@ async def action_history(
 
 async def list_plans(session: AsyncSession) -> Sequence[Plan]:
     return (await session.scalars(select(Plan).order_by(Plan.id))).all()
-
-
-async def find_block_labels(session: AsyncSession, plan_id: int) -> list[str]:
-    return list(
-        (
-            await session.scalars(
-                select(Recommendation.label)
-                .where(Recommendation.plan_id == plan_id)
-                .order_by(Recommendation.position)
-            )
-        ).all()
-    )
 
 
 async def find_units_matching(session: AsyncSession, text: str) -> list[Unit]:

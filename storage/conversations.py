@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_of, insert_for
-from storage.models import ConversationState, ProcessedUpdate, Throttle, utcnow
+from storage.models import ConversationState, ProcessedUpdate, Throttle, table_of, utcnow
 
 CONVERSATION_TTL = dt.timedelta(days=2)
 
@@ -51,9 +51,13 @@ async def set_state(
     await session.execute(stmt)
 
 
-_CLEAR = delete(ConversationState.__table__).where(
-    ConversationState.chat_id == bindparam("chat_id"),
-    ConversationState.user_id == bindparam("user_id"),
+_CLEAR = (
+    delete(table_of(ConversationState))
+    .where(
+        ConversationState.chat_id == bindparam("chat_id"),
+        ConversationState.user_id == bindparam("user_id"),
+    )
+    .returning(ConversationState.chat_id)
 )
 
 
@@ -63,7 +67,7 @@ async def clear_state(session: AsyncSession, chat_id: int, user_id: int) -> bool
     if held is not None:
         session.expunge(held)
     result = await session.execute(_CLEAR, {"chat_id": chat_id, "user_id": user_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 async def claim_update(
@@ -74,9 +78,10 @@ async def claim_update(
         insert_for(dialect_of(session))(ProcessedUpdate)
         .values(update_id=update_id, processed_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
     )
     result = await session.execute(claim)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 async def purge_processed_updates(session: AsyncSession, older_than: dt.datetime) -> None:
@@ -104,16 +109,3 @@ async def hit_throttle(
     row.count += 1
     await session.flush()
     return row.count <= limit
-
-
-async def is_throttled(
-    session: AsyncSession,
-    key: str,
-    *,
-    limit: int,
-    window: dt.timedelta,
-    now: dt.datetime | None = None,
-) -> bool:
-    now = now or utcnow()
-    row = await session.get(Throttle, key)
-    return row is not None and row.window_start > now - window and row.count >= limit

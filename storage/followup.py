@@ -36,6 +36,8 @@ from storage.models import (
     Role,
     Status,
     StatusChange,
+    action_ref,
+    table_of,
     utcnow,
 )
 
@@ -126,7 +128,8 @@ async def notification_chats(
     chats: dict[int, bool] = {chat_id: False for chat_id in extra_chat_ids}
     people = await session.execute(_NOTIFIED_PEOPLE)
     for telegram_id, mode in people.all():
-        chats.setdefault(telegram_id, mode == NotifyMode.DIGEST)
+        if telegram_id is not None:
+            chats.setdefault(telegram_id, mode == NotifyMode.DIGEST)
     if author is not None and author.telegram_id in chats:
         del chats[author.telegram_id]
     return sorted(chats.items())
@@ -145,7 +148,7 @@ async def _enqueue(
     body = {
         "action_id": action.id,
         "plan_id": action.plan_id,
-        "ref": f"{label}.{action.number}",
+        "ref": action_ref(label, action.number),
         "action_text": action.text[:NOTIFY_TEXT_LENGTH],
         "author": author.name if author else "",
         "author_role": author.role if author else "",
@@ -164,7 +167,7 @@ async def _enqueue(
         for chat_id, digest in await notification_chats(session, extra_chat_ids, author)
     ]
     if rows:  # one INSERT for all of them, no ORM objects: nobody reads them back here
-        await session.execute(insert(OutboxMessage.__table__), rows)
+        await session.execute(insert(table_of(OutboxMessage)), rows)
 
 
 def _comment_payload(comment: PostedComment) -> dict[str, Any]:
@@ -185,7 +188,7 @@ async def post_comment(
     kind: CommentKind = CommentKind.FOLLOW_UP,
     attachments: Sequence[NewAttachment] = (),
     source_key: str | None = None,
-    notify_chat_ids: Sequence[int] = (),
+    notify_chat_ids: Sequence[int],
     now: dt.datetime | None = None,
 ) -> PostedComment:
     """Add a comment (text and/or evidence). The same `source_key` twice posts it once."""
@@ -217,7 +220,7 @@ async def post_comment(
         for a in attachments
     ]
     if files:
-        await session.execute(insert(Attachment.__table__), files)
+        await session.execute(insert(table_of(Attachment)), files)
     if kind == CommentKind.FOLLOW_UP:
         await _update_action(session, action, {"last_update_at": now})
     comment = PostedComment(
@@ -231,11 +234,12 @@ async def post_comment(
 
 def _comment_insert(dialect: str) -> Any:
     columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
+    table = table_of(Comment)
     return (
-        insert_for(dialect)(Comment.__table__)
+        insert_for(dialect)(table)
         .values({name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["source_key"])
-        .returning(Comment.__table__.c.id)
+        .returning(table.c.id)
     )
 
 
@@ -261,7 +265,8 @@ async def _insert_comment(
         "source_key": source_key,
         "created_at": now,
     }
-    return await session.scalar(_INSERT_COMMENT[dialect_of(session)], values)
+    comment_id: int | None = await session.scalar(_INSERT_COMMENT[dialect_of(session)], values)
+    return comment_id
 
 
 async def _update_action(session: AsyncSession, action: KeyAction, values: dict[str, Any]) -> None:
@@ -329,7 +334,7 @@ async def _apply_change(
                 }
             )
             values["review_status"] = ReviewStatus.PENDING.value
-    table = StatusChange.__table__
+    table = table_of(StatusChange)
     ids = (
         await session.scalars(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), changes
@@ -360,7 +365,7 @@ async def set_status(
     *,
     justification: str | None = None,
     source_key: str | None = None,
-    notify_chat_ids: Sequence[int] = (),
+    notify_chat_ids: Sequence[int],
     now: dt.datetime | None = None,
 ) -> RecordedChange | None:
     """Change the follow-up status; completing or dropping needs a justification comment.
@@ -400,7 +405,7 @@ async def set_review_status(
     *,
     comment_text: str | None = None,
     source_key: str | None = None,
-    notify_chat_ids: Sequence[int] = (),
+    notify_chat_ids: Sequence[int],
     now: dt.datetime | None = None,
 ) -> RecordedChange | None:
     """The secretariat's review status; "Con observaciones" needs the observation as comment."""

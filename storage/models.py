@@ -110,6 +110,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for plain INSERT and DELETE statements that need no ORM objects."""
+    return Base.metadata.tables[model.__tablename__]
+
+
 action_units = Table(
     "action_units",
     Base.metadata,

@@ -179,17 +179,6 @@ async def set_person_active(
     return person
 
 
-async def set_units(
-    session: AsyncSession, actor: Person, person_id: int, unit_names: Sequence[str]
-) -> Person:
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied()
-    person = await get_person_by_id(session, person_id)
-    person.units = await resolve_units(session, unit_names)
-    await session.flush()
-    return person
-
-
 async def set_language(session: AsyncSession, person: Person, language: str) -> None:
     person.language = language
     await session.flush()

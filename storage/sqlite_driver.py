@@ -141,7 +141,9 @@ class LoopConnection(aiosqlite.Connection):
         self.sqlite: sqlite3.Connection | None = None
 
         def connector() -> sqlite3.Connection:
-            connection = sqlite3.connect(database, **{**kwargs, "check_same_thread": False})
+            connection: sqlite3.Connection = sqlite3.connect(
+                database, **{**kwargs, "check_same_thread": False}
+            )
             connection.execute("PRAGMA busy_timeout = 0")
             self.sqlite = connection
             return connection

@@ -53,7 +53,9 @@ async def _seed_with_follow_up(sessions) -> dict[str, int]:
     secretary = await add_person(sessions, "secretariat", SECRETARY, name="Sofía")
     await add_person(sessions, "focal", FOCAL, ["OCR"], name="Luis")
     async with transaction(sessions) as session:
-        await post_comment(session, coordinator, ids["4.1"], "=SUMA(A1) no es fórmula", now=NOW)
+        await post_comment(
+            session, coordinator, ids["4.1"], "=SUMA(A1) no es fórmula", now=NOW, notify_chat_ids=()
+        )
         await set_status(
             session,
             coordinator,
@@ -61,6 +63,7 @@ async def _seed_with_follow_up(sessions) -> dict[str, int]:
             Status.COMPLETED,
             justification="Estrategia aprobada",
             now=NOW + dt.timedelta(minutes=1),
+            notify_chat_ids=(),
         )
         await set_review_status(
             session,
@@ -69,9 +72,15 @@ async def _seed_with_follow_up(sessions) -> dict[str, int]:
             ReviewStatus.OBSERVED,
             comment_text="Falta el acta",
             now=NOW + dt.timedelta(minutes=2),
+            notify_chat_ids=(),
         )
         await set_status(
-            session, coordinator, ids["6.2"], Status.IN_PROGRESS, now=NOW + dt.timedelta(minutes=3)
+            session,
+            coordinator,
+            ids["6.2"],
+            Status.IN_PROGRESS,
+            now=NOW + dt.timedelta(minutes=3),
+            notify_chat_ids=(),
         )
     return ids
 

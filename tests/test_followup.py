@@ -82,7 +82,15 @@ async def test_same_source_key_posts_once(session):
     actions = await _actions(session)
     focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
     for _ in range(2):
-        await post_comment(session, focal, actions["1.1"].id, "Hola", source_key="10:5", now=NOW)
+        await post_comment(
+            session,
+            focal,
+            actions["1.1"].id,
+            "Hola",
+            source_key="10:5",
+            now=NOW,
+            notify_chat_ids=(),
+        )
     assert await session.scalar(select(func.count()).select_from(Comment)) == 1
 
 
@@ -91,9 +99,13 @@ async def test_focal_point_cannot_touch_another_units_action(session):
     actions = await _actions(session)
     focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
     with pytest.raises(PermissionDenied):
-        await post_comment(session, focal, actions["2.1"].id, "No es mío", now=NOW)
+        await post_comment(
+            session, focal, actions["2.1"].id, "No es mío", now=NOW, notify_chat_ids=()
+        )
     with pytest.raises(PermissionDenied):
-        await set_status(session, focal, actions["2.1"].id, Status.IN_PROGRESS, now=NOW)
+        await set_status(
+            session, focal, actions["2.1"].id, Status.IN_PROGRESS, now=NOW, notify_chat_ids=()
+        )
     with pytest.raises(PermissionDenied):
         await action_card(session, focal, actions["2.1"].id, today=TODAY)
     assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
@@ -105,13 +117,25 @@ async def test_secretariat_reviews_but_does_not_follow_up(session):
     secretariat = await make_person(session, "secretariat", telegram_id=20)
     focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
     with pytest.raises(PermissionDenied):
-        await post_comment(session, secretariat, actions["1.1"].id, "Seguimiento", now=NOW)
+        await post_comment(
+            session, secretariat, actions["1.1"].id, "Seguimiento", now=NOW, notify_chat_ids=()
+        )
     with pytest.raises(PermissionDenied):
-        await set_review_status(session, focal, actions["1.1"].id, ReviewStatus.VALIDATED)
+        await set_review_status(
+            session, focal, actions["1.1"].id, ReviewStatus.VALIDATED, notify_chat_ids=()
+        )
     with pytest.raises(InvalidInput):
-        await set_review_status(session, secretariat, actions["1.1"].id, ReviewStatus.OBSERVED)
+        await set_review_status(
+            session, secretariat, actions["1.1"].id, ReviewStatus.OBSERVED, notify_chat_ids=()
+        )
     await set_review_status(
-        session, secretariat, actions["1.1"].id, "observed", comment_text="Falta el acta", now=NOW
+        session,
+        secretariat,
+        actions["1.1"].id,
+        "observed",
+        comment_text="Falta el acta",
+        now=NOW,
+        notify_chat_ids=(),
     )
     review = await session.scalar(select(Comment).where(Comment.kind == CommentKind.REVIEW))
     assert review.text == "Falta el acta"
@@ -122,10 +146,12 @@ async def test_too_long_and_empty_comments_are_refused(session):
     actions = await _actions(session)
     focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
     with pytest.raises(InvalidInput) as error:
-        await post_comment(session, focal, actions["1.1"].id, "x" * (COMMENT_MAX_LENGTH + 1))
+        await post_comment(
+            session, focal, actions["1.1"].id, "x" * (COMMENT_MAX_LENGTH + 1), notify_chat_ids=()
+        )
     assert error.value.code == "comment_too_long"
     with pytest.raises(InvalidInput) as error:
-        await post_comment(session, focal, actions["1.1"].id, "   ")
+        await post_comment(session, focal, actions["1.1"].id, "   ", notify_chat_ids=())
     assert error.value.code == "comment_empty"
 
 
@@ -135,13 +161,21 @@ async def test_completing_needs_justification_and_resets_review(session):
     focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
     secretariat = await make_person(session, "secretariat", telegram_id=20)
     action_id = actions["1.1"].id
-    await set_status(session, focal, action_id, "in_progress", now=NOW)
-    await set_review_status(session, secretariat, action_id, "validated", now=NOW)
+    await set_status(session, focal, action_id, "in_progress", now=NOW, notify_chat_ids=())
+    await set_review_status(
+        session, secretariat, action_id, "validated", now=NOW, notify_chat_ids=()
+    )
     with pytest.raises(InvalidInput) as error:
-        await set_status(session, focal, action_id, Status.COMPLETED, now=NOW)
+        await set_status(session, focal, action_id, Status.COMPLETED, now=NOW, notify_chat_ids=())
     assert error.value.code == "justification_required"
     await set_status(
-        session, focal, action_id, Status.COMPLETED, justification="POA aprobado", now=NOW
+        session,
+        focal,
+        action_id,
+        Status.COMPLETED,
+        justification="POA aprobado",
+        now=NOW,
+        notify_chat_ids=(),
     )
     action = await session.get(KeyAction, action_id)
     await session.refresh(action)

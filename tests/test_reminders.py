@@ -112,7 +112,9 @@ async def test_an_update_takes_an_action_off_the_stale_list(sessions):
     ids = await _setup(sessions)
     focal = await add_person(sessions, "focal", 14, ["PNUD"], name="Otra")
     async with transaction(sessions) as session:
-        await post_comment(session, focal, ids["4.1"], "Avance", now=NOW - dt.timedelta(days=1))
+        await post_comment(
+            session, focal, ids["4.1"], "Avance", now=NOW - dt.timedelta(days=1), notify_chat_ids=()
+        )
     async with sessions() as session:
         reminders = await select_reminders(session, today=TODAY, now=NOW)
     ana = next(r for r in reminders if r.telegram_id == PNUD_FOCAL)
@@ -182,11 +184,23 @@ async def test_weekly_digest_counts_the_week(sessions):
     focal = await add_person(sessions, "focal", 15, ["PNUD"], name="Rosa")
     async with transaction(sessions) as session:
         await post_comment(
-            session, focal, ids["1.1"], "Hace tiempo", now=NOW - dt.timedelta(days=9)
+            session,
+            focal,
+            ids["1.1"],
+            "Hace tiempo",
+            now=NOW - dt.timedelta(days=9),
+            notify_chat_ids=(),
         )
-        await post_comment(session, focal, ids["1.1"], "Avance", now=NOW - dt.timedelta(days=2))
+        await post_comment(
+            session, focal, ids["1.1"], "Avance", now=NOW - dt.timedelta(days=2), notify_chat_ids=()
+        )
         await set_status(
-            session, focal, ids["1.1"], Status.IN_PROGRESS, now=NOW - dt.timedelta(days=1)
+            session,
+            focal,
+            ids["1.1"],
+            Status.IN_PROGRESS,
+            now=NOW - dt.timedelta(days=1),
+            notify_chat_ids=(),
         )
         await set_status(
             session,
@@ -195,6 +209,7 @@ async def test_weekly_digest_counts_the_week(sessions):
             Status.COMPLETED,
             justification="Roster listo",
             now=NOW - dt.timedelta(hours=2),
+            notify_chat_ids=(),
         )
     async with sessions() as session:
         digest = await weekly_digest(

@@ -41,12 +41,28 @@ async def _seed(sessions) -> dict[str, int]:
     ids = {row.ref: row.id for row in summary.overdue_actions}
     async with transaction(sessions) as session:
         await set_status(
-            session, coordinator, ids["1.1"], Status.COMPLETED, justification="Hecho", now=NOW
+            session,
+            coordinator,
+            ids["1.1"],
+            Status.COMPLETED,
+            justification="Hecho",
+            now=NOW,
+            notify_chat_ids=(),
         )
-        await set_status(session, coordinator, ids["1.2"], Status.IN_PROGRESS, now=NOW)
-        await set_status(session, coordinator, ids["7 y 8.2"], Status.IN_PROGRESS, now=NOW)
         await set_status(
-            session, coordinator, ids["5.1"], Status.NOT_APPLICABLE, justification="Ya no", now=NOW
+            session, coordinator, ids["1.2"], Status.IN_PROGRESS, now=NOW, notify_chat_ids=()
+        )
+        await set_status(
+            session, coordinator, ids["7 y 8.2"], Status.IN_PROGRESS, now=NOW, notify_chat_ids=()
+        )
+        await set_status(
+            session,
+            coordinator,
+            ids["5.1"],
+            Status.NOT_APPLICABLE,
+            justification="Ya no",
+            now=NOW,
+            notify_chat_ids=(),
         )
     return ids
 

@@ -142,7 +142,7 @@ class BotApiSimulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])  # the port chosen when asked for 0
         return self
 
     async def stop(self) -> None:

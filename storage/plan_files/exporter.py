@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -364,4 +364,4 @@ async def export_plan_csv(
     elif isinstance(path_or_buffer, io.TextIOBase):
         path_or_buffer.write(text)
     else:
-        path_or_buffer.write(text.encode("utf-8"))  # type: ignore[arg-type]
+        cast(IO[bytes], path_or_buffer).write(text.encode("utf-8"))

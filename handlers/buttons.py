@@ -14,6 +14,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `c:<id>` / `e:<id>` / `d:<id>` | comment / attach evidence / done attaching |
 | `s:<id>` / `ss:<id>:<n·i·c·x>` | status menu / set the status |
 | `v:<id>` / `vs:<id>:<p·v·o>` / `vc:<id>` | review menu / set the review / review comment |
+| `ev:<id>` | send the action's evidence files |
 | `x` | cancel the open step |
 | `lg:<es·en>` | language |
 | `u:<page>` / `ud:<id>` / `udy:<id>` / `ua:<id>` | people / deactivate? / deactivate / reactivate |
@@ -209,6 +210,13 @@ class SetReview(ActionButton):
 @dataclass(frozen=True)
 class StartReviewComment(ActionButton):
     prefix = "vc"
+
+
+@dataclass(frozen=True)
+class ShowEvidence(ActionButton):
+    """Send the action's evidence files to the person who asks."""
+
+    prefix = "ev"
 
 
 @dataclass(frozen=True)

@@ -83,5 +83,6 @@ def deps_from(
         reminder_weekday=WEEKDAYS.index(settings.reminder_weekday),
         reminder_due_days=settings.reminder_due_days,
         stale_days=settings.stale_days,
+        step_ttl=dt.timedelta(minutes=settings.step_timeout_minutes),
         clock=clock,
     )

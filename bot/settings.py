@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     reminder_due_days: int = 14
     stale_days: int = 30
     outbox_interval: float = 1.0
+    step_timeout_minutes: int = Field(default=60, ge=1)
     load_demo_plan: bool = True
     log_level: str = "INFO"
 

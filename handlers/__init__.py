@@ -36,7 +36,7 @@ from handlers.buttons import (
     ShowHistory,
     any_of,
 )
-from handlers.errors import on_error, unknown_button
+from handlers.errors import on_error, unknown_button, unknown_command
 
 #: Text, photos and documents that are not commands: the next step of a conversation.
 STEP_MESSAGES = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
@@ -73,6 +73,8 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
         CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),
         MessageHandler(STEP_MESSAGES, steps.message_received),
+        # A command no flow knows, in a private chat (in groups it may be another bot's)
+        MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
         # A button no flow knows (forged, or from an old version of the bot)
         CallbackQueryHandler(unknown_button),
     ]

@@ -25,7 +25,6 @@ from handlers.labels import role_label
 from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.text import shorten
 from handlers.views import person_line
-from storage.conversations import clear_state, set_state
 from storage.errors import PlanError
 from storage.models import Person, Role, action_ref
 from storage.people import create_invitation, list_people, parse_role, set_person_active
@@ -171,14 +170,7 @@ async def people_pressed(update: Update, context: FlowContext) -> Reply:
 async def plan_command(update: Update, context: FlowContext) -> View:
     """/plan: wait for a plan spreadsheet."""
     tr = context.tr
-    await set_state(
-        context.session,
-        context.chat_id,
-        context.person.telegram_id or 0,
-        State.PLAN_UPLOAD,
-        {},
-        now=context.deps.now(),
-    )
+    await context.step.open(State.PLAN_UPLOAD, {})
     return View(
         tr._(
             "Send me the plan spreadsheet (.xlsx or .csv) as a document: one row per key "
@@ -290,7 +282,7 @@ async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]
         )
     except PlanFileError as error:
         return Reply([View(problems_text(tr, name, error))])
-    await clear_state(context.session, context.chat_id, context.person.telegram_id or 0)
+    await context.step.close()
     return Reply([View(report_text(tr, report, title))])
 
 

@@ -4,9 +4,11 @@ was asked for, never what is allowed."""
 
 from __future__ import annotations
 
-from telegram import Update
+from typing import Any
 
-from handlers.buttons import ActionList, OpenCard, ShowHistory, pressed
+from telegram import Message, Update
+
+from handlers.buttons import ActionList, OpenCard, ShowHistory, State, pressed
 from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.replies import Reply, View, stale_button
@@ -79,8 +81,22 @@ async def history_pressed(update: Update, context: FlowContext) -> Reply:
 
 @flow(private=True)
 async def search_command(update: Update, context: FlowContext) -> View:
-    """/buscar WORDS: actions whose text or units contain the words."""
-    words = " ".join(context.args or []).strip()[:SEARCH_CHARS]
+    """/buscar WORDS: actions whose text or units contain the words; bare, it asks for them."""
+    words = " ".join(context.args or [])
+    if not words.strip():
+        await context.step.open(State.SEARCH, {})
+        return View(context.tr._("What should I look for? Write a few words (or /cancelar)."))
+    return await _search(context, words)
+
+
+async def search_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
+    """The words asked for by a bare /buscar."""
+    await context.step.close()
+    return Reply([await _search(context, message.text or message.caption or "")])
+
+
+async def _search(context: FlowContext, words: str) -> View:
+    words = " ".join(words.split())[:SEARCH_CHARS]
     if not words:
         return View(context.tr._("Write the words to look for, e.g. <code>/buscar roster</code>."))
     rows, total = await search_actions(

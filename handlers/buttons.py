@@ -69,6 +69,7 @@ class State(StrEnum):
     | `justify` | action, status | text sets the status with it as justification |
     | `observe` | action | text records the review "with observations" |
     | `plan_upload` | — | a spreadsheet is imported as a plan |
+    | `search` | — | text is searched for, as with `/buscar WORDS` |
 
     A button of the step's prompt ("Done", "Cancel") or `/cancelar` ends it too."""
 
@@ -76,6 +77,7 @@ class State(StrEnum):
     JUSTIFY = "justify"
     OBSERVE = "observe"
     PLAN_UPLOAD = "plan_upload"
+    SEARCH = "search"
 
 
 def _encode(value: object) -> str:

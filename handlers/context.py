@@ -28,6 +28,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.i18n import N_, Tr, pick_locale
+from handlers.open_steps import StepKey, discard, moves_on
 from handlers.replies import Reply, View, deliver, refusal
 from storage.clock import today_in
 from storage.conversations import claim_update
@@ -51,6 +52,7 @@ class Deps:
     reminder_weekday: int  # 0 is Monday
     reminder_due_days: int
     stale_days: int
+    step_ttl: dt.timedelta  # how long a step left silent stays open
     clock: Callable[[], dt.datetime] = utcnow
 
     def now(self) -> dt.datetime:
@@ -73,6 +75,7 @@ class FlowContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     session: AsyncSession
     chat_id: int  # the chat the update came from
     in_private: bool  # ... and whether it is a private chat with the bot
+    step: StepKey  # the person's open conversation step in this chat (registered people)
 
     @property
     def deps(self) -> Deps:
@@ -195,7 +198,28 @@ async def _step(
                 return Reply([View(text)], edit=False)
             if gate.private and not context.in_private:
                 return Reply([View(tr._(PRIVATE_ONLY))])
+            discarded = None
+            if person is not None:
+                context.step = StepKey(
+                    session, context.chat_id, person.telegram_id or 0, deps.now(), deps.step_ttl
+                )
+                discarded = await discard(context.step, tr) if moves_on(update) else None
             result = await handler(update, context)
     except PlanError as error:
         return refusal(tr, error, on_button=update.callback_query is not None)
-    return Reply([result]) if isinstance(result, View) else result
+    reply = Reply([result]) if isinstance(result, View) else result
+    return _telling(reply, discarded, on_button=update.callback_query is not None)
+
+
+def _telling(reply: Reply | None, discarded: str | None, *, on_button: bool) -> Reply | None:
+    """The reply, with the line saying which open step the update ended (if it ended one)."""
+    if discarded is None:
+        return reply
+    reply = reply or Reply()
+    if reply.views:
+        reply.views[0] = reply.views[0].with_notice(discarded)
+    elif on_button and reply.notice is None:
+        reply.notice = discarded
+    else:
+        reply.views.append(View(discarded))
+    return reply

@@ -34,7 +34,6 @@ from handlers.labels import review_label, status_label
 from handlers.replies import Reply, View, stale_button
 from handlers.views import prompt, review_menu, status_menu
 from storage.actions import ActionRow, follows_up_what_they_see, may_review, visible_action_row
-from storage.conversations import clear_state, get_state, set_state
 from storage.errors import PermissionDenied
 from storage.followup import (
     ATTACHMENTS_MAX,
@@ -124,20 +123,6 @@ def _as_dict(attachment: NewAttachment) -> dict[str, Any]:
     }
 
 
-async def _open_step(context: FlowContext, state: State, data: dict[str, Any]) -> None:
-    chat_id, user_id = _where(context)
-    await set_state(context.session, chat_id, user_id, state, data, now=context.deps.now())
-
-
-async def _close_step(context: FlowContext) -> bool:
-    return await clear_state(context.session, *_where(context))
-
-
-def _where(context: FlowContext) -> tuple[int, int]:
-    """The conversation's key: the chat and the person (their Telegram id)."""
-    return context.chat_id, context.person.telegram_id or 0
-
-
 # -- buttons ------------------------------------------------------------------------------------
 
 
@@ -182,8 +167,8 @@ async def _start_comment(
     tr, ref = context.tr, action.ref
     review = isinstance(button, StartReviewComment)
     kind = CommentKind.REVIEW if review else CommentKind.FOLLOW_UP
-    await _open_step(
-        context, State.COMMENT, {"action": action.id, "kind": kind.value, "attachments": []}
+    await context.step.open(
+        State.COMMENT, {"action": action.id, "kind": kind.value, "attachments": []}
     )
     if isinstance(button, StartEvidence):
         text = tr._(
@@ -209,7 +194,7 @@ async def _change_status(context: FlowContext, action: ActionRow, status: Status
             [await card_view(context, action.id)], notice=tr._("It already has that status.")
         )
     if needs_justification(status):
-        await _open_step(context, State.JUSTIFY, {"action": action.id, "status": status.value})
+        await context.step.open(State.JUSTIFY, {"action": action.id, "status": status.value})
         text = tr._(
             "To mark <b>{ref}</b> as <b>{status}</b>, write a short justification: what "
             "was done, or why it no longer applies.",
@@ -235,7 +220,7 @@ async def _change_status(context: FlowContext, action: ActionRow, status: Status
 async def _change_review(context: FlowContext, action: ActionRow, review: ReviewStatus) -> Reply:
     tr = context.tr
     if review == ReviewStatus.OBSERVED:
-        await _open_step(context, State.OBSERVE, {"action": action.id})
+        await context.step.open(State.OBSERVE, {"action": action.id})
         text = tr._(
             "Write the observations on <b>{ref}</b> for the people responsible.", ref=action.ref
         )
@@ -259,7 +244,7 @@ async def _change_review(context: FlowContext, action: ActionRow, review: Review
 
 async def _finish_evidence(context: FlowContext, action_id: int) -> Reply:
     tr = context.tr
-    state = await get_state(context.session, *_where(context), now=context.deps.now())
+    state = await context.step.current()
     data = state.data if state is not None and state.state == State.COMMENT else {}
     files = data.get("attachments") or []
     if data.get("action") != action_id or not files:
@@ -318,8 +303,8 @@ async def comment_step(message: Message, context: FlowContext, data: dict[str, A
         files = list(data.get("attachments") or [])
         if len(files) >= ATTACHMENTS_MAX:
             return Reply([View(tr._("That is as many files as one comment can hold."))])
-        await _open_step(
-            context, State.COMMENT, {**data, "attachments": [*files, _as_dict(attachment)]}
+        await context.step.open(
+            State.COMMENT, {**data, "attachments": [*files, _as_dict(attachment)]}
         )
         received = tr.n_(
             "Evidence received ({n} file). Send more, write a comment to finish, or press Done.",
@@ -393,7 +378,7 @@ def _written(context: FlowContext, message: Message, missing: str) -> str | Repl
 
 async def _done(context: FlowContext, action_id: int, notice: str) -> Reply:
     """The step is over: the action's card, with what was done on top."""
-    await _close_step(context)
+    await context.step.close()
     return Reply([(await card_view(context, action_id)).with_notice(notice)])
 
 
@@ -411,9 +396,17 @@ def _unacceptable_file(context: FlowContext, message: Message) -> Reply | None:
 
 
 async def _cancelled(context: FlowContext) -> View:
+    """Leave the open step; back to its action's card, when it had one."""
     tr = context.tr
-    cleared = await _close_step(context)
-    return View(tr._("Cancelled: nothing was saved.") if cleared else tr._("Nothing to cancel."))
+    state = await context.step.current()
+    if state is None:
+        return View(tr._("Nothing to cancel."))
+    await context.step.close()
+    cancelled = tr._("Cancelled: nothing was saved.")
+    action_id = int(state.data.get("action") or 0)
+    if not action_id:
+        return View(cancelled)
+    return (await card_view(context, action_id)).with_notice(cancelled)
 
 
 @flow()

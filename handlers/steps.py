@@ -11,11 +11,11 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from handlers.administration import is_plan_caption, plan_step
+from handlers.browse import search_step
 from handlers.buttons import State
 from handlers.context import FlowContext, flow
 from handlers.conversation import comment_step, justification_step, observation_step
 from handlers.replies import Reply, View
-from storage.conversations import clear_state, get_state
 from storage.models import Role
 
 Step = Callable[[Message, FlowContext, dict[str, Any]], Awaitable[Reply]]
@@ -25,6 +25,7 @@ STEPS: dict[State, Step] = {
     State.JUSTIFY: justification_step,
     State.OBSERVE: observation_step,
     State.PLAN_UPLOAD: plan_step,
+    State.SEARCH: search_step,
 }
 
 
@@ -36,8 +37,7 @@ async def message_received(update: Update, context: FlowContext) -> Reply | None
         return None
     if is_plan_caption(message) and context.person.role == Role.ADMIN:
         return await plan_step(message, context, {})
-    user_id = context.person.telegram_id or 0
-    state = await get_state(context.session, context.chat_id, user_id, now=context.deps.now())
+    state = await context.step.current()
     if state is None:
         if message.chat.type != ChatType.PRIVATE:
             return None
@@ -52,6 +52,6 @@ async def message_received(update: Update, context: FlowContext) -> Reply | None
         )
     step = STEPS.get(State(state.state)) if state.state in set(State) else None
     if step is None:
-        await clear_state(context.session, context.chat_id, user_id)
+        await context.step.close()
         return Reply([View(context.tr._("That conversation had expired. Please start again."))])
     return await step(message, context, dict(state.data))

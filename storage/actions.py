@@ -348,6 +348,18 @@ async def require_visible(session: AsyncSession, person: Person, action_id: int)
     return (await require_visible_with_label(session, person, action_id))[0]
 
 
+async def action_reference(session: AsyncSession, action_id: int) -> str | None:
+    """An action's reference ("2 y 3.1"), or None when it no longer exists."""
+    row = (
+        await session.execute(
+            select(Recommendation.label, KeyAction.number)
+            .join(KeyAction, KeyAction.recommendation_id == Recommendation.id)
+            .where(KeyAction.id == action_id)
+        )
+    ).one_or_none()
+    return action_ref(row.label, row.number) if row is not None else None
+
+
 async def visible_action_row(
     session: AsyncSession, person: Person, action_id: int, *, today: dt.date
 ) -> ActionRow:

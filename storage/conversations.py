@@ -15,16 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import dialect_of, insert_for
 from storage.models import ConversationState, ProcessedUpdate, Throttle, table_of, utcnow
 
-CONVERSATION_TTL = dt.timedelta(days=2)
+#: How long a step left silent stays open, unless the caller says otherwise (the bot passes
+#: its STEP_TIMEOUT_MINUTES setting).
+CONVERSATION_TTL = dt.timedelta(hours=1)
 
 
 async def get_state(
-    session: AsyncSession, chat_id: int, user_id: int, *, now: dt.datetime
+    session: AsyncSession,
+    chat_id: int,
+    user_id: int,
+    *,
+    now: dt.datetime,
+    ttl: dt.timedelta = CONVERSATION_TTL,
 ) -> ConversationState | None:
-    """The conversation in progress, unless it was left longer than CONVERSATION_TTL before
-    `now` (the flows' clock, required so that tests with a fixed clock see their state)."""
+    """The conversation in progress, unless it was left longer than `ttl` before `now` (the
+    flows' clock, required so that tests with a fixed clock see their state)."""
     row = await session.get(ConversationState, (chat_id, user_id))
-    if row is not None and row.updated_at < now - CONVERSATION_TTL:
+    if row is not None and row.updated_at < now - ttl:
         await session.delete(row)
         await session.flush()
         return None

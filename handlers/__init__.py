@@ -33,6 +33,7 @@ from handlers.buttons import (
     ChooseNotifyMode,
     ExportPlan,
     OpenCard,
+    OpenCardAnew,
     ShowHistory,
     any_of,
 )
@@ -67,7 +68,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["acciones", "actions"], browse.actions_command),
         CommandHandler(["buscar", "search"], browse.search_command),
         CallbackQueryHandler(browse.list_pressed, pattern=ActionList.matches),
-        CallbackQueryHandler(browse.card_pressed, pattern=OpenCard.matches),
+        CallbackQueryHandler(browse.card_pressed, pattern=any_of(OpenCard, OpenCardAnew)),
         CallbackQueryHandler(browse.history_pressed, pattern=ShowHistory.matches),
         # Follow-up and review
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Message, Update
 
-from handlers.buttons import ActionList, OpenCard, ShowHistory, State, pressed
+from handlers.buttons import ActionList, OpenCard, OpenCardAnew, ShowHistory, State, pressed
 from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.replies import Reply, View, stale_button
@@ -59,11 +59,12 @@ async def list_pressed(update: Update, context: FlowContext) -> Reply:
 
 @flow()
 async def card_pressed(update: Update, context: FlowContext) -> Reply:
-    """Open an action's card."""
-    button = pressed(update, OpenCard)
+    """Open an action's card: in place of a list, or anew under a notice (which stays)."""
+    button = pressed(update, OpenCard) or pressed(update, OpenCardAnew)
     if button is None:
         return stale_button(context.tr)
-    return Reply([await card_view(context, button.action_id)])
+    anew = isinstance(button, OpenCardAnew)
+    return Reply([await card_view(context, button.action_id)], edit=not anew)
 
 
 @flow()

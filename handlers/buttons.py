@@ -15,6 +15,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `s:<id>` / `ss:<id>:<n·i·c·x>` | status menu / set the status |
 | `v:<id>` / `vs:<id>:<p·v·o>` / `vc:<id>` | review menu / set the review / review comment |
 | `ev:<id>` | send the action's evidence files |
+| `an:<id>` / `ra:<id>:<comment>` | (from a notice) open the card anew / answer the secretariat |
 | `x` | cancel the open step |
 | `lg:<es·en>` | language |
 | `u:<page>` / `ud:<id>` / `udy:<id>` / `ua:<id>` | people / deactivate? / deactivate / reactivate |
@@ -215,6 +216,21 @@ class StartReviewComment(ActionButton):
 
 
 @dataclass(frozen=True)
+class OpenCardAnew(ActionButton):
+    """Open an action's card in a new message (from a notice, which stays as it was)."""
+
+    prefix = "an"
+
+
+@dataclass(frozen=True)
+class AnswerReview(ActionButton):
+    """Answer the secretariat's observation (or review comment) `comment_id` on the action."""
+
+    prefix = "ra"
+    comment_id: int
+
+
+@dataclass(frozen=True)
 class ShowEvidence(ActionButton):
     """Send the action's evidence files to the person who asks."""
 
@@ -236,6 +252,7 @@ FOLLOW_UP_BUTTONS: tuple[type[Button], ...] = (
     ReviewMenu,
     SetReview,
     StartReviewComment,
+    AnswerReview,
     CancelStep,
 )
 

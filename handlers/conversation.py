@@ -15,6 +15,7 @@ from telegram import Message, Update
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
     ActionButton,
+    AnswerReview,
     CancelStep,
     EvidenceDone,
     ReviewMenu,
@@ -138,7 +139,9 @@ async def button_pressed(update: Update, context: FlowContext) -> Reply:
     action = await visible_action_row(
         context.session, context.person, button.action_id, today=context.deps.today()
     )
-    if isinstance(button, StartComment | StartEvidence | StatusMenu | SetStatus | EvidenceDone):
+    if isinstance(
+        button, StartComment | StartEvidence | StatusMenu | SetStatus | EvidenceDone | AnswerReview
+    ):
         if not follows_up_what_they_see(context.person):
             raise PermissionDenied("action_not_yours")
     elif not may_review(context.person):
@@ -146,6 +149,8 @@ async def button_pressed(update: Update, context: FlowContext) -> Reply:
     match button:
         case StartComment() | StartEvidence() | StartReviewComment():
             return await _start_comment(context, action, button)
+        case AnswerReview(comment_id=comment_id):
+            return await _start_answer(context, action, comment_id)
         case StatusMenu():
             return Reply([status_menu(tr, action)])
         case ReviewMenu():
@@ -185,6 +190,18 @@ async def _start_comment(
             ref=ref,
         )
     return Reply([prompt(tr, text, action.id, done=isinstance(button, StartEvidence))])
+
+
+async def _start_answer(context: FlowContext, action: ActionRow, comment_id: int) -> Reply:
+    """Answer the secretariat: a follow-up comment linked to its observation."""
+    data = {"action": action.id, "kind": CommentKind.FOLLOW_UP.value, "attachments": []}
+    await context.step.open(State.COMMENT, data | {"answers": comment_id})
+    text = context.tr._(
+        "Write your answer to the secretariat's observations on <b>{ref}</b>. You can also send "
+        "a photo or a document as evidence (its caption is the answer).",
+        ref=action.ref,
+    )
+    return Reply([prompt(context.tr, text, action.id)], edit=False)
 
 
 async def _change_status(context: FlowContext, action: ActionRow, status: Status) -> Reply:
@@ -274,6 +291,7 @@ async def _save_comment(
         kind=CommentKind(data.get("kind", CommentKind.FOLLOW_UP)),
         attachments=attachments,
         source_key=source_key,
+        answers=data.get("answers"),
         notify_chat_ids=deps.notify_chat_ids,
         now=deps.now(),
     )

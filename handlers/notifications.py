@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from handlers.buttons import OpenCard
+from handlers.buttons import AnswerReview, Button, OpenCardAnew, ShowEvidence
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -37,22 +37,25 @@ BUTTONS_PER_ROW = 3
 REMINDER_LINES_MAX = 25
 DIGEST_EVENT_LINES_MAX = 40
 
+Pressable = tuple[str, Button]
+
 EVENT_MARKS = {"comment": "💬", "review_comment": "🗒", "status": "🔄", "review_status": "🔎"}
 
 
-def _view(text: str, buttons: Sequence[tuple[str, OpenCard]] = ()) -> View:
+def _view(text: str, buttons: Sequence[Pressable] = ()) -> View:
     return View(text, in_rows(buttons, BUTTONS_PER_ROW))
 
 
-def open_button(tr: Tr, action_id: Any, ref: str, *, single: bool = False) -> tuple[str, OpenCard]:
+def open_button(tr: Tr, action_id: Any, ref: str, *, single: bool = False) -> Pressable:
+    """A notice's button opening an action: in a new message, so the notice stays as it was."""
     label = tr.raw("Open action {ref}", ref=ref) if single else f"{ref} ›"
-    return shorten(label, 40), OpenCard(int(action_id))
+    return shorten(label, 40), OpenCardAnew(int(action_id))
 
 
-def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, OpenCard]]:
+def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[Pressable]:
     """A button per distinct action (at most `BUTTONS_MAX`), labelled with its reference."""
     seen: set[int] = set()
-    buttons: list[tuple[str, OpenCard]] = []
+    buttons: list[Pressable] = []
     for item in items:
         action_id = item.get("id", item.get("action_id"))
         if action_id is None or int(action_id) in seen:
@@ -64,7 +67,7 @@ def action_buttons(tr: Tr, items: Sequence[Mapping[str, Any]]) -> list[tuple[str
     return buttons
 
 
-def _parts(text: str, buttons: list[tuple[str, OpenCard]]) -> list[View]:
+def _parts(text: str, buttons: list[Pressable]) -> list[View]:
     """Split a long text; the buttons go with the last part."""
     chunks = split_message(text, MESSAGE_LIMIT)
     return [
@@ -150,6 +153,12 @@ def render_event(
         )
     elif kind == "review_comment":
         head = tr._("🗒 <b>{who}</b> added a review comment on <b>{ref}</b>", who=who, ref=ref)
+    elif payload.get("answers"):
+        head = tr._(
+            "💬 <b>{who}</b> answered the secretariat's observations on <b>{ref}</b>",
+            who=who,
+            ref=ref,
+        )
     else:
         head = tr._("💬 <b>{who}</b> commented on <b>{ref}</b>", who=who, ref=ref)
     action = tr._(
@@ -163,10 +172,41 @@ def render_event(
         + _quote(tr, payload)
         + _attachments_line(tr, payload.get("attachments") or [])
     )
-    buttons = []
-    if payload.get("action_id") is not None:
-        buttons.append(open_button(tr, payload["action_id"], ref, single=True))
-    return _view(split_message(text)[0], buttons)
+    return _view(split_message(text)[0], _notice_buttons(tr, payload))
+
+
+def _notice_buttons(tr: Tr, payload: Mapping[str, Any], *, answer: bool = False) -> list[Pressable]:
+    """Open the action (in a new message), its evidence when the change brought files, and
+    for the field an answer to the secretariat."""
+    action_id = payload.get("action_id")
+    if action_id is None:
+        return []
+    buttons = [open_button(tr, action_id, str(payload.get("ref", "")), single=True)]
+    files = len(payload.get("attachments") or [])
+    if files:
+        buttons.append((tr.raw("📎 See evidence ({n})", n=files), ShowEvidence(int(action_id))))
+    comment_id = payload.get("comment_id")
+    if answer and comment_id is not None:
+        buttons.append((tr.raw("💬 Answer"), AnswerReview(int(action_id), int(comment_id))))
+    return buttons
+
+
+def render_verdict(tr: Tr, payload: Mapping[str, Any], *, plan_title: str | None = None) -> View:
+    """What the secretariat said, for the focal points of the action's units."""
+    ref = str(payload.get("ref", ""))
+    validated = payload.get("field") == "review_status" and payload.get("new") == "validated"
+    if validated:
+        head = tr._("☑️ The secretariat validated <b>{ref}</b>", ref=ref)
+    elif payload.get("field") == "review_status":
+        head = tr._("⚠️ The secretariat's observations on <b>{ref}</b>", ref=ref)
+    else:
+        head = tr._("🗒 The secretariat's comment on <b>{ref}</b>", ref=ref)
+    action = tr._(
+        "<i>{text}</i>", text=shorten(str(payload.get("action_text") or ""), ACTION_TEXT_CHARS)
+    )
+    text = _plan_line(tr, plan_title) + head + "\n" + action + _quote(tr, payload)
+    buttons = _notice_buttons(tr, payload, answer=not validated)
+    return View(split_message(text)[0], in_rows(buttons, 2))
 
 
 def qualified_ref(item: Mapping[str, Any], plan_titles: Mapping[int, str] | None) -> str:
@@ -515,4 +555,6 @@ def render_row(
         return render_daily_digest(tr, payload, today=today, plan_titles=plan_titles)
     plan_id = payload.get("plan_id")
     title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
+    if kind == "verdict":
+        return [render_verdict(tr, payload, plan_title=title)]
     return [render_event(tr, kind, payload, plan_title=title)]

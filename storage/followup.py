@@ -37,6 +37,8 @@ from storage.models import (
     Status,
     StatusChange,
     action_ref,
+    action_units,
+    person_units,
     table_of,
     utcnow,
 )
@@ -135,6 +137,47 @@ async def notification_chats(
     return sorted(chats.items())
 
 
+async def _review_comment_of(session: AsyncSession, action_id: int, comment_id: int) -> int | None:
+    """`comment_id`, if it is a review comment on this action."""
+    found: int | None = await session.scalar(
+        select(Comment.id).where(
+            Comment.id == comment_id,
+            Comment.action_id == action_id,
+            Comment.kind == CommentKind.REVIEW.value,
+        )
+    )
+    return found
+
+
+_FOCAL_POINTS_OF_ACTION = (
+    select(Person.telegram_id)
+    .distinct()
+    .join(person_units, person_units.c.person_id == Person.id)
+    .join(action_units, action_units.c.unit_id == person_units.c.unit_id)
+    .where(
+        action_units.c.action_id == bindparam("action_id"),
+        Person.role == Role.FOCAL.value,
+        Person.active.is_(True),
+        Person.telegram_id.is_not(None),
+    )
+)
+
+#: What the secretariat says that the field hears: its verdicts and its comments.
+VERDICTS = (ReviewStatus.VALIDATED.value, ReviewStatus.OBSERVED.value)
+
+
+def _is_verdict(kind: str, payload: dict[str, Any]) -> bool:
+    if kind == "review_comment":
+        return True
+    return kind == "review_status" and payload.get("new") in VERDICTS
+
+
+async def _verdict_rows(session: AsyncSession, action_id: int, author: Person | None) -> list[int]:
+    """The focal points of the action's units (the author aside), who hear the verdict."""
+    ids = await session.scalars(_FOCAL_POINTS_OF_ACTION, {"action_id": action_id})
+    return [i for i in ids.all() if i is not None and (author is None or i != author.telegram_id)]
+
+
 async def _enqueue(
     session: AsyncSession,
     action: KeyAction,
@@ -154,17 +197,26 @@ async def _enqueue(
         "author_role": author.role if author else "",
         **payload,
     }
+    recipients = [
+        (chat_id, kind, digest)
+        for chat_id, digest in await notification_chats(session, extra_chat_ids, author)
+    ]
+    if _is_verdict(kind, payload):
+        verdict = "verdict"
+        recipients += [
+            (chat_id, verdict, False) for chat_id in await _verdict_rows(session, action.id, author)
+        ]
     rows = [
         {
             "chat_id": chat_id,
-            "kind": kind,
+            "kind": row_kind,
             "payload": body,
             "digest": digest,
             "created_at": now,
             "available_at": now,
             "attempts": 0,
         }
-        for chat_id, digest in await notification_chats(session, extra_chat_ids, author)
+        for chat_id, row_kind, digest in recipients
     ]
     if rows:  # one INSERT for all of them, no ORM objects: nobody reads them back here
         await session.execute(insert(table_of(OutboxMessage)), rows)
@@ -188,10 +240,14 @@ async def post_comment(
     kind: CommentKind = CommentKind.FOLLOW_UP,
     attachments: Sequence[NewAttachment] = (),
     source_key: str | None = None,
+    answers: int | None = None,
     notify_chat_ids: Sequence[int],
     now: dt.datetime | None = None,
 ) -> PostedComment:
-    """Add a comment (text and/or evidence). The same `source_key` twice posts it once."""
+    """Add a comment (text and/or evidence). The same `source_key` twice posts it once.
+
+    `answers` is the secretariat's comment (an observation) this one answers: it must be a
+    review comment on the same action, else the comment stands on its own."""
     now = now or utcnow()
     action, label = await require_visible_with_label(session, person, action_id)
     if kind == CommentKind.FOLLOW_UP and not follows_up_what_they_see(person):
@@ -202,7 +258,10 @@ async def post_comment(
     _check_text(body, required=not attachments)
     if len(attachments) > ATTACHMENTS_MAX:
         raise InvalidInput("too_many_attachments", limit=ATTACHMENTS_MAX)
-    comment_id = await _insert_comment(session, action.id, person, kind, body, source_key, now)
+    answered = await _review_comment_of(session, action.id, answers) if answers else None
+    comment_id = await _insert_comment(
+        session, action.id, person, kind, body, source_key, now, answered
+    )
     if comment_id is None:  # posted before under the same source key
         existing = await _existing(session, source_key)
         assert existing is not None
@@ -227,13 +286,13 @@ async def post_comment(
         comment_id, action.id, CommentKind(kind).value, body, source_key, now, tuple(attachments)
     )
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
-    payload = _comment_payload(comment)
+    payload = _comment_payload(comment) | ({"answers": answered} if answered else {})
     await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
     return comment
 
 
 def _comment_insert(dialect: str) -> Any:
-    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at")
+    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at", "answers_id")
     table = table_of(Comment)
     return (
         insert_for(dialect)(table)
@@ -255,6 +314,7 @@ async def _insert_comment(
     body: str,
     source_key: str | None,
     now: dt.datetime,
+    answers: int | None = None,
 ) -> int | None:
     """The new comment's id, or None when a comment with this source key exists already."""
     values = {
@@ -264,6 +324,7 @@ async def _insert_comment(
         "text": body,
         "source_key": source_key,
         "created_at": now,
+        "answers_id": answers,
     }
     comment_id: int | None = await session.scalar(_INSERT_COMMENT[dialect_of(session)], values)
     return comment_id

@@ -277,6 +277,8 @@ class Comment(Base):
         String(100), doc="Idempotency key (e.g. chat:message id) so a redelivery posts once"
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The secretariat's observation or review comment this comment answers, if any.
+    answers_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
 
     author: Mapped[Person | None] = relationship(lazy="selectin")
     attachments: Mapped[list[Attachment]] = relationship(

@@ -99,7 +99,8 @@ async def test_the_whole_story(engine, database_url, tmp_path, mode):
                 20,
             )
             note = next(m for m in sim.messages(SECRETARIAT) if "comentó en 1.1" in m.plain_text)
-            card = await press(sim, SECRETARIAT, note, button(note, "a:"), "Acción clave 1.1")
+            card = await press(sim, SECRETARIAT, note, button(note, "an:"), "Acción clave 1.1")
+            assert card.message_id != note.message_id  # the notice stays as it was
             menu = await press(
                 sim, SECRETARIAT, card, button(card, "v:"), "Elija el estado de revisión"
             )

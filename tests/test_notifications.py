@@ -64,7 +64,10 @@ async def test_a_comment_reaches_the_secretariat_and_coordinators_who_opted_in(s
         assert "<i>Revisar el POA del programa</i>" in call.text
         assert "«Avance del 50 % &lt;b&gt;sin&lt;/b&gt; problemas»" in call.text
         assert "📎 1 adjunto: foto.jpg" in call.text
-        assert call.buttons == [("Abrir la acción 1.1", f"a:{ids['1.1']}")]
+        assert call.buttons == [
+            ("Abrir la acción 1.1", f"an:{ids['1.1']}"),
+            ("📎 Ver evidencia (1)", f"ev:{ids['1.1']}"),
+        ]
     assert sent_texts(request, QUIET_COORDINATOR) == []
     assert sent_texts(request, FOCAL) == []  # the author is not told of their own comment
 
@@ -121,7 +124,7 @@ async def test_review_comment_in_english_for_an_english_speaker(sessions):
         await deliver_all(app.bot, sessions, now=NOW)
     [text] = sent_texts(request, ENGLISH_SECRETARY)
     assert "🗒 <b>Sofía (secretariat)</b> added a review comment on <b>1.1</b>" in text
-    assert request.sent(ENGLISH_SECRETARY)[0].buttons == [("Open action 1.1", f"a:{ids['1.1']}")]
+    assert request.sent(ENGLISH_SECRETARY)[0].buttons == [("Open action 1.1", f"an:{ids['1.1']}")]
 
 
 async def test_avisos_changes_the_mode(sessions):
@@ -176,8 +179,8 @@ async def test_daily_digest_combines_the_days_changes_once(sessions):
     assert "3 novedades: 2 comentarios, 1 cambio de estado" in text
     assert text.index("Primer avance") < text.index("Segundo avance") < text.index("En curso")
     assert request.last(COORDINATOR).buttons == [
-        ("1.1 ›", f"a:{ids['1.1']}"),
-        ("2 y 3.1 ›", f"a:{ids['2 y 3.1']}"),
+        ("1.1 ›", f"an:{ids['1.1']}"),
+        ("2 y 3.1 ›", f"an:{ids['2 y 3.1']}"),
     ]
     rows = await outbox_rows(sessions)
     assert all(r.sent_at is not None for r in rows)

@@ -58,7 +58,7 @@ async def test_a_row_is_rendered_sent_once_and_marked_sent(sessions):
     assert "comentó" in call.text and "<b>1.1</b>" in call.text
     assert "&lt;b&gt;sin&lt;/b&gt;" in call.text  # the comment is escaped
     assert call.params["parse_mode"] == "HTML"
-    assert call.buttons == [("Abrir la acción 1.1", "a:1")]
+    assert call.buttons == [("Abrir la acción 1.1", "an:1")]
     [row] = await outbox_rows(sessions)
     assert row.sent_at == NOW and row.claimed_until is None and row.attempts == 0
 
@@ -133,7 +133,7 @@ async def test_many_rows_for_a_private_chat_are_combined(sessions):
     [call] = request.sent(PRIVATE)
     assert report.sent_rows == 6 and report.messages == 1
     assert "6 novedades" in call.text
-    assert [b[1] for b in call.buttons] == [f"a:{n}" for n in range(1, 7)]
+    assert [b[1] for b in call.buttons] == [f"an:{n}" for n in range(1, 7)]
 
 
 async def test_group_gets_one_message_per_row_within_its_allowance(sessions):

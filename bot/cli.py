@@ -180,6 +180,12 @@ async def _evidence(settings: Settings, args: argparse.Namespace) -> int:
         report = await export_evidence(
             create_sessions(engine), make_bot, args.directory, plan_id=args.plan, tz=settings.tz
         )
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the folder cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         await engine.dispose()
     counts = report.counts()

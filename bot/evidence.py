@@ -105,10 +105,12 @@ def _numbered(name: str, n: int) -> str:
 
 
 def layout(files: Sequence[EvidenceFile], *, per_plan: bool) -> list[PurePosixPath]:
-    """Where each file goes, relative to the export's folder (same order as `files`)."""
+    """Where each file goes, relative to the export's folder (same order as `files`). Names
+    taken twice in one folder are numbered in the order the files were stored, so every run
+    gives every file the same path."""
     taken: dict[PurePosixPath, set[str]] = {}
-    paths = []
-    for item in files:
+    paths: dict[int, PurePosixPath] = {}
+    for item in sorted(files, key=lambda f: f.attachment_id):
         folder = PurePosixPath(safe_name(item.ref, f"action_{item.attachment_id}"))
         if per_plan:
             folder = PurePosixPath(f"plan-{item.plan_id}") / folder
@@ -119,8 +121,8 @@ def layout(files: Sequence[EvidenceFile], *, per_plan: bool) -> list[PurePosixPa
             n += 1
             name = _numbered(base, n)
         names.add(name.casefold())
-        paths.append(folder / name)
-    return paths
+        paths[item.attachment_id] = folder / name
+    return [paths[item.attachment_id] for item in files]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,10 +251,14 @@ async def export_evidence(
     tz: dt.tzinfo = dt.UTC,
 ) -> ExportReport:
     """Fetch every file not yet in `directory` and write the manifest. Telegram is asked only
-    when something is missing; `make_bot` returns a Bot not yet initialised."""
+    when something is missing; `make_bot` returns a Bot not yet initialised. A plan id that
+    does not exist raises `LookupError`."""
     async with transaction(sessions) as session:
+        plans = [plan.id for plan in await list_plans(session)]
+        if plan_id is not None and plan_id not in plans:
+            raise LookupError(f"there is no plan {plan_id}")
         files = await list_evidence(session, plan_id)
-        per_plan = plan_id is None and len(await list_plans(session)) > 1
+    per_plan = plan_id is None and len(plans) > 1
     paths = layout(files, per_plan=per_plan)
     outcomes, wanted = await asyncio.to_thread(_survey, directory, files, paths)
     if wanted:

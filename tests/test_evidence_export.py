@@ -22,11 +22,13 @@ from bot.evidence import (
     NOT_SERVED,
     TOO_LARGE,
     export_evidence,
+    layout,
     safe_name,
 )
 from bot.simulator.server import BotApiSimulator
 from bot.telegram_limits import DOWNLOAD_MAX_BYTES
 from storage.db import Sessions, transaction
+from storage.evidence import EvidenceFile
 from storage.followup import NewAttachment, post_comment
 from storage.models import KeyAction, Recommendation
 from storage.people import get_person
@@ -287,6 +289,12 @@ async def test_command_line(sessions, sim, tmp_path, database_url):
     assert "Telegram could not be reached" in stderr
     assert stdout.startswith("7 files: 0 downloaded, 4 already there,")
 
+    code, _, stderr = await _cli(env, str(out), "--plan", "999")
+    assert (code, stderr.splitlines()[-1]) == (2, "error: there is no plan 999")
+    (tmp_path / "a file").write_text("")
+    code, _, stderr = await _cli(env, str(tmp_path / "a file"))
+    assert code == 1 and stderr.splitlines()[-1].startswith("error: ")
+
 
 @pytest.mark.parametrize(
     ("name", "safe"),
@@ -303,3 +311,19 @@ async def test_command_line(sessions, sim, tmp_path, database_url):
 )
 def test_safe_names(name, safe):
     assert safe_name(name, "fallback.bin") == safe
+
+
+def test_layout_numbers_names_in_the_order_files_were_stored():
+    def item(attachment_id: int, name: str, label: str = "2 y 3") -> EvidenceFile:
+        return EvidenceFile(
+            attachment_id, 1, label, 1, "", WHEN, "", "document", "f", name, "", None
+        )
+
+    files = [item(7, "acta.pdf"), item(3, "ACTA.pdf"), item(5, ""), item(4, "acta.pdf", "1/2")]
+    assert [str(p) for p in layout(files, per_plan=False)] == [
+        "2 y 3.1/acta (2).pdf",
+        "2 y 3.1/ACTA.pdf",
+        "2 y 3.1/file_5",
+        "1_2.1/acta.pdf",
+    ]
+    assert str(layout(files, per_plan=True)[0]) == "plan-1/2 y 3.1/acta (2).pdf"

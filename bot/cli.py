@@ -1,4 +1,5 @@
-"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|invite]`.
+"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|invite|
+evidence export]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -37,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, help="focal, coordinator, secretariat, admin")
     invite.add_argument("--unit", action="append", default=[], help="a responsible unit")
     invite.add_argument("--days", type=int, default=14, help="days the code stays valid")
+    evidence = sub.add_parser("evidence", help="keep the attached evidence outside Telegram")
+    evidence_sub = evidence.add_subparsers(dest="evidence_command", required=True)
+    ev_exp = evidence_sub.add_parser(
+        "export",
+        help="download every attached file into DIR/<block>.<number>/ with DIR/manifest.csv",
+    )
+    ev_exp.add_argument("directory", type=Path, metavar="DIR")
+    ev_exp.add_argument("--plan", type=int, default=None, help="plan id (default: every plan)")
     return parser
 
 
@@ -150,6 +159,50 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _evidence(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram import Bot
+
+    from bot.evidence import STATUSES, export_evidence
+
+    if not settings.telegram_bot_token:
+        print("error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+
+    def make_bot() -> Bot:
+        return Bot(
+            settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.file_base_url,
+        )
+
+    engine = create_engine(settings.database_url)
+    try:
+        report = await export_evidence(
+            create_sessions(engine), make_bot, args.directory, plan_id=args.plan, tz=settings.tz
+        )
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the folder cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    counts = report.counts()
+    print(
+        f"{len(report.outcomes)} files: "
+        + ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+    )
+    for outcome in report.outcomes:
+        if outcome.detail:
+            print(f"  {outcome.status}: {outcome.path}: {outcome.detail}")
+    print(f"manifest: {report.manifest}")
+    if report.unreachable:
+        print("error: Telegram could not be reached; nothing was downloaded", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _load_demo(settings: Settings) -> None:
     from bot.runner import load_demo_if_empty
 
@@ -197,4 +250,6 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(action(settings, args))
     if command == "invite":
         return asyncio.run(_invite(settings, args))
+    if command == "evidence":
+        return asyncio.run(_evidence(settings, args))
     return 2

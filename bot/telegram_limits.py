@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 
-from telegram.constants import FloodLimit
+from telegram.constants import FileSizeLimit, FloodLimit
 from telegram.error import RetryAfter
 
 #: Telegram's: messages in any second, all chats together.
@@ -40,6 +40,8 @@ GROUP_SENDS_PER_MINUTE = GROUP_PER_MINUTE - GROUP_MARGIN  # 19
 PRIVATE_INTERVAL = dt.timedelta(seconds=1 / PRIVATE_PER_SECOND)
 #: Telegram's: paid broadcasts (`allow_paid_broadcast`), in any second.
 PAID_PER_SECOND = int(FloodLimit.PAID_MESSAGES_PER_SECOND)  # 1000
+#: Telegram's: the largest file the Bot API serves for download (`getFile`), in bytes (20 MB).
+DOWNLOAD_MAX_BYTES = int(FileSizeLimit.FILESIZE_DOWNLOAD)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

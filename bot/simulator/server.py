@@ -3,8 +3,9 @@ benchmark: the real bot talks to it over HTTP exactly as it talks to Telegram.
 
 It serves the methods the bot uses and enforces Telegram's documented limits (4096 characters a
 message and 1024 a caption after parsing, 64 bytes of callback data, valid HTML, flood control
-with 429 and retry_after), with Telegram's own error descriptions. Tests and the demo act as the
-people: they send texts, photos and documents, press buttons, and read what each chat received.
+with 429 and retry_after, no getFile of a file over 20 MB), with Telegram's own error
+descriptions. Tests and the demo act as the people: they send texts, photos and documents, press
+buttons, and read what each chat received.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from aiohttp import web
 
 from bot.simulator.html_check import HtmlError, visible_text
 from bot.simulator.limits import FloodControl
+from bot.telegram_limits import DOWNLOAD_MAX_BYTES
 
 JSON_FIELDS = {
     "reply_markup",
@@ -317,7 +319,8 @@ class BotApiSimulator:
             "file_id": f"F{n:06d}",
             "file_unique_id": f"U{n:06d}",
             "file_size": len(content),
-            "file_path": f"files/{n}_{name}",
+            # As Telegram's: a path of its own, never the sender's name (which may hold "?").
+            "file_path": f"documents/file_{n}",
             "file_name": name,
             "mime_type": mime,
         }
@@ -490,6 +493,8 @@ class BotApiSimulator:
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
         meta = self.files[file_id][1]
+        if int(meta["file_size"]) > DOWNLOAD_MAX_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
         return {k: meta[k] for k in ("file_id", "file_unique_id", "file_size", "file_path")}
 
     async def _m_answercallbackquery(self, p: dict[str, Any]) -> bool:

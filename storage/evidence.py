@@ -1,0 +1,89 @@
+"""The evidence attached to comments, listed for keeping outside Telegram (`bot.evidence`).
+
+Plain records, one per stored file, in the plan's order: plan, block, action, then the comments
+and their files in the order they were posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Attachment, Comment, KeyAction, Person, Recommendation, action_ref
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """One attachment with what names it: its plan, its action, the comment that carried it."""
+
+    attachment_id: int
+    plan_id: int
+    label: str
+    number: int
+    author: str
+    created_at: dt.datetime
+    comment: str
+    kind: str  # "photo" or "document"
+    file_id: str
+    file_name: str
+    mime_type: str
+    file_size: int | None
+
+    @property
+    def ref(self) -> str:
+        return action_ref(self.label, self.number)
+
+
+_EVIDENCE = (
+    select(
+        Attachment.id,
+        KeyAction.plan_id,
+        Recommendation.label,
+        KeyAction.number,
+        Person.name,
+        Comment.created_at,
+        Comment.text,
+        Attachment.kind,
+        Attachment.file_id,
+        Attachment.file_name,
+        Attachment.mime_type,
+        Attachment.file_size,
+    )
+    .join(Comment, Comment.id == Attachment.comment_id)
+    .join(KeyAction, KeyAction.id == Comment.action_id)
+    .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+    .outerjoin(Person, Person.id == Comment.author_id)
+    .order_by(
+        KeyAction.plan_id,
+        KeyAction.position,
+        KeyAction.number,
+        Comment.created_at,
+        Comment.id,
+        Attachment.id,
+    )
+)
+
+
+async def list_evidence(session: AsyncSession, plan_id: int | None = None) -> list[EvidenceFile]:
+    """Every attachment (of one plan, when given), in the plan's order."""
+    query = _EVIDENCE if plan_id is None else _EVIDENCE.where(KeyAction.plan_id == plan_id)
+    return [
+        EvidenceFile(
+            attachment_id=row[0],
+            plan_id=row[1],
+            label=row[2],
+            number=row[3],
+            author=row[4] or "",
+            created_at=row[5],
+            comment=row[6],
+            kind=row[7],
+            file_id=row[8],
+            file_name=row[9],
+            mime_type=row[10],
+            file_size=row[11],
+        )
+        for row in (await session.execute(query)).all()
+    ]

@@ -84,5 +84,6 @@ def deps_from(
         reminder_due_days=settings.reminder_due_days,
         stale_days=settings.stale_days,
         step_ttl=dt.timedelta(minutes=settings.step_timeout_minutes),
+        album_wait=settings.album_wait_seconds,
         clock=clock,
     )

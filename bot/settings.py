@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     stale_days: int = 30
     outbox_interval: float = 1.0
     step_timeout_minutes: int = Field(default=60, ge=1)
+    album_wait_seconds: float = Field(default=2.0, gt=0)
     load_demo_plan: bool = True
     log_level: str = "INFO"
 

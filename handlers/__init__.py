@@ -18,6 +18,7 @@ from handlers import (
     administration,
     browse,
     conversation,
+    evidence,
     export,
     onboarding,
     preferences,
@@ -34,6 +35,7 @@ from handlers.buttons import (
     ExportPlan,
     OpenCard,
     OpenCardAnew,
+    ShowEvidence,
     ShowHistory,
     any_of,
 )
@@ -70,6 +72,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(browse.list_pressed, pattern=ActionList.matches),
         CallbackQueryHandler(browse.card_pressed, pattern=any_of(OpenCard, OpenCardAnew)),
         CallbackQueryHandler(browse.history_pressed, pattern=ShowHistory.matches),
+        CallbackQueryHandler(evidence.evidence_pressed, pattern=ShowEvidence.matches),
         # Follow-up and review
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
         CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),

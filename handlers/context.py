@@ -53,6 +53,7 @@ class Deps:
     reminder_due_days: int
     stale_days: int
     step_ttl: dt.timedelta  # how long a step left silent stays open
+    album_wait: float  # seconds given to Telegram to deliver every file of an album
     clock: Callable[[], dt.datetime] = utcnow
 
     def now(self) -> dt.datetime:

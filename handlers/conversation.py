@@ -7,10 +7,12 @@ lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from telegram import Message, Update
+from telegram.ext import JobQueue
 
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
@@ -30,11 +32,13 @@ from handlers.buttons import (
 )
 from handlers.cards import card_view
 from handlers.context import FlowContext, flow
-from handlers.i18n import N_
+from handlers.i18n import N_, Tr
 from handlers.labels import review_label, status_label
-from handlers.replies import Reply, View, stale_button
+from handlers.open_steps import StepKey
+from handlers.replies import Reply, View, send_view, stale_button
 from handlers.views import prompt, review_menu, status_menu
 from storage.actions import ActionRow, follows_up_what_they_see, may_review, visible_action_row
+from storage.db import transaction
 from storage.errors import PermissionDenied
 from storage.followup import (
     ATTACHMENTS_MAX,
@@ -45,6 +49,7 @@ from storage.followup import (
     set_status,
 )
 from storage.models import CommentKind, ReviewStatus, Status
+from storage.people import get_person
 
 EVIDENCE_TYPES = (
     "image/",
@@ -309,38 +314,104 @@ def _text_of(message: Message) -> str:
     return (message.text or message.caption or "").strip()
 
 
-async def comment_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
-    """A comment's text, or a file: files without a caption wait for the text or "Done"."""
+async def comment_step(
+    message: Message, context: FlowContext, data: dict[str, Any]
+) -> Reply | None:
+    """A comment's text, or a file: files without a caption wait for the text or "Done"; the
+    files of an album (sent together) are gathered first, then taken as one."""
     tr = context.tr
     text, attachment = _text_of(message), attachment_of(message)
     action_id = int(data.get("action", 0))
     refused = _unacceptable_file(context, message)
     if refused is not None:
         return refused
-    if attachment is not None and not text:
+    if attachment is not None and (text == "" or message.media_group_id):
         files = list(data.get("attachments") or [])
         if len(files) >= ATTACHMENTS_MAX:
             return Reply([View(tr._("That is as many files as one comment can hold."))])
-        await context.step.open(
-            State.COMMENT, {**data, "attachments": [*files, _as_dict(attachment)]}
-        )
-        received = tr.n_(
-            "Evidence received ({n} file). Send more, write a comment to finish, or press Done.",
-            "Evidence received ({n} files). Send more, write a comment to finish, or press Done.",
-            len(files) + 1,
-        )
-        return Reply([prompt(tr, received, action_id, done=True)])
+        data = {**data, "attachments": [*files, _as_dict(attachment)]}
+        if message.media_group_id and context.job_queue is not None:
+            await _album_item(message, context, data, text)
+            return None  # answered once the whole album is in (`finish_album`)
+        await context.step.open(State.COMMENT, data)
+        return Reply([_files_received(tr, action_id, len(files) + 1)])
     if not text:
         return Reply(
             [View(tr._("Please write the comment as text, or send a photo or a document."))]
         )
     await _save_comment(context, data, text, source_key=_source_key(message), extra=attachment)
-    saved = (
-        tr._("Review comment saved.")
-        if data.get("kind") == CommentKind.REVIEW
-        else tr._("Comment saved. The secretariat has been notified.")
+    return await _done(context, action_id, _saved_text(tr, data))
+
+
+def _files_received(tr: Tr, action_id: int, count: int) -> View:
+    received = tr.n_(
+        "Evidence received ({n} file). Send more, write a comment to finish, or press Done.",
+        "Evidence received ({n} files). Send more, write a comment to finish, or press Done.",
+        count,
     )
-    return await _done(context, action_id, saved)
+    return prompt(tr, received, action_id, done=True)
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumKey:
+    """Whose album: the chat, the person (Telegram id) and Telegram's media group id."""
+
+    chat_id: int
+    user_id: int
+    group: str
+
+
+async def _album_item(
+    message: Message, context: FlowContext, data: dict[str, Any], caption: str
+) -> None:
+    """A file of an album: kept with the others; its caption (on any one of them) is the
+    comment's text. The album is taken as a whole once Telegram has had time to deliver it."""
+    group = str(message.media_group_id)
+    first = data.get("album") != group
+    data["album"] = group
+    if caption:
+        data["album_text"] = caption
+    await context.step.open(State.COMMENT, data)
+    jobs = cast("JobQueue[FlowContext] | None", context.job_queue)
+    if first and jobs is not None:
+        key = AlbumKey(context.chat_id, context.person.telegram_id or 0, group)
+        jobs.run_once(
+            finish_album, context.deps.album_wait, data=key, name=f"album {key.chat_id} {group}"
+        )
+
+
+async def finish_album(context: FlowContext) -> None:
+    """The album is in: one comment with all its files when one of them had a caption, else
+    the prompt for its text (as for files sent one by one)."""
+    assert context.job is not None
+    key = cast(AlbumKey, context.job.data)
+    deps = context.deps
+    async with transaction(deps.sessions) as session:
+        person = await get_person(session, key.user_id, active_only=True)
+        step = StepKey(session, key.chat_id, key.user_id, deps.now(), deps.step_ttl)
+        state = await step.current()
+        if person is None or state is None or state.data.get("album") != key.group:
+            return  # answered already (a text came), cancelled, or moved on
+        context.person, context.known_person, context.session = person, person, session
+        context.tr, context.chat_id, context.step = deps.tr(person.language), key.chat_id, step
+        data = dict(state.data)
+        action_id = int(data.get("action", 0))
+        if data.get("album_text"):
+            source = f"{key.chat_id}:album:{key.group}"
+            await _save_comment(context, data, str(data["album_text"]), source_key=source)
+            reply = await _done(context, action_id, _saved_text(context.tr, data))
+        else:
+            await step.open(State.COMMENT, {k: v for k, v in data.items() if k != "album"})
+            files = len(data.get("attachments") or [])
+            reply = Reply([_files_received(context.tr, action_id, files)])
+    for view in reply.views:
+        await send_view(context.bot, key.chat_id, view)
+
+
+def _saved_text(tr: Tr, data: dict[str, Any]) -> str:
+    if data.get("kind") == CommentKind.REVIEW:
+        return tr._("Review comment saved.")
+    return tr._("Comment saved. The secretariat has been notified.")
 
 
 async def justification_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:

@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Update,
+)
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 
@@ -30,19 +38,31 @@ ButtonRow = list[tuple[str, Button]]
 
 @dataclass(slots=True)
 class OutgoingFile:
-    """A file sent with a view (its text is the caption): the bytes, or a function that makes
-    them (a chart), called in a worker thread at sending time."""
+    """A file sent with a view: the bytes, a function that makes them (a chart, called in a
+    worker thread at sending time), or the id of a file Telegram already keeps (evidence)."""
 
     kind: Literal["document", "photo"]
     name: str
     data: bytes | None = None
     render: Callable[[], bytes] | None = None
+    file_id: str | None = None
+    caption: str = ""
 
-    async def content(self) -> bytes:
+    async def content(self) -> bytes | str:
+        if self.file_id is not None:
+            return self.file_id
         if self.data is not None:
             return self.data
         assert self.render is not None
         return await asyncio.to_thread(self.render)
+
+    def as_media(self) -> InputMediaPhoto | InputMediaDocument:
+        """The file as an item of an album (files Telegram keeps only)."""
+        assert self.file_id is not None
+        caption = split_message(self.caption, CAPTION_LIMIT)[0] if self.caption else None
+        if self.kind == "photo":
+            return InputMediaPhoto(self.file_id, caption=caption)
+        return InputMediaDocument(self.file_id, caption=caption)
 
 
 @dataclass(slots=True)
@@ -52,6 +72,8 @@ class View:
     text: str
     buttons: Sequence[Sequence[tuple[str, Button]]] = field(default_factory=list)
     file: OutgoingFile | None = None
+    #: Files Telegram keeps, sent after the text: albums of up to 10 photos or documents.
+    album: Sequence[OutgoingFile] = ()
 
     @property
     def markup(self) -> InlineKeyboardMarkup | None:
@@ -66,7 +88,7 @@ class View:
 
     def with_notice(self, notice: str) -> View:
         """A confirmation on top of the view it concerns, in one message."""
-        return View(f"{notice}\n\n{self.text}", self.buttons, self.file)
+        return View(f"{notice}\n\n{self.text}", self.buttons, self.file, self.album)
 
 
 def in_rows(buttons: Sequence[tuple[str, Button]], per_row: int) -> list[ButtonRow]:
@@ -123,9 +145,34 @@ def stale_button(tr: Tr) -> Reply:
     return Reply(notice=tr._(STALE_BUTTON))
 
 
+ALBUM_MAX = 10  # items in one media group (Telegram's limit)
+
+
+async def send_album(bot: Bot, chat_id: int, files: Sequence[OutgoingFile]) -> None:
+    """Files Telegram keeps, as albums: photos together and documents together (Telegram does
+    not mix them), ten at most each; a lone file as a message of its own."""
+    for kind in ("photo", "document"):
+        group = [f for f in files if f.kind == kind]
+        for start in range(0, len(group), ALBUM_MAX):
+            chunk = group[start : start + ALBUM_MAX]
+            if len(chunk) > 1:
+                await bot.send_media_group(chat_id, [f.as_media() for f in chunk])
+                continue
+            item = chunk[0].as_media()
+            if isinstance(item, InputMediaPhoto):
+                await bot.send_photo(chat_id, item.media, caption=item.caption)
+            else:
+                await bot.send_document(chat_id, item.media, caption=item.caption)
+
+
 async def send_view(bot: Bot, chat_id: int, view: View) -> None:
     """Send a view: its file with the text as caption, or the text as one message or several
-    when over Telegram's limit (the buttons go with the last part)."""
+    when over Telegram's limit (the buttons go with the last part), then its album."""
+    if view.album:
+        if view.text:
+            await send_view(bot, chat_id, View(view.text, view.buttons))
+        await send_album(bot, chat_id, view.album)
+        return
     if view.file is not None:
         action = (
             ChatAction.UPLOAD_PHOTO if view.file.kind == "photo" else ChatAction.UPLOAD_DOCUMENT
@@ -155,6 +202,7 @@ async def show(update: Update, bot: Bot, view: View) -> None:
         query is not None
         and query.message is not None
         and view.file is None
+        and not view.album
         and len(split_message(view.text)) == 1
     ):
         try:

@@ -18,7 +18,7 @@ from handlers.conversation import comment_step, justification_step, observation_
 from handlers.replies import Reply, View
 from storage.models import Role
 
-Step = Callable[[Message, FlowContext, dict[str, Any]], Awaitable[Reply]]
+Step = Callable[[Message, FlowContext, dict[str, Any]], Awaitable[Reply | None]]
 
 STEPS: dict[State, Step] = {
     State.COMMENT: comment_step,

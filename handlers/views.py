@@ -16,6 +16,7 @@ from handlers.buttons import (
     ReviewMenu,
     SetReview,
     SetStatus,
+    ShowEvidence,
     ShowHistory,
     StartComment,
     StartEvidence,
@@ -42,11 +43,14 @@ from storage.actions import (
     CommentView,
     HistoryEntry,
 )
+from storage.evidence import EvidenceFile
 from storage.models import CommentKind, Person, ReviewStatus, Status
 
 BUTTON_TEXT = 60
 CARD_TEXT = 900
 COMMENT_TEXT = 300
+FILES_NAMED = 3
+EVIDENCE_LISTED = 5
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -101,20 +105,54 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
 
 def _comment_line(tr: Tr, comment: CommentView) -> str:
     author = comment.author or tr.raw("plan file")
-    clip = "📎 " * min(3, len(comment.attachments))
     icon = "🗒" if comment.kind == CommentKind.REVIEW else "💬"
     text = shorten(comment.text, COMMENT_TEXT) if comment.text else ""
-    return tr._(
-        "{icon} <i>{author}, {date}</i>: {clip}{text}",
+    line = tr._(
+        "{icon} <i>{author}, {date}</i>: {text}",
         icon=Safe(icon),
         author=author,
         date=tr.datetime(comment.created_at, "d MMM y"),
-        clip=Safe(clip),
         text=text,
+    )
+    return line + _files_line(tr, [a.file_name for a in comment.attachments])
+
+
+def _files_line(tr: Tr, names: Sequence[str]) -> str:
+    """ " 📎 acta.pdf, lista.xlsx" after a comment that brought files (none: nothing)."""
+    if not names:
+        return ""
+    shown = ", ".join(shorten(n, 40) for n in names[:FILES_NAMED])
+    more = len(names) - FILES_NAMED
+    return " " + tr._("📎 {names}", names=shown) + (f" +{more}" if more > 0 else "")
+
+
+def evidence_lines(tr: Tr, files: Sequence[EvidenceFile]) -> list[str]:
+    """The card's evidence: each file by name, who sent it and when (the latest few)."""
+    if not files:
+        return []
+    lines = [
+        "",
+        tr.n_("<b>📎 Evidence ({n} file)</b>", "<b>📎 Evidence ({n} files)</b>", len(files)),
+    ]
+    for f in files[-EVIDENCE_LISTED:]:
+        lines.append(evidence_line(tr, f))
+    if len(files) > EVIDENCE_LISTED:
+        lines.append(tr.n_("… and {n} more", "… and {n} more", len(files) - EVIDENCE_LISTED))
+    return lines
+
+
+def evidence_line(tr: Tr, f: EvidenceFile) -> str:
+    return tr._(
+        "• {name} — {author}, {date}",
+        name=shorten(f.file_name, 60) or tr.raw("photo"),
+        author=f.author or tr.raw("plan file"),
+        date=tr.datetime(f.created_at, "d MMM y"),
     )
 
 
-def action_card(tr: Tr, card: ActionCard, today: dt.date) -> View:
+def action_card(
+    tr: Tr, card: ActionCard, today: dt.date, evidence: Sequence[EvidenceFile] = ()
+) -> View:
     row = card.action
     deadline = deadline_in_words(
         tr,
@@ -157,6 +195,7 @@ def action_card(tr: Tr, card: ActionCard, today: dt.date) -> View:
     else:
         lines.append("")
         lines.append(tr._("<i>No comments yet.</i>"))
+    lines += evidence_lines(tr, evidence)
     buttons: list[ButtonRow] = []
     if card.can_follow_up:
         buttons.append(
@@ -180,6 +219,9 @@ def action_card(tr: Tr, card: ActionCard, today: dt.date) -> View:
                 (tr.raw("☑️ Review"), ReviewMenu(row.id)),
             ]
         )
+    if evidence:
+        see = tr.raw("📎 See evidence ({n})", n=len(evidence))
+        buttons.append([(see, ShowEvidence(row.id))])
     buttons.append([(tr.raw("‹ Back"), ActionList(ActionFilter.PENDING))])
     return View("\n".join(lines), buttons)
 
@@ -234,13 +276,11 @@ def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
                 new=label(tr, entry.new_value),
             )
         else:
-            clip = " 📎" * min(3, entry.attachments)
             what = tr._(
-                "{icon} {text}{clip}",
+                "{icon} {text}",
                 icon=Safe("🗒" if entry.kind == "review_comment" else "💬"),
                 text=shorten(entry.text, 500) if entry.text else "",
-                clip=Safe(clip),
-            )
+            ) + _files_line(tr, entry.files)
         lines.append(tr._("<i>{when} · {who}</i>\n{what}", when=when, who=who, what=Safe(what)))
     return View("\n\n".join(lines), [[(tr.raw("‹ Back"), OpenCard(row.id))]])
 

@@ -127,7 +127,7 @@ class HistoryEntry:
     text: str = ""
     old_value: str = ""
     new_value: str = ""
-    attachments: int = 0
+    files: tuple[str, ...] = ()  # the names of the evidence files the comment brought
 
 
 def overdue_clause(today: dt.date) -> ColumnElement[bool]:
@@ -479,7 +479,7 @@ async def action_history(
             author=c.author.name if c.author else "",
             kind="comment" if c.kind == CommentKind.FOLLOW_UP else "review_comment",
             text=c.text,
-            attachments=len(c.attachments),
+            files=tuple(a.file_name for a in c.attachments),
         )
         for c in comments
     ] + [

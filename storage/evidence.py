@@ -7,11 +7,14 @@ and their files in the order they were posted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.actions import require_visible
 from storage.models import Attachment, Comment, KeyAction, Person, Recommendation, action_ref
 
 
@@ -67,23 +70,22 @@ _EVIDENCE = (
 )
 
 
+def _evidence_file(row: Sequence[Any]) -> EvidenceFile:
+    """A row of `_EVIDENCE`, its columns in order (the author may be gone: no name)."""
+    attachment_id, plan_id, label, number, author, *rest = row
+    return EvidenceFile(attachment_id, plan_id, label, number, author or "", *rest)
+
+
 async def list_evidence(session: AsyncSession, plan_id: int | None = None) -> list[EvidenceFile]:
     """Every attachment (of one plan, when given), in the plan's order."""
     query = _EVIDENCE if plan_id is None else _EVIDENCE.where(KeyAction.plan_id == plan_id)
-    return [
-        EvidenceFile(
-            attachment_id=row[0],
-            plan_id=row[1],
-            label=row[2],
-            number=row[3],
-            author=row[4] or "",
-            created_at=row[5],
-            comment=row[6],
-            kind=row[7],
-            file_id=row[8],
-            file_name=row[9],
-            mime_type=row[10],
-            file_size=row[11],
-        )
-        for row in (await session.execute(query)).all()
-    ]
+    return [_evidence_file(row) for row in (await session.execute(query)).all()]
+
+
+async def action_evidence(
+    session: AsyncSession, person: Person, action_id: int
+) -> list[EvidenceFile]:
+    """The files of one action, oldest first, if the person may see the action."""
+    await require_visible(session, person, action_id)
+    rows = await session.execute(_EVIDENCE.where(KeyAction.id == action_id))
+    return [_evidence_file(row) for row in rows.all()]

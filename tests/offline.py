@@ -125,6 +125,29 @@ class OfflineRequest(BaseRequest):
                 "height": 1,
             }
             return self._message(params, photo=[size])
+        if method == "sendMediaGroup":
+            media = params.get("media")
+            items = json.loads(media) if isinstance(media, str) else media or []
+            return [
+                self._message(
+                    {"chat_id": params.get("chat_id"), "caption": item.get("caption")},
+                    **(
+                        {
+                            "photo": [
+                                {
+                                    "file_id": item["media"],
+                                    "file_unique_id": "p",
+                                    "width": 1,
+                                    "height": 1,
+                                }
+                            ]
+                        }
+                        if item.get("type") == "photo"
+                        else {"document": {"file_id": item["media"], "file_unique_id": "d"}}
+                    ),
+                )
+                for item in items
+            ]
         if method == "getFile":
             file_id = str(params.get("file_id"))
             size = len(self.files.get(file_id, b""))
@@ -143,6 +166,7 @@ class OfflineRequest(BaseRequest):
             "editMessageText",
             "sendDocument",
             "sendPhoto",
+            "sendMediaGroup",
             "editMessageReplyMarkup",
         )
         return [
@@ -209,7 +233,9 @@ class Chat:
             {"update_id": next(self._update_ids), "message": self._message(**fields)}
         )
 
-    async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
+    async def send_photo(
+        self, caption: str | None = None, media_group: str | None = None
+    ) -> dict[str, Any]:
         n = next(self._message_ids)
         photo = [
             {"file_id": f"photo{n}s", "file_unique_id": f"ps{n}", "width": 90, "height": 90},
@@ -218,6 +244,8 @@ class Chat:
         fields: dict[str, Any] = {"photo": photo}
         if caption:
             fields["caption"] = caption
+        if media_group:
+            fields["media_group_id"] = media_group
         return await self.feed(
             {"update_id": next(self._update_ids), "message": self._message(**fields)}
         )

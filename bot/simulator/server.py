@@ -488,6 +488,32 @@ class BotApiSimulator:
     async def _m_senddocument(self, p: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(p, "document")
 
+    async def _m_sendmediagroup(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        """An album: 2 to 10 photos, or documents, each a message of its own (as Telegram)."""
+        media = p.get("media")
+        if isinstance(media, str):
+            media = json.loads(media)
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album")
+        kinds = {item.get("type") for item in media}
+        if len(kinds) > 1 and kinds != {"photo", "video"}:
+            raise ApiError(400, "Bad Request: documents can't be mixed with other media types")
+        sent = []
+        for item in media:
+            kind = str(item.get("type"))
+            sent.append(
+                await self._send_file(
+                    {
+                        "chat_id": p.get("chat_id"),
+                        kind: item.get("media"),
+                        "caption": item.get("caption"),
+                        "parse_mode": item.get("parse_mode"),
+                    },
+                    kind,
+                )
+            )
+        return sent
+
     async def _m_getfile(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = str(p.get("file_id", ""))
         if file_id not in self.files:

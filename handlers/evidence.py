@@ -1,0 +1,40 @@
+"""📎 Ver evidencia: the files people attached to an action, sent again by the ids Telegram
+keeps them under (no download, no size limit of ours), to whoever may see the action."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.buttons import ShowEvidence, pressed
+from handlers.context import FlowContext, flow
+from handlers.replies import OutgoingFile, Reply, View, stale_button
+from handlers.views import evidence_line
+from storage.evidence import action_evidence
+
+
+@flow()
+async def evidence_pressed(update: Update, context: FlowContext) -> Reply:
+    """The action's evidence, as albums (photos together, documents together)."""
+    button = pressed(update, ShowEvidence)
+    tr = context.tr
+    if button is None:
+        return stale_button(tr)
+    files = await action_evidence(context.session, context.person, button.action_id)
+    if not files:
+        return Reply(notice=tr._("This action has no evidence yet."))
+    heading = tr.n_(
+        "📎 Evidence of <b>{ref}</b>: {n} file",
+        "📎 Evidence of <b>{ref}</b>: {n} files",
+        len(files),
+        ref=files[0].ref,
+    )
+    album = [
+        OutgoingFile(
+            "photo" if f.kind == "photo" else "document",
+            f.file_name,
+            file_id=f.file_id,
+            caption=evidence_line(tr, f).removeprefix("• "),
+        )
+        for f in files
+    ]
+    return Reply([View(heading, album=album)], edit=False)

@@ -372,7 +372,7 @@ async def _album_item(
     if caption:
         data["album_text"] = caption
     await context.step.open(State.COMMENT, data)
-    jobs = cast("JobQueue[FlowContext] | None", context.job_queue)
+    jobs = cast(JobQueue[FlowContext] | None, context.job_queue)
     if first and jobs is not None:
         key = AlbumKey(context.chat_id, context.person.telegram_id or 0, group)
         jobs.run_once(

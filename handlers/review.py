@@ -189,7 +189,8 @@ def _end_of_queue(tr: Tr, page: ReviewPage) -> View:
         "{n} action validated so far.", "{n} actions validated so far.", page.validated
     )
     if page.waiting == 0:
-        return View(f"{tr._('Nothing to review 🎉')}\n{validated}")
+        nothing = tr._("Nothing to review 🎉")
+        return View(f"{nothing}\n{validated}")
     skipped = tr.n_(
         "That is the end of this round: {n} skipped action is still waiting.",
         "That is the end of this round: {n} skipped actions are still waiting.",

@@ -22,12 +22,14 @@ from handlers import (
     export,
     onboarding,
     preferences,
+    review,
     steps,
     summary,
 )
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
     PEOPLE_BUTTONS,
+    REVIEW_QUEUE_BUTTONS,
     SUMMARY_BUTTONS,
     ActionList,
     ChooseLanguage,
@@ -73,6 +75,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(browse.card_pressed, pattern=any_of(OpenCard, OpenCardAnew)),
         CallbackQueryHandler(browse.history_pressed, pattern=ShowHistory.matches),
         CallbackQueryHandler(evidence.evidence_pressed, pattern=ShowEvidence.matches),
+        # The secretariat's review queue
+        CommandHandler(["revisar", "review"], review.review_command),
+        CallbackQueryHandler(review.review_pressed, pattern=any_of(*REVIEW_QUEUE_BUTTONS)),
         # Follow-up and review
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
         CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),

@@ -13,8 +13,16 @@ from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.replies import Reply, View, stale_button
 from handlers.views import action_list, history, search_results
-from storage.actions import ActionFilter, action_history, list_actions, search_actions
+from storage.actions import (
+    ActionFilter,
+    action_history,
+    default_filter,
+    list_actions,
+    may_review,
+    search_actions,
+)
 from storage.actions import action_card as load_card
+from storage.models import Person
 
 PAGE_SIZE = 8
 SEARCH_CHARS = 200
@@ -29,23 +37,28 @@ async def list_view(context: FlowContext, flt: ActionFilter, page: int) -> View:
         page=page,
         page_size=PAGE_SIZE,
     )
-    return action_list(context.tr, result, flt)
+    return action_list(context.tr, result, flt, reviewer=may_review(context.person))
 
 
-def filter_named(words: str) -> ActionFilter:
-    """`/acciones vencidas`, `/acciones todas` (or English); pending otherwise."""
+def filter_named(words: str, person: Person) -> ActionFilter:
+    """`/acciones vencidas`, `/acciones todas`, `/acciones pendientes`, `/acciones por revisar`
+    (or English); otherwise the person's default (the secretariat's: what waits for review)."""
     if words.startswith(("venc", "overdue")):
         return ActionFilter.OVERDUE
     if words.startswith(("tod", "all")):
         return ActionFilter.ALL
-    return ActionFilter.PENDING
+    if words.startswith("pend"):
+        return ActionFilter.PENDING
+    if words.startswith(("por rev", "rev", "to rev")) and may_review(person):
+        return ActionFilter.TO_REVIEW
+    return default_filter(person)
 
 
 @flow(private=True)
 async def actions_command(update: Update, context: FlowContext) -> View:
-    """/acciones [vencidas|todas]: the person's actions, a page at a time."""
+    """/acciones [vencidas|todas|pendientes|por revisar]: the person's actions, a page at a time."""
     words = " ".join(context.args or []).casefold()
-    return await list_view(context, filter_named(words), 0)
+    return await list_view(context, filter_named(words, context.person), 0)
 
 
 @flow()

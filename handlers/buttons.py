@@ -9,13 +9,14 @@ what was asked for: handlers check again on the server what the person may do.
 
 | data | button |
 |---|---|
-| `l:<p·o·a>:<page>` | a page of /acciones (pending, overdue, all) |
+| `l:<p·o·a·r>:<page>` | a page of /acciones (pending, overdue, all, to review) |
 | `a:<id>` / `h:<id>` | an action's card / its history |
 | `c:<id>` / `e:<id>` / `d:<id>` | comment / attach evidence / done attaching |
 | `s:<id>` / `ss:<id>:<n·i·c·x>` | status menu / set the status |
 | `v:<id>` / `vs:<id>:<p·v·o>` / `vc:<id>` | review menu / set the review / review comment |
 | `ev:<id>` | send the action's evidence files |
 | `an:<id>` / `ra:<id>:<comment>` | (from a notice) open the card anew / answer the secretariat |
+| `rq:<pos>` / `rqv:<id>:<pos>` / `rqo:<id>` | /revisar's card at a position / validate / observe |
 | `x` | cancel the open step |
 | `lg:<es·en>` | language |
 | `u:<page>` / `ud:<id>` / `udy:<id>` / `ua:<id>` | people / deactivate? / deactivate / reactivate |
@@ -41,7 +42,12 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 
 #: Short codes of the enums buttons carry.
 CODES: dict[type[Enum], dict[str, Enum]] = {
-    ActionFilter: {"p": ActionFilter.PENDING, "o": ActionFilter.OVERDUE, "a": ActionFilter.ALL},
+    ActionFilter: {
+        "p": ActionFilter.PENDING,
+        "o": ActionFilter.OVERDUE,
+        "a": ActionFilter.ALL,
+        "r": ActionFilter.TO_REVIEW,
+    },
     Status: {
         "n": Status.NOT_STARTED,
         "i": Status.IN_PROGRESS,
@@ -254,6 +260,37 @@ FOLLOW_UP_BUTTONS: tuple[type[Button], ...] = (
     StartReviewComment,
     AnswerReview,
     CancelStep,
+)
+
+
+@dataclass(frozen=True)
+class ReviewQueueShow(Button):
+    """The review queue's card at a position (0 is the oldest change); "Skip" is the next
+    position, so the skipped ones stay out of this round."""
+
+    prefix = "rq"
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class ReviewQueueValidate(ActionButton):
+    """Validate the action, then the card now at the same position (the next one)."""
+
+    prefix = "rqv"
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class ReviewQueueObserve(ActionButton):
+    """Record observations on the action: the observation step opens."""
+
+    prefix = "rqo"
+
+
+REVIEW_QUEUE_BUTTONS: tuple[type[Button], ...] = (
+    ReviewQueueShow,
+    ReviewQueueValidate,
+    ReviewQueueObserve,
 )
 
 

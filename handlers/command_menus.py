@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     "resumen": N_("State of the plan"),
     "exportar": N_("Download the plan as a spreadsheet"),
     "avisos": N_("Notification preferences"),
+    "revisar": N_("Review queue: actions changed since their validation"),
     "ayuda": N_("What I can do"),
     "idioma": N_("Change language"),
     "cancelar": N_("Cancel what you are doing"),
@@ -32,8 +33,8 @@ TAIL = ["ayuda", "idioma", "cancelar"]
 ROLE_COMMANDS = {
     Role.FOCAL: [*BASE, *TAIL],
     Role.COORDINATOR: [*BASE, "exportar", "avisos", *TAIL],
-    Role.SECRETARIAT: [*BASE, "exportar", "avisos", *TAIL],
-    Role.ADMIN: [*BASE, "exportar", "avisos", "invitar", "usuarios", "plan", *TAIL],
+    Role.SECRETARIAT: ["revisar", *BASE, "exportar", "avisos", *TAIL],
+    Role.ADMIN: [*BASE, "revisar", "exportar", "avisos", "invitar", "usuarios", "plan", *TAIL],
 }
 ANONYMOUS = ["start", "ayuda"]
 

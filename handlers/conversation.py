@@ -242,11 +242,7 @@ async def _change_status(context: FlowContext, action: ActionRow, status: Status
 async def _change_review(context: FlowContext, action: ActionRow, review: ReviewStatus) -> Reply:
     tr = context.tr
     if review == ReviewStatus.OBSERVED:
-        await context.step.open(State.OBSERVE, {"action": action.id})
-        text = tr._(
-            "Write the observations on <b>{ref}</b> for the people responsible.", ref=action.ref
-        )
-        return Reply([prompt(tr, text, action.id)])
+        return await start_observation(context, action)
     deps = context.deps
     changed = await set_review_status(
         context.session,
@@ -262,6 +258,17 @@ async def _change_review(context: FlowContext, action: ActionRow, review: Review
         else tr._("It already has that review status.")
     )
     return Reply([await card_view(context, action.id)], notice=notice)
+
+
+async def start_observation(context: FlowContext, action: ActionRow) -> Reply:
+    """Open the step that takes the secretariat's observations (the review menu and the review
+    queue both start it): the next text records the review "with observations"."""
+    tr = context.tr
+    await context.step.open(State.OBSERVE, {"action": action.id})
+    text = tr._(
+        "Write the observations on <b>{ref}</b> for the people responsible.", ref=action.ref
+    )
+    return Reply([prompt(tr, text, action.id)])
 
 
 async def _finish_evidence(context: FlowContext, action_id: int) -> Reply:

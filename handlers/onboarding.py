@@ -30,12 +30,19 @@ LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 
 
 def help_text(tr: Tr, person: Person) -> str:
-    lines = [
-        tr._("<b>What I can do for you</b> ({role})", role=role_label(tr, person.role)),
-        tr._(
+    if person.role == Role.SECRETARIAT:
+        actions = tr._(
+            "/acciones — the key actions, first those waiting for your review: open one to "
+            "read it, its history and its review"
+        )
+    else:
+        actions = tr._(
             "/acciones — your key actions: open one to comment, attach evidence or change "
             "its status"
-        ),
+        )
+    lines = [
+        tr._("<b>What I can do for you</b> ({role})", role=role_label(tr, person.role)),
+        actions,
         tr._("/buscar TEXT — find actions by words in their text or units"),
         tr._("/resumen — the state of the plan (try <code>/resumen vencidas</code>)"),
     ]
@@ -43,6 +50,12 @@ def help_text(tr: Tr, person: Person) -> str:
         lines.append(tr._("/exportar — the plan as a spreadsheet, with follow-up and review"))
         lines.append(tr._("/avisos — how you receive notifications"))
     if person.role in (Role.SECRETARIAT, Role.ADMIN):
+        lines.append(
+            tr._(
+                "/revisar — the review queue: the actions changed since their validation, "
+                "one at a time, to validate or observe"
+            )
+        )
         lines.append(tr._("On an action's card: your review comment and review status"))
     if person.role == Role.ADMIN:
         lines.append(

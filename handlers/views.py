@@ -33,7 +33,7 @@ from handlers.labels import (
     status_label,
     status_mark,
 )
-from handlers.replies import ButtonRow, View
+from handlers.replies import ButtonRow, View, in_rows
 from handlers.text import escape, shorten
 from storage.actions import (
     ActionCard,
@@ -61,11 +61,13 @@ def _action_button(tr: Tr, row: ActionRow) -> tuple[str, Button]:
     return shorten(label, BUTTON_TEXT), OpenCard(row.id)
 
 
-def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
+def action_list(tr: Tr, page: ActionPage, flt: ActionFilter, *, reviewer: bool = False) -> View:
+    """A page of /acciones; `reviewer` adds the "To review" filter (secretariat, admins)."""
     titles = {
         ActionFilter.PENDING: tr._("<b>Your pending actions</b>"),
         ActionFilter.OVERDUE: tr._("<b>Your overdue actions</b>"),
         ActionFilter.ALL: tr._("<b>All your actions</b>"),
+        ActionFilter.TO_REVIEW: tr._("<b>Actions to review</b>"),
     }
     lines = [titles[flt]]
     if page.total == 0:
@@ -73,6 +75,7 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
             ActionFilter.PENDING: tr._("You have no pending actions. Well done!"),
             ActionFilter.OVERDUE: tr._("None of your actions is overdue."),
             ActionFilter.ALL: tr._("No key action is assigned to your units yet."),
+            ActionFilter.TO_REVIEW: tr._("No action is waiting for review."),
         }
         lines.append(empty[flt])
     else:
@@ -99,7 +102,12 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter) -> View:
         (ActionFilter.OVERDUE, tr.raw("Overdue (filter)")),
         (ActionFilter.ALL, tr.raw("All")),
     ]
-    buttons.append([(("• " if f == flt else "") + label, ActionList(f)) for f, label in filters])
+    if reviewer:
+        filters.insert(0, (ActionFilter.TO_REVIEW, tr.raw("To review")))
+    choices: ButtonRow = [
+        (("• " if f == flt else "") + label, ActionList(f)) for f, label in filters
+    ]
+    buttons.extend(in_rows(choices, 2) if reviewer else [choices])
     return View("\n".join(lines), buttons)
 
 

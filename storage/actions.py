@@ -35,6 +35,7 @@ from storage.models import (
     Person,
     Plan,
     Recommendation,
+    ReviewStatus,
     Role,
     StatusChange,
     Unit,
@@ -53,6 +54,11 @@ class ActionFilter(StrEnum):
     PENDING = "pending"
     OVERDUE = "overdue"
     ALL = "all"
+    TO_REVIEW = "to_review"  # review status pending or observed, whatever the follow-up
+
+
+#: What the secretariat has still to review: not validated, completed actions included.
+TO_REVIEW_STATUSES = (ReviewStatus.PENDING, ReviewStatus.OBSERVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +253,8 @@ def _apply_filter(query: Select[int], flt: ActionFilter, today: dt.date) -> Sele
         return query.where(KeyAction.status.not_in([s.value for s in CLOSED_STATUSES]))
     if flt == ActionFilter.OVERDUE:
         return query.where(overdue_clause(today))
+    if flt == ActionFilter.TO_REVIEW:
+        return query.where(KeyAction.review_status.in_([s.value for s in TO_REVIEW_STATUSES]))
     return query
 
 
@@ -320,6 +328,12 @@ async def search_actions(
         if all(term in haystack for term in terms):
             matches.append(action_row(action, label, today))
     return matches[:limit], len(matches)
+
+
+def default_filter(person: Person) -> ActionFilter:
+    """What /acciones shows first: the secretariat, what waits for its review (completed
+    actions included); everyone else, what is still to be done."""
+    return ActionFilter.TO_REVIEW if person.role == Role.SECRETARIAT else ActionFilter.PENDING
 
 
 def may_review(person: Person) -> bool:

@@ -51,6 +51,8 @@ def filter_named(words: str, person: Person) -> ActionFilter:
         return ActionFilter.PENDING
     if words.startswith(("por rev", "rev", "to rev")) and may_review(person):
         return ActionFilter.TO_REVIEW
+    if words.startswith(("obs", "con obs", "with obs")):
+        return ActionFilter.OBSERVED
     return default_filter(person)
 
 

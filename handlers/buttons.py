@@ -47,6 +47,7 @@ CODES: dict[type[Enum], dict[str, Enum]] = {
         "o": ActionFilter.OVERDUE,
         "a": ActionFilter.ALL,
         "r": ActionFilter.TO_REVIEW,
+        "w": ActionFilter.OBSERVED,
     },
     Status: {
         "n": Status.NOT_STARTED,

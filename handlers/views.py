@@ -68,6 +68,7 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter, *, reviewer: bool =
         ActionFilter.OVERDUE: tr._("<b>Your overdue actions</b>"),
         ActionFilter.ALL: tr._("<b>All your actions</b>"),
         ActionFilter.TO_REVIEW: tr._("<b>Actions to review</b>"),
+        ActionFilter.OBSERVED: tr._("<b>Your actions with observations</b>"),
     }
     lines = [titles[flt]]
     if page.total == 0:
@@ -76,6 +77,9 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter, *, reviewer: bool =
             ActionFilter.OVERDUE: tr._("None of your actions is overdue."),
             ActionFilter.ALL: tr._("No key action is assigned to your units yet."),
             ActionFilter.TO_REVIEW: tr._("No action is waiting for review."),
+            ActionFilter.OBSERVED: tr._(
+                "The secretariat has no open observations on your actions."
+            ),
         }
         lines.append(empty[flt])
     else:
@@ -104,10 +108,12 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter, *, reviewer: bool =
     ]
     if reviewer:
         filters.insert(0, (ActionFilter.TO_REVIEW, tr.raw("To review")))
+    else:
+        filters.insert(2, (ActionFilter.OBSERVED, tr.raw("⚠️ With observations")))
     choices: ButtonRow = [
         (("• " if f == flt else "") + label, ActionList(f)) for f, label in filters
     ]
-    buttons.extend(in_rows(choices, 2) if reviewer else [choices])
+    buttons.extend(in_rows(choices, 2))
     return View("\n".join(lines), buttons)
 
 

@@ -55,6 +55,7 @@ class ActionFilter(StrEnum):
     OVERDUE = "overdue"
     ALL = "all"
     TO_REVIEW = "to_review"  # review status pending or observed, whatever the follow-up
+    OBSERVED = "observed"  # the secretariat's observations wait for an answer
 
 
 #: What the secretariat has still to review: not validated, completed actions included.
@@ -255,6 +256,8 @@ def _apply_filter(query: Select[int], flt: ActionFilter, today: dt.date) -> Sele
         return query.where(overdue_clause(today))
     if flt == ActionFilter.TO_REVIEW:
         return query.where(KeyAction.review_status.in_([s.value for s in TO_REVIEW_STATUSES]))
+    if flt == ActionFilter.OBSERVED:
+        return query.where(KeyAction.review_status == ReviewStatus.OBSERVED.value)
     return query
 
 

@@ -183,10 +183,15 @@ def _status_lines(tr: Tr, summary: PlanSummary) -> list[str]:
     return lines
 
 
+def _share_text(tr: Tr, share: float, applicable: int) -> str:
+    """A progress as a percent, or a dash when nothing applies (there is no progress to show)."""
+    return tr.percent(share) if applicable else "—"
+
+
 def _progress_line(tr: Tr, summary: PlanSummary) -> str:
     return tr._(
         "🎯 Progress: <b>{percent}</b> · {completed}/{applicable}",
-        percent=tr.percent(summary.progress),
+        percent=_share_text(tr, summary.progress, summary.applicable),
         completed=tr.number(summary.completed),
         applicable=tr.number(summary.applicable),
     )
@@ -263,7 +268,7 @@ def _group_line(tr: Tr, group: GroupProgress, name_chars: int = 34) -> str:
         "<code>{bar}</code> <b>{name}</b> {percent} · {completed}/{applicable}",
         bar=bar(group.progress),
         name=shorten(group.name, name_chars),
-        percent=tr.percent(group.progress),
+        percent=_share_text(tr, group.progress, group.applicable),
         completed=tr.number(group.completed),
         applicable=tr.number(group.applicable),
     )
@@ -642,7 +647,7 @@ def chart_png(tr: Tr, summary: PlanSummary, title: str, today: dt.date) -> bytes
             g.name,
             [g.count(s.value) for s in STATUS_ORDER],
             g.overdue,
-            progress=tr.percent(g.progress),
+            progress=_share_text(tr, g.progress, g.applicable),
         )
         for g in groups
     ]
@@ -650,7 +655,10 @@ def chart_png(tr: Tr, summary: PlanSummary, title: str, today: dt.date) -> bytes
     subtitle = " · ".join(
         [
             tr.n_("{n} key action", "{n} key actions", summary.total),
-            tr.raw("progress {percent}", percent=tr.percent(summary.progress)),
+            tr.raw(
+                "progress {percent}",
+                percent=_share_text(tr, summary.progress, summary.applicable),
+            ),
             tr.short_date(today),
         ]
     )

@@ -3,8 +3,13 @@ chart on a button.
 
 `/resumen` alone summarises the plan (or asks which one when there are several, with "all plans"
 for the portfolio); arguments narrow it: a unit (`/resumen PNUD`), a recommendation block
-(`/resumen 4`, `/resumen 2 y 3`), the overdue actions (`/resumen vencidas`), or a mix
+(`/resumen 4`, `/resumen 2 y 3`; `/resumen 7` finds the merged block "7 y 8"), the overdue
+actions (`/resumen vencidas`: every one of them with its due date, in pages with ‹ ›), or a mix
 (`/resumen PNUD vencidas`). Focal points get the summary of their own units.
+
+Every figure of progress (headline, blocks, units, plans, chart) is `storage.summary`'s
+`progress_share`: completed ÷ (all − no longer applicable), stated once in the legend; status
+percentages are whole and add up to 100 (`rounded_percents`).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `u:<page>` / `ud:<id>` / `udy:<id>` / `ua:<id>` | people / deactivate? / deactivate / reactivate |
 | `nm:<mode>` | notification preference |
 | `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
+| `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
 """
 
@@ -466,7 +467,32 @@ class SummaryPlans(_ScopedButton):
         return cls(int(split[0]), scope) if scope else None
 
 
-SUMMARY_BUTTONS: tuple[type[Button], ...] = (ShowSummary, SummaryChart, SummaryPlans)
+@dataclass(frozen=True)
+class OverduePage(_ScopedButton):
+    """A page of the overdue actions of a summary's scope: `rs:v:<plan>.<page>:<scope code>`
+    (the scope's plan travels with the page; the list is of overdue actions whatever the
+    code says)."""
+
+    verb = "v"
+    page: int
+    scope: Scope
+
+    def _head(self) -> str:
+        return f"{self.scope.plan}.{self.page}"
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        split = cls._split(data)
+        if split is None:
+            return None
+        plan, _, page = split[0].partition(".")
+        if not page.isdigit() or len(page) > 6:
+            return None
+        scope = Scope.parse(plan, split[1])
+        return cls(int(page), dataclasses.replace(scope, overdue=True)) if scope else None
+
+
+SUMMARY_BUTTONS: tuple[type[Button], ...] = (ShowSummary, SummaryChart, SummaryPlans, OverduePage)
 
 
 def any_of(*kinds: type[Button]) -> typing.Callable[[object], bool]:

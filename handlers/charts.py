@@ -23,6 +23,7 @@ FONT = 20
 SMALL_FONT = 17
 TITLE_FONT = 24
 OVERDUE_COLOUR = "#D32F2F"
+NOTE_COLOUR = "#555555"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,13 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One block (or plan): its label, a count per series (in series order), overdue count."""
+    """One block (or plan): its label, a count per series (in series order), overdue count,
+    and its progress as text ("50 %"), written after the bar."""
 
     label: str
     counts: Sequence[int]
     overdue: int = 0
+    progress: str = ""
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -57,8 +60,8 @@ def status_chart(
     subtitle: str = "",
 ) -> bytes:
     """A PNG of stacked horizontal bars, the first bar at the top, with the count written in
-    each segment wide enough to hold it and `overdue_text(n)` in red after a bar with overdue
-    actions."""
+    each segment wide enough to hold it, and after each bar its progress, then `overdue_text(n)`
+    (in red when there are overdue actions)."""
     height_in = max(4.8, 2.6 + BAR_HEIGHT_IN * len(bars) + 0.5 * ((len(series) + 1) // 2))
     figure = Figure(figsize=(WIDTH_PX / DPI, height_in), dpi=DPI, layout="constrained")
     axes = figure.subplots()
@@ -75,19 +78,24 @@ def status_chart(
         axes.bar_label(drawn, labels=shown, label_type="center", fontsize=SMALL_FONT, color="white")
         left = [a + b for a, b in zip(left, values, strict=True)]
     for position, bar, end in zip(positions, bars, left, strict=True):
-        if bar.overdue:
+        note = " · ".join(
+            text
+            for text in (bar.progress, overdue_text(bar.overdue) if bar.overdue else "")
+            if text
+        )
+        if note:
             axes.text(
                 end + widest * 0.01,
                 position,
-                overdue_text(bar.overdue),
+                note,
                 va="center",
                 fontsize=SMALL_FONT,
-                color=OVERDUE_COLOUR,
+                color=OVERDUE_COLOUR if bar.overdue else NOTE_COLOUR,
                 fontweight="bold",
             )
     axes.set_yticks(positions, labels=labels, fontsize=FONT)
     axes.invert_yaxis()
-    axes.set_xlim(0, widest * 1.28)
+    axes.set_xlim(0, widest * 1.45)
     axes.set_xlabel(xlabel, fontsize=FONT)
     axes.tick_params(axis="x", labelsize=SMALL_FONT)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))

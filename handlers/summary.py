@@ -3,8 +3,13 @@ chart on a button.
 
 `/resumen` alone summarises the plan (or asks which one when there are several, with "all plans"
 for the portfolio); arguments narrow it: a unit (`/resumen PNUD`), a recommendation block
-(`/resumen 4`, `/resumen 2 y 3`), the overdue actions (`/resumen vencidas`), or a mix
+(`/resumen 4`, `/resumen 2 y 3`; `/resumen 7` finds the merged block "7 y 8"), the overdue
+actions (`/resumen vencidas`: every one of them with its due date, in pages with ‹ ›), or a mix
 (`/resumen PNUD vencidas`). Focal points get the summary of their own units.
+
+Every figure of progress (headline, blocks, units, plans, chart) is `storage.summary`'s
+`progress_share`: completed ÷ (all − no longer applicable), stated once in the legend; status
+percentages are whole and add up to 100 (`rounded_percents`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from handlers.buttons import (
     UNCHOSEN,
     ExportFormat,
     ExportPlan,
+    OverduePage,
     Scope,
     ShowSummary,
     SummaryChart,
@@ -46,9 +52,11 @@ from storage.actions import ActionRow, find_units_matching
 from storage.models import Person, ReviewStatus, Role, Status
 from storage.summary import (
     GroupProgress,
+    OverdueList,
     PlanChoice,
     PlanSummary,
     block_labels,
+    overdue_list,
     plan_choices,
     summarise,
     unit_names,
@@ -74,6 +82,8 @@ NEXT_LIMIT = 5
 GROUP_LIMIT = 12
 CHART_GROUPS = 20
 UNIT_CHOICES = 8
+#: Overdue actions a page of `/resumen vencidas` lists (the longest lines still fit a message).
+OVERDUE_PAGE = 12
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 STATUS_ORDER = (Status.COMPLETED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.NOT_APPLICABLE)
 STATUS_COLOURS = {
@@ -94,6 +104,15 @@ def block_key(label: str) -> str:
     text = re.sub(r"^(?:n|no|num|numero)\.?\s*(?=\d)", "", text)
     text = re.sub(r"\s*(?:,|&|\+|\band\b|\by\b)\s*", "y", text)
     return re.sub(r"\s+", "", text)
+
+
+def matching_labels(labels: Sequence[str], key: str) -> list[str]:
+    """The labels of a block key: those with that very key, else (a bare number) the merged
+    blocks it is one of, so that "7" finds "7 y 8"."""
+    exact = [label for label in labels if block_key(label) == key]
+    if exact or not key.isdigit():
+        return exact
+    return [label for label in labels if key in block_key(label).split("y")]
 
 
 @dataclass(slots=True)
@@ -117,7 +136,7 @@ async def parse_arguments(session: AsyncSession, text: str, tr: Tr) -> Parsed:
     if not query:
         return Parsed(scope)
     key = block_key(query)
-    if key in {block_key(label) for label in await block_labels(session)}:
+    if matching_labels(await block_labels(session), key):
         return Parsed(replace(scope, block=key))
     units = await find_units_matching(session, query)
     if len(units) == 1:
@@ -145,23 +164,50 @@ def _more(tr: Tr, count: int) -> list[str]:
 
 
 def _status_lines(tr: Tr, summary: PlanSummary) -> list[str]:
+    """A line per status: its share (whole percents adding up to 100), its count, and how many
+    of them the secretariat has validated."""
     lines = []
+    percents = summary.percents()
     for status in STATUS_ORDER:
         count = summary.by_status.get(status.value, 0)
         if summary.overdue_only and not count:
             continue
-        share = summary.share(status.value)
-        lines.append(
-            tr._(
-                "<code>{bar} {percent}</code> {mark} {label}: <b>{n}</b>",
-                bar=bar(share),
-                percent=tr.percent(share).rjust(5),
-                mark=STATUS_MARKS[status],
-                label=status_label(tr, status),
-                n=tr.number(count),
-            )
+        share = percents.get(status.value, 0) / 100
+        line = tr._(
+            "<code>{bar} {percent}</code> {mark} {label}: <b>{n}</b>",
+            bar=bar(share),
+            percent=tr.percent(share).rjust(5),
+            mark=STATUS_MARKS[status],
+            label=status_label(tr, status),
+            n=tr.number(count),
         )
+        if count:
+            validated = summary.validated_by_status.get(status.value, 0)
+            line += tr.n_(" · {n} validated", " · {n} validated", validated)
+        lines.append(line)
     return lines
+
+
+def _share_text(tr: Tr, share: float, applicable: int) -> str:
+    """A progress as a percent, or a dash when nothing applies (there is no progress to show)."""
+    return tr.percent(share) if applicable else "—"
+
+
+def _progress_line(tr: Tr, summary: PlanSummary) -> str:
+    return tr._(
+        "🎯 Progress: <b>{percent}</b> · {completed}/{applicable}",
+        percent=_share_text(tr, summary.progress, summary.applicable),
+        completed=tr.number(summary.completed),
+        applicable=tr.number(summary.applicable),
+    )
+
+
+def _legend(tr: Tr) -> str:
+    return tr._("<i>Progress (x/y) = completed ÷ (all − no longer applicable).</i>")
+
+
+def _as_of(tr: Tr, now: dt.datetime) -> str:
+    return tr._("<i>As of {when}</i>", when=tr.datetime(now))
 
 
 def _key_figures(tr: Tr, summary: PlanSummary) -> str:
@@ -178,17 +224,36 @@ def _key_figures(tr: Tr, summary: PlanSummary) -> str:
     return " · ".join(pieces)
 
 
-def _units_text(summary: PlanSummary, action_id: int, limit: int = 2) -> str:
-    names = [shorten(n, 36) for n in summary.units_of.get(action_id, [])]
+def _units_text(units_of: dict[int, list[str]], action_id: int, limit: int = 2) -> str:
+    names = [shorten(n, 36) for n in units_of.get(action_id, [])]
     text = ", ".join(names[:limit])
     return text + (f" +{len(names) - limit}" if len(names) > limit else "")
 
 
-def _ref(summary: PlanSummary, row: ActionRow) -> str:
+def _ref(plan_titles: dict[int, str], row: ActionRow) -> str:
     """The action's reference, after its plan's (short) title when several plans are listed."""
     ref = shorten(row.ref, 20)
-    title = summary.plan_titles.get(row.plan_id)
+    title = plan_titles.get(row.plan_id)
     return f"{shorten(title, 24)} · {ref}" if title else ref
+
+
+def _overdue_line(
+    tr: Tr,
+    row: ActionRow,
+    today: dt.date,
+    units_of: dict[int, list[str]],
+    plan_titles: dict[int, str],
+) -> str:
+    """An overdue action: reference, text, units, due date and how long ago it was due."""
+    assert row.deadline_due is not None
+    return tr._(
+        "• <b>{ref}</b> {text} — {units} · due {date}, {delta}",
+        ref=_ref(plan_titles, row),
+        text=shorten(row.text, 55),
+        units=_units_text(units_of, row.id),
+        date=tr.short_date(row.deadline_due),
+        delta=tr.raw("{delta} overdue", delta=tr.timedelta(today - row.deadline_due)),
+    )
 
 
 def _overdue_lines(tr: Tr, summary: PlanSummary, today: dt.date, limit: int) -> list[str]:
@@ -199,27 +264,18 @@ def _overdue_lines(tr: Tr, summary: PlanSummary, today: dt.date, limit: int) -> 
         tr._("<b>{mark} Overdue ({n})</b>", mark=OVERDUE_MARK, n=tr.number(summary.overdue)),
     ]
     for row in summary.overdue_actions[:limit]:
-        assert row.deadline_due is not None
-        lines.append(
-            tr._(
-                "• <b>{ref}</b> {text} — {units} · {delta}",
-                ref=_ref(summary, row),
-                text=shorten(row.text, 55),
-                units=_units_text(summary, row.id),
-                delta=tr.raw("{delta} overdue", delta=tr.timedelta(today - row.deadline_due)),
-            )
-        )
+        lines.append(_overdue_line(tr, row, today, summary.units_of, summary.plan_titles))
     return lines + _more(tr, summary.overdue - min(limit, len(summary.overdue_actions)))
 
 
 def _group_line(tr: Tr, group: GroupProgress, name_chars: int = 34) -> str:
     line = tr._(
-        "<code>{bar}</code> <b>{name}</b> {percent} · {closed}/{total}",
-        bar=bar(group.done_share),
+        "<code>{bar}</code> <b>{name}</b> {percent} · {completed}/{applicable}",
+        bar=bar(group.progress),
         name=shorten(group.name, name_chars),
-        percent=tr.percent(group.done_share),
-        closed=tr.number(group.closed),
-        total=tr.number(group.total),
+        percent=_share_text(tr, group.progress, group.applicable),
+        completed=tr.number(group.completed),
+        applicable=tr.number(group.applicable),
     )
     if group.overdue:
         line += f" · {OVERDUE_MARK} {tr.number(group.overdue)}"
@@ -242,12 +298,12 @@ def _next_lines(tr: Tr, summary: PlanSummary, limit: int) -> list[str]:
     lines = ["", tr._("<b>📅 Next deadlines</b>")]
     for row in summary.next_deadlines[:limit]:
         assert row.deadline_due is not None
-        units = _units_text(summary, row.id)
+        units = _units_text(summary.units_of, row.id)
         lines.append(
             tr._(
                 "• {date} · <b>{ref}</b> {text}",
                 date=tr.short_date(row.deadline_due),
-                ref=_ref(summary, row),
+                ref=_ref(summary.plan_titles, row),
                 text=shorten(row.text, 55),
             )
             + (tr._(" ({units})", units=units) if units else "")
@@ -268,6 +324,48 @@ def _review_line(tr: Tr, summary: PlanSummary) -> str:
     return tr._("<b>Secretariat review:</b> {counts}", counts=Safe(" · ".join(pieces)))
 
 
+def _head(
+    tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequence[str], now: dt.datetime
+) -> list[str]:
+    """Title, scope, "as of", the number of actions and the progress."""
+    lines = [tr._("📊 <b>{title}</b>", title=shorten(title, 120)), *scope_lines, _as_of(tr, now)]
+    lines.append(tr.n_("<b>{n}</b> key action", "<b>{n}</b> key actions", summary.total))
+    if summary.total and not summary.overdue_only:
+        lines.append(_progress_line(tr, summary))
+    return lines
+
+
+def render_overdue(
+    tr: Tr,
+    summary: PlanSummary,
+    listing: OverdueList,
+    *,
+    page: int,
+    title: str,
+    scope_lines: Sequence[str],
+    today: dt.date,
+    now: dt.datetime,
+) -> str:
+    """A page of `/resumen vencidas`: the counts, then every overdue action of the page."""
+    lines = _head(tr, summary, title, scope_lines, now)
+    if not summary.total:
+        return "\n".join(lines)
+    lines += ["", *_status_lines(tr, summary)]
+    heading = tr._("<b>{mark} Overdue ({n})</b>", mark=OVERDUE_MARK, n=tr.number(listing.total))
+    pages = _pages(listing.total)
+    if pages > 1:
+        heading += " " + tr._("(page {page} of {pages})", page=page + 1, pages=pages)
+    lines += ["", heading]
+    lines += [
+        _overdue_line(tr, row, today, listing.units_of, listing.plan_titles) for row in listing.rows
+    ]
+    return "\n".join(lines)
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // OVERDUE_PAGE))
+
+
 def render_summary(
     tr: Tr,
     summary: PlanSummary,
@@ -275,14 +373,14 @@ def render_summary(
     title: str,
     scope_lines: Sequence[str],
     today: dt.date,
+    now: dt.datetime,
     compact: bool = False,
     hint: bool = False,
 ) -> str:
     """The summary as HTML; `compact` shortens every list (used when the full one is too long)."""
     lists = 4 if compact else LIST_LIMIT
     groups = 6 if compact else GROUP_LIMIT
-    lines = [tr._("📊 <b>{title}</b>", title=shorten(title, 120)), *scope_lines]
-    lines.append(tr.n_("<b>{n}</b> key action", "<b>{n}</b> key actions", summary.total))
+    lines = _head(tr, summary, title, scope_lines, now)
     if not summary.total:
         return "\n".join(lines)
     lines += ["", *_status_lines(tr, summary), _key_figures(tr, summary)]
@@ -303,7 +401,7 @@ def render_summary(
         lines += _groups(tr, tr._("<b>By unit</b>"), summary.by_unit, summary.units_total, groups)
     if not summary.overdue_only:
         lines += _next_lines(tr, summary, min(lists, NEXT_LIMIT))
-    lines += ["", _review_line(tr, summary)]
+    lines += ["", _review_line(tr, summary), _legend(tr)]
     if hint:
         lines += ["", tr._("Narrow it down: /resumen PNUD · /resumen 4 · /resumen vencidas")]
     return "\n".join(lines)
@@ -316,14 +414,16 @@ def fit_summary(
     title: str,
     scope_lines: Sequence[str],
     today: dt.date,
+    now: dt.datetime,
     hint: bool = False,
 ) -> list[str]:
     """The summary in one message when at all possible (shorter lists first, then split)."""
-    text = render_summary(tr, summary, title=title, scope_lines=scope_lines, today=today, hint=hint)
+    render = partial(
+        render_summary, tr, summary, title=title, scope_lines=scope_lines, today=today, now=now
+    )
+    text = render(hint=hint)
     if telegram_length(text) > MESSAGE_LIMIT:
-        text = render_summary(
-            tr, summary, title=title, scope_lines=scope_lines, today=today, hint=hint, compact=True
-        )
+        text = render(hint=hint, compact=True)
     if telegram_length(text) <= MESSAGE_LIMIT:
         return [text]
     return split_message(text, MESSAGE_LIMIT - 200)
@@ -422,11 +522,7 @@ async def resolve(
         )
     labels = None
     if scope.block:
-        labels = [
-            label
-            for label in await block_labels(session, plan_ids)
-            if block_key(label) == scope.block
-        ]
+        labels = matching_labels(await block_labels(session, plan_ids), scope.block)
         if not labels:
             return View(tr._("This plan has no recommendation “{label}”.", label=scope.block))
         lines.append(tr._("Recommendation <b>{label}</b>", label=labels[0]))
@@ -479,23 +575,70 @@ def _summary_buttons(
 
 
 async def build_view(
-    session: AsyncSession, deps: Deps, person: Person, tr: Tr, scope: Scope, page: int = 0
+    session: AsyncSession,
+    deps: Deps,
+    person: Person,
+    tr: Tr,
+    scope: Scope,
+    page: int = 0,
+    overdue_page: int = 0,
 ) -> list[View]:
     resolved = await resolve(session, person, tr, scope, page)
     if isinstance(resolved, View):
         return [resolved]
     summary = await summary_for(session, deps, resolved)
     several = resolved.plans_to_choose > 1
+    buttons = _summary_buttons(tr, person, resolved, summary, several) if summary.total else []
+    if resolved.scope.overdue:
+        return [await _overdue_view(session, deps, tr, resolved, summary, overdue_page, buttons)]
     parts = fit_summary(
         tr,
         summary,
         title=resolved.title,
         scope_lines=resolved.scope_lines,
         today=deps.today(),
+        now=deps.now(),
         hint=not (scope.overdue or scope.unit_id or scope.block),
     )
-    buttons = _summary_buttons(tr, person, resolved, summary, several) if summary.total else []
     return [View(part, buttons if i == len(parts) - 1 else []) for i, part in enumerate(parts)]
+
+
+async def _overdue_view(
+    session: AsyncSession,
+    deps: Deps,
+    tr: Tr,
+    resolved: Resolved,
+    summary: PlanSummary,
+    page: int,
+    buttons: list[ButtonRow],
+) -> View:
+    """A page of every overdue action of the scope, with ‹ › when there are several."""
+    page = max(0, min(page, _pages(summary.overdue) - 1))
+    listing = await overdue_list(
+        session,
+        today=deps.today(),
+        plan_ids=resolved.plan_ids,
+        unit_ids=resolved.unit_ids,
+        block_labels=resolved.block_labels,
+        offset=page * OVERDUE_PAGE,
+        limit=OVERDUE_PAGE,
+    )
+    text = render_overdue(
+        tr,
+        summary,
+        listing,
+        page=page,
+        title=resolved.title,
+        scope_lines=resolved.scope_lines,
+        today=deps.today(),
+        now=deps.now(),
+    )
+    nav: ButtonRow = []
+    if page > 0:
+        nav.append(("‹", OverduePage(page - 1, resolved.scope)))
+    if page < _pages(listing.total) - 1:
+        nav.append(("›", OverduePage(page + 1, resolved.scope)))
+    return View(text, [nav, *buttons] if nav else buttons)
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,16 +647,25 @@ async def build_view(
 
 def chart_png(tr: Tr, summary: PlanSummary, title: str, today: dt.date) -> bytes:
     groups = summary.by_plan if summary.portfolio else summary.by_block
-    bars = [Bar(g.name, [g.count(s.value) for s in STATUS_ORDER], g.overdue) for g in groups]
+    bars = [
+        Bar(
+            g.name,
+            [g.count(s.value) for s in STATUS_ORDER],
+            g.overdue,
+            progress=_share_text(tr, g.progress, g.applicable),
+        )
+        for g in groups
+    ]
     series = [Series(status_label(tr, s), STATUS_COLOURS[s]) for s in STATUS_ORDER]
-    closed = summary.by_status.get(Status.COMPLETED.value, 0) + summary.by_status.get(
-        Status.NOT_APPLICABLE.value, 0
-    )
-    subtitle = tr.raw(
-        "{n} key actions · {closed} closed · {date}",
-        n=tr.number(summary.total),
-        closed=tr.percent(closed / summary.total if summary.total else 0),
-        date=tr.short_date(today),
+    subtitle = " · ".join(
+        [
+            tr.n_("{n} key action", "{n} key actions", summary.total),
+            tr.raw(
+                "progress {percent}",
+                percent=_share_text(tr, summary.progress, summary.applicable),
+            ),
+            tr.short_date(today),
+        ]
     )
     return status_chart(
         title,
@@ -526,19 +678,13 @@ def chart_png(tr: Tr, summary: PlanSummary, title: str, today: dt.date) -> bytes
 
 
 def chart_caption(tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequence[str]) -> str:
-    closed = summary.by_status.get(Status.COMPLETED.value, 0) + summary.by_status.get(
-        Status.NOT_APPLICABLE.value, 0
-    )
     lines = [tr._("📈 <b>{title}</b>", title=shorten(title, 200)), *scope_lines]
+    overdue = tr.n_("{n} overdue", "{n} overdue", summary.overdue)
     lines.append(
-        tr._(
-            "{n} key actions · {closed} closed · {mark} {overdue} overdue",
-            n=tr.number(summary.total),
-            closed=tr.percent(closed / summary.total if summary.total else 0),
-            mark=OVERDUE_MARK,
-            overdue=tr.number(summary.overdue),
-        )
+        tr.n_("<b>{n}</b> key action", "<b>{n}</b> key actions", summary.total)
+        + f" · {OVERDUE_MARK} {overdue}"
     )
+    lines += [_progress_line(tr, summary), _legend(tr)]
     if (summary.blocks_total if not summary.portfolio else summary.plans_total) > CHART_GROUPS:
         lines.append(tr._("Only the first {n} are drawn.", n=CHART_GROUPS))
     return split_message("\n".join(lines), CAPTION_LIMIT)[0]
@@ -562,7 +708,8 @@ async def summary_command(update: Update, context: FlowContext) -> Reply:
 
 @flow(strangers=Strangers.REFUSE)
 async def summary_pressed(update: Update, context: FlowContext) -> Reply:
-    """A summary button: another scope or plan, a page of plans, or the chart."""
+    """A summary button: another scope or plan, a page of plans or of overdue actions, or the
+    chart."""
     button = parse_any(update, *SUMMARY_BUTTONS)
     match button:
         case ShowSummary(scope=scope):
@@ -571,11 +718,17 @@ async def summary_pressed(update: Update, context: FlowContext) -> Reply:
             return Reply(await _summary_views(context, scope, page))
         case SummaryChart(scope=scope):
             return Reply([await chart_view(context, scope)], edit=False)
+        case OverduePage(page=page, scope=scope):
+            return Reply(await _summary_views(context, scope, overdue_page=page))
     return stale_button(context.tr)
 
 
-async def _summary_views(context: FlowContext, scope: Scope, page: int = 0) -> list[View]:
-    return await build_view(context.session, context.deps, context.person, context.tr, scope, page)
+async def _summary_views(
+    context: FlowContext, scope: Scope, page: int = 0, overdue_page: int = 0
+) -> list[View]:
+    return await build_view(
+        context.session, context.deps, context.person, context.tr, scope, page, overdue_page
+    )
 
 
 async def chart_view(context: FlowContext, scope: Scope) -> View:

@@ -32,6 +32,27 @@ from storage.models import (
 STALE_DAYS = 30
 
 
+def progress_share(completed: int, total: int, not_applicable: int) -> float:
+    """The one definition of progress: completed ÷ (all − no longer applicable); 0 when
+    nothing applies."""
+    applicable = total - not_applicable
+    return completed / applicable if applicable > 0 else 0.0
+
+
+def rounded_percents(counts: Sequence[int]) -> list[int]:
+    """Whole percents of each count in their sum that add up to exactly 100 (largest
+    remainder: floors first, then one more point to the largest remainders, the earlier count
+    first on a tie); all zeros when the sum is zero."""
+    total = sum(counts)
+    if total <= 0:
+        return [0] * len(counts)
+    percents = [count * 100 // total for count in counts]
+    remainders = sorted(range(len(counts)), key=lambda i: (-(counts[i] * 100 % total), i))
+    for index in remainders[: 100 - sum(percents)]:
+        percents[index] += 1
+    return percents
+
+
 @dataclass(frozen=True, slots=True)
 class GroupProgress:
     """Counts of one block, unit or plan. `key` identifies it (block label, unit id, plan id)."""
@@ -46,13 +67,13 @@ class GroupProgress:
     key: str = ""
 
     @property
-    def closed(self) -> int:
-        return self.completed + self.not_applicable
+    def applicable(self) -> int:
+        """The actions progress is counted over: all but those no longer applicable."""
+        return self.total - self.not_applicable
 
     @property
-    def done_share(self) -> float:
-        """Share of actions closed (completed or no longer applicable)."""
-        return self.closed / self.total if self.total else 0.0
+    def progress(self) -> float:
+        return progress_share(self.completed, self.total, self.not_applicable)
 
     def count(self, status: str) -> int:
         return int(getattr(self, Status(status).value))
@@ -65,6 +86,8 @@ class PlanSummary:
     total: int
     by_status: dict[str, int]
     by_review: dict[str, int]
+    #: Of the actions of each follow-up status, how many the secretariat has validated.
+    validated_by_status: dict[str, int]
     overdue: int
     stale: int
     conditional: int
@@ -92,8 +115,27 @@ class PlanSummary:
     def portfolio(self) -> bool:
         return self.plans_total != 1
 
-    def share(self, status: str) -> float:
-        return self.by_status.get(status, 0) / self.total if self.total else 0.0
+    @property
+    def completed(self) -> int:
+        return self.by_status.get(Status.COMPLETED.value, 0)
+
+    @property
+    def not_applicable(self) -> int:
+        return self.by_status.get(Status.NOT_APPLICABLE.value, 0)
+
+    @property
+    def applicable(self) -> int:
+        return self.total - self.not_applicable
+
+    @property
+    def progress(self) -> float:
+        return progress_share(self.completed, self.total, self.not_applicable)
+
+    def percents(self) -> dict[str, int]:
+        """Whole percent of the actions in each status, adding up to 100."""
+        statuses = list(self.by_status)
+        shares = rounded_percents([self.by_status[s] for s in statuses])
+        return dict(zip(statuses, shares, strict=True))
 
 
 def _sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -184,6 +226,7 @@ async def summarise(
     last_touch = func.coalesce(KeyAction.last_update_at, KeyAction.created_at)
     statuses = [s.value for s in Status]
     reviews = [r.value for r in ReviewStatus]
+    validated = ReviewStatus.VALIDATED.value
     counts = (  # one pass over the actions for every count (a portfolio has 20,000 of them)
         await session.execute(
             select(
@@ -195,16 +238,26 @@ async def summarise(
                 func.count(func.distinct(KeyAction.plan_id)),
                 *(_sum_of(KeyAction.status == status) for status in statuses),
                 *(_sum_of(KeyAction.review_status == review) for review in reviews),
+                *(
+                    _sum_of(and_(KeyAction.status == status, KeyAction.review_status == validated))
+                    for status in statuses
+                ),
             ).where(where)
         )
     ).one()
     overdue, stale, conditional, upcoming, blocks_total, plans_total = (int(v) for v in counts[:6])
     by_status = dict(zip(statuses, (int(v) for v in counts[6 : 6 + len(statuses)]), strict=True))
-    by_review = dict(zip(reviews, (int(v) for v in counts[6 + len(statuses) :]), strict=True))
+    reviewed = 6 + len(statuses)
+    by_review = dict(
+        zip(reviews, (int(v) for v in counts[reviewed : reviewed + len(reviews)]), strict=True)
+    )
+    validated_by_status = dict(
+        zip(statuses, (int(v) for v in counts[reviewed + len(reviews) :]), strict=True)
+    )
     multi_plan = plans_total > 1
 
     by_block = await _blocks(session, where, today, multi_plan, group_limit)
-    by_unit, units_total = await _units(session, where, today, group_limit)
+    by_unit, units_total = await _units(session, where, today, group_limit, unit_ids)
     by_plan = await _plans(session, where, today, group_limit) if multi_plan else []
 
     overdue_actions = await _rows(
@@ -241,6 +294,7 @@ async def summarise(
         total=sum(by_status.values()),
         by_status=by_status,
         by_review=by_review,
+        validated_by_status=validated_by_status,
         overdue=overdue,
         stale=stale,
         conditional=conditional,
@@ -291,8 +345,14 @@ async def _blocks(
 
 
 async def _units(
-    session: AsyncSession, where: ColumnElement[bool], today: dt.date, limit: int
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    today: dt.date,
+    limit: int,
+    unit_ids: Sequence[int] | None,
 ) -> tuple[list[GroupProgress], int]:
+    """Progress per unit, largest first; only the given units when the summary is narrowed to
+    some (a focal point's own), not every unit that shares their actions."""
     # Outer joins keep the actions as the outer loop: SQLite then walks an index of the
     # actions and looks each one's units up, instead of the reverse (twice as fast at 20,000
     # actions). The group of actions without a unit is dropped by HAVING, before the window
@@ -306,6 +366,8 @@ async def _units(
         .group_by(Unit.id, Unit.name)
         .having(Unit.id.is_not(None))
     )
+    if unit_ids is not None:
+        joined = joined.where(action_units.c.unit_id.in_(list(unit_ids)))
     rows = (
         await session.execute(
             joined.order_by(func.count(KeyAction.id).desc(), Unit.name).limit(limit)
@@ -331,6 +393,56 @@ async def _plans(
         )
     ).all()
     return [_progress(r[1], tuple(r[2:]), key=r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueList:
+    """A page of the overdue actions (earliest deadline first) and their full count."""
+
+    rows: list[ActionRow]
+    total: int
+    #: Names of the responsible units of each listed action.
+    units_of: dict[int, list[str]]
+    #: Titles of the plans of the listed actions, when the overdue actions span several plans.
+    plan_titles: dict[int, str]
+
+
+async def overdue_list(
+    session: AsyncSession,
+    *,
+    today: dt.date,
+    plan_ids: Sequence[int] | None = None,
+    unit_ids: Sequence[int] | None = None,
+    block_labels: Sequence[str] | None = None,
+    offset: int = 0,
+    limit: int = 10,
+) -> OverdueList:
+    """The overdue actions from `offset` on (at most `limit`), in the order of the summary."""
+    where = _scope(today, plan_ids, unit_ids, block_labels, overdue_only=True)
+    total, plans = (
+        await session.execute(
+            select(func.count(KeyAction.id), func.count(func.distinct(KeyAction.plan_id))).where(
+                where
+            )
+        )
+    ).one()
+    rows = await _rows(
+        session,
+        _rows_query(where)
+        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        .offset(max(0, offset))
+        .limit(limit),
+        today,
+    )
+    plan_titles: dict[int, str] = {}
+    if int(plans) > 1 and rows:
+        found = await session.execute(
+            select(Plan.id, Plan.title).where(Plan.id.in_({r.plan_id for r in rows}))
+        )
+        plan_titles = {int(i): str(t) for i, t in found.all()}
+    return OverdueList(
+        rows, int(total), await _unit_names(session, [r.id for r in rows]), plan_titles
+    )
 
 
 def _rows_query(where: ColumnElement[bool]) -> Select[KeyAction, str]:

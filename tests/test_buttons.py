@@ -16,6 +16,7 @@ from handlers.buttons import (
     ExportPlan,
     ExportPlans,
     OpenCard,
+    OverduePage,
     Scope,
     SetReview,
     SetStatus,
@@ -40,6 +41,8 @@ EXAMPLES: list[tuple[Button, str]] = [
     (ShowSummary(Scope(plan="3", overdue=True, unit_id=9)), "rs:s:3:ou9"),
     (SummaryChart(Scope(plan="all", block="2y3")), "rs:g:all:b2y3"),
     (SummaryPlans(2, Scope(overdue=True)), "rs:l:2:o"),
+    (OverduePage(3, Scope(plan="1", overdue=True, block="7y8")), "rs:v:1.3:ob7y8"),
+    (OverduePage(0, Scope(plan="all", overdue=True)), "rs:v:all.0:o"),
 ]
 
 
@@ -62,6 +65,10 @@ def test_data_is_written_and_read_back(button: Button, data: str) -> None:
         (ShowSummary, "rs:s:abc:"),
         (ShowSummary, "rs:s:1:zz"),
         (SummaryPlans, "rs:l:x:"),
+        (OverduePage, "rs:v:1:o"),
+        (OverduePage, "rs:v:1.x:o"),
+        (OverduePage, "rs:v:abc.1:o"),
+        (ShowSummary, "rs:v:1.0:o"),
         (ChooseNotifyMode, "nm:loud"),
         (CancelStep, "xx"),
     ],
@@ -73,6 +80,12 @@ def test_malformed_data_parses_as_nothing(kind: type[Button], data: str) -> None
 def test_a_scope_too_long_for_64_bytes_falls_back_to_the_whole_plan() -> None:
     button = ShowSummary(Scope(plan="12", block="x" * 80))
     assert button.data() == "rs:s:12:"
+
+
+def test_an_overdue_page_is_of_overdue_actions_even_without_its_scope() -> None:
+    button = OverduePage(12, Scope(plan="7", overdue=True, block="x" * 80))
+    assert button.data() == "rs:v:7.12:"
+    assert OverduePage.parse(button.data()) == OverduePage(12, Scope(plan="7", overdue=True))
 
 
 def test_data_over_64_bytes_is_refused() -> None:

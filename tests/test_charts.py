@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 from matplotlib import image
 
 from handlers.charts import Bar, Series, status_chart
 from handlers.i18n import Tr
 from handlers.summary import chart_png
+from storage.db import transaction
+from storage.followup import set_status
+from storage.models import Status
 from storage.summary import summarise
 from tests.offline import Chat
 from tests.report_support import (
@@ -60,6 +64,57 @@ async def test_chart_of_a_plan_summary(sessions):
     assert png.startswith(PNG_MAGIC) and _size(png)[0] == 1080
 
 
+async def test_the_chart_draws_the_progress_of_the_summary(sessions, monkeypatch):
+    """The chart's bars and subtitle carry the same progress as the summary's block lines:
+    completed ÷ (all − no longer applicable)."""
+    await add_plan(
+        sessions,
+        [
+            ("1.1", "Revisar el POA", dt.date(2026, 1, 31), ["PNUD"]),
+            ("1.2", "Elaborar el POA", dt.date(2027, 1, 31), ["PNUD"]),
+            ("1.3", "Informe", dt.date(2027, 1, 31), ["PNUD"]),
+            ("2 y 3.1", "Estrategia", None, ["OCR"]),
+        ],
+    )
+    coordinator = await add_person(sessions, "coordinator", COORDINATOR)
+    async with transaction(sessions) as session:
+        await set_status(
+            session,
+            coordinator,
+            1,
+            Status.COMPLETED,
+            justification="Hecho",
+            now=NOW,
+            notify_chat_ids=(),
+        )
+        await set_status(
+            session,
+            coordinator,
+            2,
+            Status.NOT_APPLICABLE,
+            justification="Ya no",
+            now=NOW,
+            notify_chat_ids=(),
+        )
+    drawn: dict[str, Any] = {}
+
+    def capture(title: str, bars: list[Bar], series: list[Series], **kw: Any) -> bytes:
+        drawn.update(bars=bars, subtitle=kw["subtitle"])
+        return status_chart(title, bars, series, **kw)
+
+    monkeypatch.setattr("handlers.summary.status_chart", capture)
+    async with sessions() as session:
+        summary = await summarise(session, today=TODAY, now=NOW)
+    chart_png(Tr("es"), summary, "Plan de prueba", TODAY)
+    es = Tr("es")
+    # block 1: 1 completed of 3, one no longer applicable: 1 ÷ 2; block 2 y 3: 0 ÷ 1
+    assert [(b.label, b.progress) for b in drawn["bars"]] == [
+        ("1", es.percent(0.5)),
+        ("2 y 3", es.percent(0)),
+    ]
+    assert f"avance {es.percent(1 / 3)}" in drawn["subtitle"]  # 1 ÷ (4 − 1)
+
+
 async def test_chart_button_sends_a_photo_with_a_short_caption(sessions):
     await build_large_plan(sessions, actions=600, units=20, blocks=40)
     await add_person(sessions, "coordinator", COORDINATOR)
@@ -72,7 +127,8 @@ async def test_chart_button_sends_a_photo_with_a_short_caption(sessions):
     photo = request.last(COORDINATOR)
     assert photo.method == "sendPhoto"
     assert len(photo.text) <= 1024
-    assert "600 acciones clave" in photo.text
+    assert "<b>600</b> acciones clave · 🔴 " in photo.text
+    assert "🎯 Avance: <b>" in photo.text and "<i>Avance (x/y) = completadas ÷" in photo.text
     assert "Solo se dibujan los 20 primeros." in photo.text
     name, png = request.last_file("sendPhoto")
     assert name == "resumen.png" and png.startswith(PNG_MAGIC)

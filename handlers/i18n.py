@@ -15,7 +15,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from locales import DEFAULT_LOCALE, SUPPORTED, translations
@@ -92,8 +92,16 @@ class Tr:
         """ "31 ene 2012" in Spanish, "Jan 31, 2012" in English."""
         return format_date(value, format="medium", locale=self.babel_locale).replace(".", "")
 
-    def datetime(self, value: dt.datetime, format: str = "d MMM y, HH:mm") -> str:
-        return format_datetime(value, format=format, tzinfo=self.tz, locale=self.babel_locale)
+    def datetime(self, value: dt.datetime) -> str:
+        """A moment in the deployment's timezone: the date as `short_date` writes it, then the
+        time ("31 ene 2012, 10:00"; "Jan 31, 2012, 10:00 AM"), so dates read alike everywhere."""
+        local = value.astimezone(self.tz)
+        time = format_time(local, format="short", locale=self.babel_locale)
+        return f"{self.short_date(local.date())}, {time}"
+
+    def day(self, value: dt.datetime) -> str:
+        """The local date of a moment, as `short_date` writes dates."""
+        return self.short_date(self.local_date(value))
 
     def local_date(self, value: dt.datetime) -> dt.date:
         return value.astimezone(self.tz).date()

@@ -125,7 +125,7 @@ def _comment_line(tr: Tr, comment: CommentView) -> str:
         "{icon} <i>{author}, {date}</i>: {text}",
         icon=Safe(icon),
         author=author,
-        date=tr.datetime(comment.created_at, "d MMM y"),
+        date=tr.day(comment.created_at),
         text=text,
     )
     return line + _files_line(tr, [a.file_name for a in comment.attachments])
@@ -160,7 +160,7 @@ def evidence_line(tr: Tr, f: EvidenceFile) -> str:
         "• {name} — {author}, {date}",
         name=shorten(f.file_name, 60) or tr.raw("photo"),
         author=f.author or tr.raw("plan file"),
-        date=tr.datetime(f.created_at, "d MMM y"),
+        date=tr.day(f.created_at),
     )
 
 

@@ -143,7 +143,7 @@ async def test_weekly_run_happens_once_and_is_delivered_with_buttons(sessions):
     assert "Sin novedades en 30 días (2)" in text
     assert "vencida hace" in text and "aún sin novedades" in text
     buttons = request.sent(PNUD_FOCAL)[0].buttons
-    assert [b[1] for b in buttons] == [f"a:{ids[ref]}" for ref in ("1.1", "1.2", "2 y 3.2", "4.1")]
+    assert [b[1] for b in buttons] == [f"an:{ids[ref]}" for ref in ("1.1", "1.2", "2 y 3.2", "4.1")]
     assert request.sent(UC_FOCAL) == [] and request.sent(RETIRED_FOCAL) == []
 
 
@@ -241,7 +241,7 @@ async def test_newly_overdue_in_the_digest(sessions):
         await deliver_all(app.bot, sessions, now=NOW)
     [call] = request.sent(COORDINATOR)
     assert "Vencida esta semana (1)" in call.text and "Entregar informe" in call.text
-    assert ("1.1 ›", f"a:{ids['1.1']}") in call.buttons
+    assert ("1.1 ›", f"an:{ids['1.1']}") in call.buttons
 
 
 def test_jobs_are_scheduled_in_the_bot_timezone():

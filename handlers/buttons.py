@@ -20,6 +20,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `nm:<mode>` | notification preference |
 | `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
+| `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class State(StrEnum):
     | `justify` | action, status | text sets the status with it as justification |
     | `observe` | action | text records the review "with observations" |
     | `plan_upload` | — | a spreadsheet is imported as a plan |
+    | `confirm_role` | invitation (its id, never its code) | — (the buttons "Yes"/"No") |
 
     A button of the step's prompt ("Done", "Cancel") or `/cancelar` ends it too."""
 
@@ -75,6 +77,7 @@ class State(StrEnum):
     JUSTIFY = "justify"
     OBSERVE = "observe"
     PLAN_UPLOAD = "plan_upload"
+    CONFIRM_ROLE = "confirm_role"
 
 
 def _encode(value: object) -> str:
@@ -283,6 +286,26 @@ class ExportPlans(Button):
     prefix = "ex:l"
     page: int
     format: ExportFormat
+
+
+@dataclass(frozen=True)
+class ChangeRole(Button):
+    """Yes to the other role of an invitation presented with `/start CODE`: the invitation's id
+    only, to compare with the one kept in the conversation (`State.CONFIRM_ROLE`)."""
+
+    prefix = "ry"
+    invitation_id: int
+
+
+@dataclass(frozen=True)
+class KeepRole(Button):
+    """No to it: the role stays, the invitation is not used."""
+
+    prefix = "rn"
+    invitation_id: int
+
+
+ROLE_BUTTONS: tuple[type[Button], ...] = (ChangeRole, KeepRole)
 
 
 # -- the summary's scope ---------------------------------------------------------------------

@@ -87,11 +87,12 @@ async def find_known_unit(session: AsyncSession, name: str) -> Unit | None:
 async def unit_keys(session: AsyncSession) -> dict[str, str]:
     """Every key a unit answers to (its own, its aliases', the built-in aliases of units that
     exist), with the unit's name."""
-    keys: dict[str, str] = dict((await session.execute(select(Unit.key, Unit.name))).tuples().all())
+    rows = await session.execute(select(Unit.key, Unit.name))
+    keys: dict[str, str] = {key: name for key, name in rows.all()}
     aliases = await session.execute(
         select(UnitAlias.key, Unit.name).join(Unit, Unit.id == UnitAlias.unit_id)
     )
-    for key, name in aliases.tuples():
+    for key, name in aliases.all():
         keys.setdefault(key, name)
     for key, canonical in BUILTIN_ALIASES.items():
         target = keys.get(unit_key(canonical))

@@ -56,16 +56,11 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         rows = read_plan_rows(data, args.file.name)
     except PlanFileError as exc:
+        from handlers.administration import plain_issue_line
+
+        print(f"could not import {args.file.name}; problems found:", file=sys.stderr)
         for issue in exc.issues:
-            where = ", ".join(
-                part
-                for part in (
-                    f"row {issue.row}" if issue.row else "",
-                    f"column {issue.column!r}" if issue.column else "",
-                )
-                if part
-            )
-            print(f"error: {where}: {issue.code} {issue.detail}", file=sys.stderr)
+            print(plain_issue_line(issue), file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1
     meta = read_plan_metadata(data, args.file.name) if args.file.suffix == ".xlsx" else {}
@@ -142,10 +137,23 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with transaction(create_sessions(engine)) as session:
             code = await create_invitation(
-                session, args.role, args.unit, ttl=dt.timedelta(days=args.days)
+                session,
+                args.role,
+                args.unit,
+                ttl=dt.timedelta(days=args.days),
+                known_units_only=True,
             )
     except InvalidInput as exc:
-        print(f"error: {exc.code} {exc.detail}", file=sys.stderr)
+        if exc.code != "unknown_unit":
+            print(f"error: {exc.code} {exc.detail}", file=sys.stderr)
+            return 2
+        for name, closest in exc.detail["unknown"].items():
+            hint = f" (closest: {', '.join(closest)})" if closest else ""
+            print(f"error: there is no unit {name!r}{hint}", file=sys.stderr)
+        known = exc.detail["known"]
+        units = f"units: {', '.join(known)}" if known else "there are no units yet: import a plan"
+        print(units, file=sys.stderr)
+        print("no invitation was created", file=sys.stderr)
         return 2
     finally:
         await engine.dispose()

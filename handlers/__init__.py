@@ -30,6 +30,7 @@ from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
     PEOPLE_BUTTONS,
     REVIEW_QUEUE_BUTTONS,
+    ROLE_BUTTONS,
     SUMMARY_BUTTONS,
     ActionList,
     ChooseLanguage,
@@ -55,6 +56,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["ayuda", "help"], onboarding.help_command),
         CommandHandler(["idioma", "language"], onboarding.language_command),
         CallbackQueryHandler(onboarding.language_chosen, pattern=ChooseLanguage.matches),
+        CallbackQueryHandler(onboarding.role_pressed, pattern=any_of(*ROLE_BUTTONS)),
         # Administration
         CommandHandler(["invitar", "invite"], administration.invite_command),
         CommandHandler(["usuarios", "users"], administration.people_command),

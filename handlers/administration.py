@@ -4,6 +4,7 @@ plan spreadsheet sent as a document: the report, or every problem found and noth
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -20,12 +21,12 @@ from handlers.buttons import (
     parse_any,
 )
 from handlers.context import FlowContext, flow
-from handlers.i18n import N_, Tr
+from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
 from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.text import shorten
 from handlers.views import person_line
-from storage.errors import PlanError
+from storage.errors import InvalidInput, PlanError
 from storage.models import Person, Role, action_ref
 from storage.people import create_invitation, list_people, parse_role, set_person_active
 from storage.plan_files import (
@@ -42,6 +43,7 @@ ADMINS = (Role.ADMIN,)
 PLAN_EXTENSIONS = (".xlsx", ".csv")
 MAX_PLAN_BYTES = 10 * 1024 * 1024
 ISSUES_SHOWN = 15
+UNITS_LISTED = 20
 
 ISSUE_TEXTS = {
     "empty_file": N_("the file is empty"),
@@ -85,9 +87,19 @@ async def invite_command(update: Update, context: FlowContext) -> View:
             )
         )
     role = parse_role(role_text)
-    code = await create_invitation(
-        context.session, role, units, created_by=context.person, now=deps.now()
-    )
+    try:
+        code = await create_invitation(
+            context.session,
+            role,
+            units,
+            created_by=context.person,
+            now=deps.now(),
+            known_units_only=True,
+        )
+    except InvalidInput as error:
+        if error.code != "unknown_unit":
+            raise
+        return View(unknown_units_text(tr, role_text, units, error.detail))
     username = deps.bot_username or context.bot.username
     link = f"https://t.me/{username}?start={code}"
     who = role_label(tr, role) + (f" · {', '.join(units)}" if units else "")
@@ -100,6 +112,35 @@ async def invite_command(update: Update, context: FlowContext) -> View:
             code=code,
         )
     )
+
+
+def unknown_units_text(tr: Tr, role_text: str, units: list[str], detail: dict[str, Any]) -> str:
+    """No such unit: the closest ones (and the command with them), or the units there are."""
+    unknown: dict[str, list[str]] = detail["unknown"]
+    known: list[str] = detail["known"]
+    lines = []
+    for name, closest in unknown.items():
+        if closest:
+            lines.append(
+                tr._(
+                    "There is no unit “{unit}”. Closest: {closest}.",
+                    unit=name,
+                    closest=", ".join(closest),
+                )
+            )
+        else:
+            lines.append(tr._("There is no unit “{unit}”.", unit=name))
+    if all(unknown.values()):
+        fixed = [unknown[name][0] if name in unknown else name for name in units]
+        command = f"/invitar {role_text} {', '.join(fixed)}"
+        lines.append(tr._("Did you mean <code>{command}</code>?", command=command))
+    elif known:
+        listed = ", ".join(known[:UNITS_LISTED]) + (" …" if len(known) > UNITS_LISTED else "")
+        lines.append(tr._("Units in the plans: {units}", units=listed))
+    else:
+        lines.append(tr._("There are no units yet: import a plan first with /plan."))
+    lines.append(tr._("No invitation was created."))
+    return "\n".join(lines)
 
 
 def people_view(tr: Tr, people: list[Person], page: int, me: Person) -> View:
@@ -183,6 +224,18 @@ async def plan_command(update: Update, context: FlowContext) -> View:
 
 
 def issue_line(tr: Tr, issue: PlanFileIssue) -> str:
+    """A problem of a plan file, in the person's language (HTML)."""
+    return describe_issue(tr._, issue)
+
+
+def plain_issue_line(issue: PlanFileIssue) -> str:
+    """The same in plain English text, for the command line."""
+    return describe_issue(lambda message, /, **values: message.format(**values), issue)
+
+
+def describe_issue(_: Callable[..., str], issue: PlanFileIssue) -> str:
+    """A problem of a plan file, where it is and what: `_` gives the texts (`Tr._`, or plain
+    formatting of the English ones)."""
     values = {
         k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in issue.detail.items()
     }
@@ -190,18 +243,16 @@ def issue_line(tr: Tr, issue: PlanFileIssue) -> str:
     if "label" in values and "number" in values:
         values["ref"] = action_ref(str(values["label"]), int(values["number"]))
     template = ISSUE_TEXTS.get(issue.code)
-    what = (
-        tr._(template, **values)
-        if template
-        else tr._("unexpected content ({code})", code=issue.code)
+    what = Safe(  # escaped already, when `_` escapes
+        _(template, **values) if template else _("unexpected content ({code})", code=issue.code)
     )
     if issue.row and issue.column:
-        return tr._(
+        return _(
             "• Row {row}, column “{column}”: {what}", row=issue.row, column=issue.column, what=what
         )
     if issue.row:
-        return tr._("• Row {row}: {what}", row=issue.row, what=what)
-    return tr._("• {what}", what=what)
+        return _("• Row {row}: {what}", row=issue.row, what=what)
+    return _("• {what}", what=what)
 
 
 def report_text(tr: Tr, report: ImportReport, title: str) -> str:

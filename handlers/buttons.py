@@ -24,6 +24,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
 | `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
+| `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class State(StrEnum):
     | `observe` | action | text records the review "with observations" |
     | `plan_upload` | — | a spreadsheet is imported as a plan |
     | `search` | — | text is searched for, as with `/buscar WORDS` |
+    | `confirm_role` | invitation (its id, never its code) | — (the buttons "Yes"/"No") |
 
     A button of the step's prompt ("Done", "Cancel") or `/cancelar` ends it too."""
 
@@ -87,6 +89,7 @@ class State(StrEnum):
     OBSERVE = "observe"
     PLAN_UPLOAD = "plan_upload"
     SEARCH = "search"
+    CONFIRM_ROLE = "confirm_role"
 
 
 def _encode(value: object) -> str:
@@ -349,6 +352,26 @@ class ExportPlans(Button):
     prefix = "ex:l"
     page: int
     format: ExportFormat
+
+
+@dataclass(frozen=True)
+class ChangeRole(Button):
+    """Yes to the other role of an invitation presented with `/start CODE`: the invitation's id
+    only, to compare with the one kept in the conversation (`State.CONFIRM_ROLE`)."""
+
+    prefix = "ry"
+    invitation_id: int
+
+
+@dataclass(frozen=True)
+class KeepRole(Button):
+    """No to it: the role stays, the invitation is not used."""
+
+    prefix = "rn"
+    invitation_id: int
+
+
+ROLE_BUTTONS: tuple[type[Button], ...] = (ChangeRole, KeepRole)
 
 
 # -- the summary's scope ---------------------------------------------------------------------

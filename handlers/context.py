@@ -35,7 +35,7 @@ from storage.conversations import claim_update
 from storage.db import Sessions, transaction
 from storage.errors import PlanError
 from storage.models import Person, utcnow
-from storage.people import get_person
+from storage.people import administrators, get_person
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,43 @@ def invitation_help(tr: Tr) -> str:
     )
 
 
-def stranger_reply(update: Update, tr: Tr, strangers: Strangers) -> Reply | None:
+async def deactivated_text(session: AsyncSession, tr: Tr, telegram_id: int) -> str | None:
+    """For someone registered once and deactivated since: so, and whom to ask (None for a
+    stranger)."""
+    former = await get_person(session, telegram_id)
+    if former is None or former.active:
+        return None
+    admins = ", ".join(
+        f"{admin.name} (@{admin.username})" if admin.username else admin.name
+        for admin in await administrators(session)
+    )
+    if not admins:
+        return tr._(
+            "Your access to this bot has been deactivated. If you need it again, ask the "
+            "person who runs this bot."
+        )
+    return tr._(
+        "Your access to this bot has been deactivated. If you need it again, ask an "
+        "administrator: {admins}.",
+        admins=admins,
+    )
+
+
+def stranger_reply(
+    update: Update, tr: Tr, strangers: Strangers, deactivated: str | None = None
+) -> Reply | None:
+    """The answer to someone unregistered, or deactivated (`deactivated`: that text)."""
     on_button = update.callback_query is not None
+    if on_button and deactivated is not None:
+        return Reply(notice=tr._("Your access to this bot has been deactivated."), alert=True)
     if strangers is Strangers.REFUSE:
-        text = tr._(REGISTERED_ONLY)
+        text = deactivated or tr._(REGISTERED_ONLY)
         return Reply(notice=text, alert=True) if on_button else Reply([View(text)])
     if on_button:
         return Reply(notice=tr._("Please register first: ask for an invitation."))
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
-        return Reply([View(invitation_help(tr))])
+        return Reply([View(deactivated or invitation_help(tr))])
     return None
 
 
@@ -191,7 +218,8 @@ async def _step(
             if person is not None:
                 context.person = person
             if person is None and gate.strangers is not None:
-                return stranger_reply(update, tr, gate.strangers)
+                deactivated = await deactivated_text(session, tr, user.id) if user else None
+                return stranger_reply(update, tr, gate.strangers, deactivated)
             if person is not None and gate.roles is not None and person.role not in gate.roles:
                 text = tr._(gate.refusal_text)
                 if update.callback_query and gate.refusal_alert:

@@ -1,32 +1,51 @@
 """Registration by invitation, help, language, and the answer strangers get.
 
 `/start CODE` (or the deep link `https://t.me/<bot>?start=CODE`, which Telegram turns into the
-same command) registers the person with the invitation's role and units. Wrong codes are
-counted per Telegram user: past a few, the bot stops even checking for a while.
+same command) registers the person with the invitation's role and units. Someone registered is
+told so: a code of their own role is used up (adding the units they lack, if any), a code of
+another role is first asked about (the invitation's id waits in the conversation state, the
+code is never kept). Wrong codes are counted per Telegram user: past a few, the bot stops even
+checking for a while.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from handlers.buttons import ChooseLanguage, pressed
+from handlers.buttons import (
+    ROLE_BUTTONS,
+    ChangeRole,
+    ChooseLanguage,
+    KeepRole,
+    State,
+    parse_any,
+    pressed,
+)
 from handlers.command_menus import set_role_commands
-from handlers.context import FlowContext, flow, invitation_help
-from handlers.i18n import Tr
+from handlers.context import FlowContext, deactivated_text, flow, invitation_help
+from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
 from handlers.replies import Reply, View
 from locales import SUPPORTED
-from storage.conversations import hit_throttle
+from storage.conversations import clear_state, get_state, hit_throttle, set_state
 from storage.errors import InvitationError
-from storage.models import Person, Role
-from storage.people import redeem_invitation, set_language
+from storage.models import Invitation, Person, Role, Unit
+from storage.people import (
+    open_invitation,
+    register,
+    set_language,
+    use_invitation_units,
+)
 
 CODE_ATTEMPTS = 5
 CODE_WINDOW = dt.timedelta(minutes=15)
-LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}  # on the buttons, each in its own language
+#: ... and inside a sentence, in the language of the sentence.
+LANGUAGES_IN_TEXT = {"es": N_("Spanish"), "en": N_("English")}
 
 
 def help_text(tr: Tr, person: Person) -> str:
@@ -84,6 +103,25 @@ def welcome_text(tr: Tr, person: Person) -> str:
     return f"{greeting} {who}\n\n{help_text(tr, person)}"
 
 
+def profile(tr: Tr, role: str, units: list[Unit]) -> str:
+    """ "punto focal de PNUD", "coordinación"."""
+    if not units:
+        return html.escape(role_label(tr, role), quote=False)
+    return tr._(
+        "{role} for {units}", role=role_label(tr, role), units=", ".join(u.name for u in units)
+    )
+
+
+def already_registered_text(tr: Tr, person: Person) -> str:
+    text = tr._(
+        "Hello, <b>{name}</b>. You are already registered as {profile}: there is nothing more "
+        "to do.",
+        name=person.name,
+        profile=Safe(profile(tr, person.role, person.units)),
+    )
+    return f"{text}\n\n{help_text(tr, person)}"
+
+
 def display_name(update: Update) -> str:
     user = update.effective_user
     if user is None:
@@ -93,47 +131,145 @@ def display_name(update: Update) -> str:
 
 @flow(strangers=None)
 async def start(update: Update, context: FlowContext) -> Reply | None:
-    """/start [CODE]: register with an invitation, or greet someone already registered."""
-    user, person = update.effective_user, context.known_person
+    """/start [CODE]: register with an invitation, or tell someone registered (or deactivated)
+    where they stand."""
+    user, person, tr = update.effective_user, context.known_person, context.tr
     assert user is not None
     code = context.args[0].strip() if context.args else ""
-    if not code:
-        tr = context.tr
-        text = welcome_text(tr, person) if person else invitation_help(tr)
+    if code:
+        person, reply = await _redeem(update, context, code)
+    elif person is not None:
+        text = already_registered_text(tr, person)
+        reply = Reply([View(text)], after=_menu_setter(context, person, tr))
     else:
-        person, tr, text = await _redeem(update, context, code)
+        text = await deactivated_text(context.session, tr, user.id) or invitation_help(tr)
+        reply = Reply([View(text)])
     if not context.in_private and person is None:  # groups: strangers get silence
         return None
-    after = _menu_setter(context, person, tr) if text and person else None
-    return Reply([View(text)], after=after)
+    return reply
 
 
-async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Person | None, Tr, str]:
+async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Person | None, Reply]:
     user, deps, person, tr = update.effective_user, context.deps, context.known_person, context.tr
+    session = context.session
     assert user is not None
     allowed = await hit_throttle(
-        context.session, f"start:{user.id}", limit=CODE_ATTEMPTS, window=CODE_WINDOW, now=deps.now()
+        session, f"start:{user.id}", limit=CODE_ATTEMPTS, window=CODE_WINDOW, now=deps.now()
     )
     if not allowed:
         text = tr._(
             "Too many attempts with wrong codes. Please wait a few minutes and "
             "check the link you were sent."
         )
-        return person, tr, text
+        return person, Reply([View(text)])
     try:
-        person = await redeem_invitation(
-            context.session,
-            code,
+        invitation = await open_invitation(session, code, now=deps.now())
+    except InvitationError as error:
+        return person, Reply([View(_invitation_error(tr, error.code))])
+    if person is None:
+        person = await register(
+            session,
+            invitation,
             telegram_id=user.id,
             name=display_name(update),
             username=user.username,
             language=user.language_code,
             now=deps.now(),
         )
+        tr = deps.tr(person.language, user.language_code)
+        return person, Reply(
+            [View(welcome_text(tr, person))], after=_menu_setter(context, person, tr)
+        )
+    if invitation.role == person.role:
+        added = await use_invitation_units(session, invitation, person, now=deps.now())
+        return person, Reply([View(_same_role_text(tr, person, added))])
+    await set_state(
+        session,
+        context.chat_id,
+        user.id,
+        State.CONFIRM_ROLE,
+        {"invitation": invitation.id},
+        now=deps.now(),
+    )
+    return person, Reply([_role_question(tr, person, invitation)])
+
+
+def _same_role_text(tr: Tr, person: Person, added: list[Unit]) -> str:
+    if not added:
+        return tr._(
+            "You are already registered as {profile}: this invitation changed nothing, and it "
+            "cannot be used again.",
+            profile=Safe(profile(tr, person.role, person.units)),
+        )
+    text = tr._(
+        "You are already registered as {role}. Added to your units: {units}.",
+        role=role_label(tr, person.role),
+        units=", ".join(unit.name for unit in added),
+    )
+    return f"{text}\n\n{help_text(tr, person)}"
+
+
+def _role_question(tr: Tr, person: Person, invitation: Invitation) -> View:
+    new_role = role_label(tr, invitation.role)
+    question = tr._(
+        "You are registered as {profile}. This invitation is for {new}. Change your role to "
+        "{role}?",
+        profile=Safe(profile(tr, person.role, person.units)),
+        new=Safe(profile(tr, invitation.role, list(invitation.units))),
+        role=new_role,
+    )
+    answers = [
+        (tr.raw("Yes, change to {role}", role=new_role), ChangeRole(invitation.id)),
+        (tr.raw("No"), KeepRole(invitation.id)),
+    ]
+    return View(question, [answers])
+
+
+@flow()
+async def role_pressed(update: Update, context: FlowContext) -> Reply:
+    """Yes or No to the other role of an invitation: the role changes (and the invitation is
+    used) only on Yes, and only for the invitation this person presented."""
+    tr, deps, session, person = context.tr, context.deps, context.session, context.person
+    user = update.effective_user
+    assert user is not None
+    button = parse_any(update, *ROLE_BUTTONS)
+    state = await get_state(session, context.chat_id, user.id, now=deps.now())
+    if (
+        not isinstance(button, ChangeRole | KeepRole)
+        or state is None
+        or state.state != State.CONFIRM_ROLE
+        or state.data.get("invitation") != button.invitation_id
+    ):
+        return Reply(notice=tr._("This button is no longer valid."))
+    await clear_state(session, context.chat_id, user.id)
+    if isinstance(button, KeepRole):
+        text = tr._(
+            "Nothing changed: you are still {profile}. The invitation was not used.",
+            profile=Safe(profile(tr, person.role, person.units)),
+        )
+        return Reply([View(text)])
+    try:
+        invitation = await open_invitation(
+            session, invitation_id=button.invitation_id, now=deps.now()
+        )
     except InvitationError as error:
-        return person, tr, _invitation_error(tr, error.code)
+        return Reply([View(_invitation_error(tr, error.code))])
+    person = await register(
+        session,
+        invitation,
+        telegram_id=user.id,
+        name=display_name(update),
+        username=user.username,
+        language=user.language_code,
+        now=deps.now(),
+    )
     tr = deps.tr(person.language, user.language_code)
-    return person, tr, welcome_text(tr, person)
+    done = tr._(
+        "Done: you are now registered as {profile}.",
+        profile=Safe(profile(tr, person.role, person.units)),
+    )
+    text = f"{done}\n\n{help_text(tr, person)}"
+    return Reply([View(text)], after=_menu_setter(context, person, tr))
 
 
 def _menu_setter(
@@ -180,5 +316,6 @@ async def language_chosen(update: Update, context: FlowContext) -> Reply:
     person = context.person
     await set_language(context.session, person, button.code)
     tr = context.deps.tr(button.code)
-    done = tr._("Done: I will write to you in {language}.", language=LANGUAGE_NAMES[button.code])
+    language = tr.raw(LANGUAGES_IN_TEXT[button.code])
+    done = tr._("Done: I will write to you in {language}.", language=language)
     return Reply([View(done)], after=_menu_setter(context, person, tr))

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.buttons import CancelStep, EvidenceDone, State
+from handlers.buttons import CancelStep, ChangeRole, EvidenceDone, KeepRole, State
 from handlers.i18n import Tr
 from storage.actions import action_reference
 from storage.conversations import clear_state, get_state, set_state
 from storage.models import CommentKind, ConversationState
 
 #: Buttons that belong to an open step (its prompt's): they do not end it by being pressed.
-STEP_BUTTONS = (CancelStep, EvidenceDone)
+STEP_BUTTONS = (CancelStep, EvidenceDone, ChangeRole, KeepRole)
 CANCEL_COMMANDS = ("/cancelar", "/cancel")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import Invitation, NotifyMode, Person, Role, Unit, person_units, utcnow
-from storage.units import resolve_units
+from storage.units import existing_units, resolve_units
 
 INVITATION_TTL = dt.timedelta(days=14)
 #: Telegram deep links accept at most 64 characters of A-Z, a-z, 0-9, _ and -.
@@ -61,13 +61,19 @@ async def create_invitation(
     created_by: Person | None = None,
     ttl: dt.timedelta = INVITATION_TTL,
     now: dt.datetime | None = None,
+    known_units_only: bool = False,
 ) -> str:
-    """Create a single-use invitation and return its code (only its hash is stored)."""
+    """Create a single-use invitation and return its code (only its hash is stored).
+
+    Units are found by name or alias and created when new, unless `known_units_only`: then a
+    name that is no unit raises `InvalidInput("unknown_unit")` (see `existing_units`) and
+    nothing is created."""
     role = parse_role(role) if isinstance(role, str) else role
     if created_by is not None and created_by.role != Role.ADMIN:
         raise PermissionDenied()
     if role == Role.FOCAL and not unit_names:
         raise InvalidInput("focal_needs_unit")
+    units = await (existing_units if known_units_only else resolve_units)(session, unit_names)
     now = now or utcnow()
     code = secrets.token_urlsafe(CODE_BYTES)
     invitation = Invitation(
@@ -77,10 +83,35 @@ async def create_invitation(
         created_at=now,
         expires_at=now + ttl,
     )
-    invitation.units = await resolve_units(session, unit_names)
+    invitation.units = units
     session.add(invitation)
     await session.flush()
     return code
+
+
+async def open_invitation(
+    session: AsyncSession,
+    code: str | None = None,
+    *,
+    invitation_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """The invitation of `code` (or, for a code already presented and kept server-side, of
+    `invitation_id`), locked, with its units; `InvitationError` unless it can still be used."""
+    now = now or utcnow()
+    query = select(Invitation).options(selectinload(Invitation.units)).with_for_update()
+    if invitation_id is not None:
+        query = query.where(Invitation.id == invitation_id)
+    else:
+        query = query.where(Invitation.code_hash == hash_code(code or ""))
+    invitation = await session.scalar(query)
+    if invitation is None:
+        raise InvitationError("invitation_unknown")
+    if invitation.used_at is not None:
+        raise InvitationError("invitation_used")
+    if invitation.expires_at <= now:
+        raise InvitationError("invitation_expired")
+    return invitation
 
 
 async def redeem_invitation(
@@ -95,18 +126,31 @@ async def redeem_invitation(
 ) -> Person:
     """Register (or re-register) the Telegram user with the invitation's role and units."""
     now = now or utcnow()
-    invitation = await session.scalar(
-        select(Invitation)
-        .where(Invitation.code_hash == hash_code(code))
-        .options(selectinload(Invitation.units))
-        .with_for_update()
+    invitation = await open_invitation(session, code, now=now)
+    return await register(
+        session,
+        invitation,
+        telegram_id=telegram_id,
+        name=name,
+        username=username,
+        language=language,
+        now=now,
     )
-    if invitation is None:
-        raise InvitationError("invitation_unknown")
-    if invitation.used_at is not None:
-        raise InvitationError("invitation_used")
-    if invitation.expires_at <= now:
-        raise InvitationError("invitation_expired")
+
+
+async def register(
+    session: AsyncSession,
+    invitation: Invitation,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None = None,
+    language: str | None = None,
+    now: dt.datetime | None = None,
+) -> Person:
+    """Use an open invitation (see `open_invitation`): the Telegram user gets its role (a
+    change of role for someone registered) and its units besides theirs."""
+    now = now or utcnow()
     person = await get_person(session, telegram_id)
     role = Role(invitation.role)
     if person is None:
@@ -126,6 +170,19 @@ async def redeem_invitation(
     invitation.used_by_id = person.id
     await session.flush()
     return person
+
+
+async def use_invitation_units(
+    session: AsyncSession, invitation: Invitation, person: Person, *, now: dt.datetime
+) -> list[Unit]:
+    """An open invitation of the role `person` already has: used up; its units they lack are
+    added (returned, maybe none). Nothing else about them changes."""
+    added = [unit for unit in invitation.units if unit not in person.units]
+    person.units.extend(added)
+    invitation.used_at = now
+    invitation.used_by_id = person.id
+    await session.flush()
+    return added
 
 
 _PERSON = (
@@ -164,6 +221,12 @@ async def list_people(session: AsyncSession, *, include_inactive: bool = True) -
     if not include_inactive:
         query = query.where(Person.active.is_(True))
     return (await session.scalars(query)).all()
+
+
+async def administrators(session: AsyncSession) -> Sequence[Person]:
+    """The active administrators, by name: whom to ask about access to the bot."""
+    query = select(Person).where(Person.role == Role.ADMIN, Person.active.is_(True))
+    return (await session.scalars(query.order_by(Person.name))).all()
 
 
 async def set_person_active(

@@ -7,12 +7,14 @@ an alias table sends other spellings of one unit to it (an admin can merge two u
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.errors import InvalidInput
 from storage.models import Unit, UnitAlias, action_units, invitation_units, person_units
 from storage.text import fold
 
@@ -71,6 +73,61 @@ async def find_unit(session: AsyncSession, name: str) -> Unit | None:
     return await session.scalar(
         select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id).where(UnitAlias.key == key)
     )
+
+
+async def find_known_unit(session: AsyncSession, name: str) -> Unit | None:
+    """The unit called `name`, by its name, a stored alias or a built-in one; never created."""
+    unit = await find_unit(session, name)
+    canonical = BUILTIN_ALIASES.get(unit_key(name))
+    if unit is None and canonical is not None:
+        unit = await find_unit(session, canonical)
+    return unit
+
+
+async def unit_keys(session: AsyncSession) -> dict[str, str]:
+    """Every key a unit answers to (its own, its aliases', the built-in aliases of units that
+    exist), with the unit's name."""
+    rows = await session.execute(select(Unit.key, Unit.name))
+    keys: dict[str, str] = {key: name for key, name in rows.all()}
+    aliases = await session.execute(
+        select(UnitAlias.key, Unit.name).join(Unit, Unit.id == UnitAlias.unit_id)
+    )
+    for key, name in aliases.all():
+        keys.setdefault(key, name)
+    for key, canonical in BUILTIN_ALIASES.items():
+        target = keys.get(unit_key(canonical))
+        if target is not None:
+            keys.setdefault(key, target)
+    return keys
+
+
+def closest_units(keys: dict[str, str], name: str, limit: int = 3) -> list[str]:
+    """The names of the units whose keys (see `unit_keys`) look most like `name`, closest
+    first, without repeating a unit."""
+    names: list[str] = []
+    for key in difflib.get_close_matches(unit_key(name), list(keys), n=limit * 3, cutoff=0.6):
+        if keys[key] not in names:
+            names.append(keys[key])
+    return names[:limit]
+
+
+async def existing_units(session: AsyncSession, names: Sequence[str]) -> list[Unit]:
+    """The units called `names`, none created. A name that is no unit raises
+    `InvalidInput("unknown_unit")` with `unknown` (each such name and the closest units' names)
+    and `known` (every unit's name, sorted)."""
+    units: list[Unit] = []
+    unknown: dict[str, list[str]] = {}
+    keys: dict[str, str] | None = None
+    for name in names:
+        unit = await find_known_unit(session, name)
+        if unit is None:
+            keys = keys if keys is not None else await unit_keys(session)
+            unknown[name] = closest_units(keys, name)
+        elif unit not in units:
+            units.append(unit)
+    if keys is not None:
+        raise InvalidInput("unknown_unit", unknown=unknown, known=sorted(set(keys.values())))
+    return units
 
 
 async def get_or_create_unit(session: AsyncSession, name: str) -> Unit:

@@ -6,6 +6,8 @@ outbox."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -94,6 +96,15 @@ async def test_two_processes_share_one_postgresql(engine, database_url, tmp_path
                 )
                 for port in ports
             ]
+            # The demo plan first: an invitation names units that exist.
+            await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "bot", "db", "upgrade"],
+                env=envs[0],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
             focal_code = invite(envs[0], "focal", "PNUD")
             secretariat_code = invite(envs[0], "secretariado")
             bots = [BotProcess(env, tmp_path / f"bot{n}.log").start() for n, env in enumerate(envs)]

@@ -527,5 +527,6 @@ async def test_the_summary_says_when_it_was_made(sessions):
         await Chat(app, COORDINATOR).send("/resumen vencidas")
     spanish, english = request.last(COORDINATOR).text, request.last(ENGLISH).text
     assert "\n<i>Datos al 23 nov 2026, 22:05</i>\n" in request.sent(COORDINATOR)[0].text
-    assert "\n<i>As of 23 Nov 2026, 22:05</i>\n" in english
+    # the date as every English date reads ("Nov 23, 2026"), then the time
+    assert "\n<i>As of Nov 23, 2026, 10:05\u202fPM</i>\n" in english
     assert "<i>Datos al 23 nov 2026, 22:05</i>" in spanish  # the overdue pages too

@@ -42,6 +42,8 @@ from storage.db import transaction
 from storage.errors import PermissionDenied
 from storage.followup import (
     ATTACHMENTS_MAX,
+    COMMENT_MAX_LENGTH,
+    JUSTIFICATION_MIN_LENGTH,
     NewAttachment,
     needs_justification,
     post_comment,
@@ -219,9 +221,11 @@ async def _change_status(context: FlowContext, action: ActionRow, status: Status
         await context.step.open(State.JUSTIFY, {"action": action.id, "status": status.value})
         text = tr._(
             "To mark <b>{ref}</b> as <b>{status}</b>, write a short justification: what "
-            "was done, or why it no longer applies.",
+            "was done, or why it no longer applies ({least} to {most} characters).",
             ref=action.ref,
             status=status_label(tr, status),
+            least=tr.number(JUSTIFICATION_MIN_LENGTH),
+            most=tr.number(COMMENT_MAX_LENGTH),
         )
         return Reply([prompt(tr, text, action.id)])
     deps = context.deps

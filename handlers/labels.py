@@ -81,4 +81,6 @@ def deadline_in_words(
         return tr._("{due} · overdue by {delta}", due=words, delta=tr.timedelta(today - due))
     if due == today:
         return tr._("{due} · due today", due=words)
+    if due - today == dt.timedelta(days=1):
+        return tr._("due tomorrow, {date}", date=tr.short_date(due))
     return tr._("{due} · in {delta}", due=words, delta=tr.timedelta(due - today))

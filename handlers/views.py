@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TypeVar
@@ -118,16 +119,13 @@ def action_list(tr: Tr, page: ActionPage, flt: ActionFilter, *, reviewer: bool =
 
 
 def _comment_line(tr: Tr, comment: CommentView) -> str:
-    author = comment.author or tr.raw("plan file")
     icon = "🗒" if comment.kind == CommentKind.REVIEW else "💬"
     text = shorten(comment.text, COMMENT_TEXT) if comment.text else ""
-    line = tr._(
-        "{icon} <i>{author}, {date}</i>: {text}",
-        icon=Safe(icon),
-        author=author,
-        date=tr.day(comment.created_at),
-        text=text,
-    )
+    if comment.author:
+        source = tr._("{author}, {date}", author=comment.author, date=tr.day(comment.created_at))
+    else:  # imported with the plan: its date is the import's, not when it was written
+        source = tr._("from the original plan")
+    line = tr._("{icon} <i>{source}</i>: {text}", icon=Safe(icon), source=Safe(source), text=text)
     return line + _files_line(tr, [a.file_name for a in comment.attachments])
 
 
@@ -199,7 +197,7 @@ def action_card(
         tr._(
             "📌 Recommendation {label}: {text}",
             label=row.label,
-            text=shorten(card.recommendation_text, 160),
+            text=shorten(without_number(card.recommendation_text), 160),
         ),
     ]
     if card.comments:
@@ -254,6 +252,17 @@ def _choice_menu(
     return View(text, [*rows, [(tr.raw("‹ Back"), OpenCard(action_id))]])
 
 
+LEADING_NUMBER = re.compile(
+    r"^\s*(?:n[º°o]\.?\s*)?\d+(?:\s*(?:y|and|,)\s*\d+)*\s*[.:)\-–]\s*", re.I
+)
+
+
+def without_number(text: str) -> str:
+    """A recommendation's text without the number it often starts with ("1. La CDN…"), which
+    the line already gives."""
+    return LEADING_NUMBER.sub("", text, count=1)
+
+
 def status_menu(tr: Tr, row: ActionRow) -> View:
     text = tr._(
         "<b>{ref}</b> · current status: <b>{status}</b>\nChoose the new status:",
@@ -279,8 +288,10 @@ def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
     if not entries:
         lines.append(tr._("Nothing has been recorded for this action yet."))
     for entry in entries:
-        when = tr.datetime(entry.created_at)
-        who = entry.author or tr.raw("plan file")
+        if entry.author:
+            heading = tr._("{when} · {who}", when=tr.datetime(entry.created_at), who=entry.author)
+        else:
+            heading = tr._("from the original plan")
         if entry.kind in ("status", "review_status"):
             label = status_label if entry.kind == "status" else review_label
             what = tr._(
@@ -295,7 +306,7 @@ def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
                 icon=Safe("🗒" if entry.kind == "review_comment" else "💬"),
                 text=shorten(entry.text, 500) if entry.text else "",
             ) + _files_line(tr, entry.files)
-        lines.append(tr._("<i>{when} · {who}</i>\n{what}", when=when, who=who, what=Safe(what)))
+        lines.append(tr._("<i>{heading}</i>\n{what}", heading=Safe(heading), what=Safe(what)))
     return View("\n\n".join(lines), [[(tr.raw("‹ Back"), OpenCard(row.id))]])
 
 

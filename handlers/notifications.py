@@ -348,6 +348,8 @@ def _reminder_line(
     ref = qualified_ref(item, plan_titles)
     text = shorten(str(item.get("text") or ""), 70)
     reason = item.get("reason")
+    if reason == "observed":
+        return tr._("⚠️ <b>{ref}</b> {text}", ref=ref, text=text)
     if reason == "stale":
         last = item.get("last_update")
         when = (
@@ -393,6 +395,13 @@ def render_reminder(
         ),
     ]
     sections = (
+        (
+            "observed",
+            tr._(
+                "⚠️ The secretariat's observations to answer ({n})",
+                n=tr.number(counts.get("observed", 0)),
+            ),
+        ),
         ("overdue", tr.n_("Overdue ({n})", "Overdue ({n})", counts.get("overdue", 0))),
         (
             "due_soon",

@@ -47,6 +47,7 @@ TEXT_MAX = 160
 
 
 class Reason:
+    OBSERVED = "observed"  # the secretariat's observations wait for an answer
     OVERDUE = "overdue"
     DUE_SOON = "due_soon"
     STALE = "stale"
@@ -106,8 +107,8 @@ def _open_clause() -> ColumnElement[bool]:
     return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
 
 
-#: Reasons in the order they are listed (the SQL ranks them 0, 1, 2).
-_REASONS = (Reason.OVERDUE, Reason.DUE_SOON, Reason.STALE)
+#: Reasons in the order they are listed (the SQL ranks them 0, 1, 2, 3).
+_REASONS = (Reason.OBSERVED, Reason.OVERDUE, Reason.DUE_SOON, Reason.STALE)
 
 
 async def select_reminders(
@@ -119,9 +120,10 @@ async def select_reminders(
     stale_days: int = 30,
     limit: int = REMINDER_ITEMS_MAX,
 ) -> list[PersonReminder]:
-    """Every active focal point with something pending in one of their units: actions overdue,
-    due within `due_days`, or open without an update for `stale_days` (counted from the import
-    for an action nobody has updated yet). People with nothing pending are not returned.
+    """Every active focal point with something pending in one of their units: the secretariat's
+    open observations, actions overdue, due within `due_days`, or open without an update for
+    `stale_days` (counted from the import for an action nobody has updated yet). People with
+    nothing pending are not returned.
 
     Each person gets their first `limit` items (overdue first, then due soon, then without
     news; by deadline within each) and full counts per reason. Two queries whatever the number
@@ -133,7 +135,8 @@ async def select_reminders(
     stale_before = now - dt.timedelta(days=stale_days)
     due_soon = and_(KeyAction.deadline_due >= today, KeyAction.deadline_due <= due_limit)
     stale = func.coalesce(KeyAction.last_update_at, KeyAction.created_at) < stale_before
-    rank = case((overdue_clause(today), 0), (due_soon, 1), else_=2)
+    observed = KeyAction.review_status == ReviewStatus.OBSERVED.value
+    rank = case((observed, 0), (overdue_clause(today), 1), (due_soon, 2), else_=3)
     pending = await session.execute(
         select(
             action_units.c.unit_id,
@@ -152,7 +155,7 @@ async def select_reminders(
         .select_from(action_units)
         .join(KeyAction, KeyAction.id == action_units.c.action_id)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .where(_open_clause(), or_(overdue_clause(today), due_soon, stale))
+        .where(or_(observed, and_(_open_clause(), or_(overdue_clause(today), due_soon, stale))))
         .order_by(
             rank,
             func.coalesce(KeyAction.deadline_due, dt.date(9999, 12, 31)),

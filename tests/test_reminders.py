@@ -91,7 +91,7 @@ async def test_selection_due_soon_overdue_stale_and_nothing_pending(sessions):
         ("2 y 3.2", "stale"),
         ("4.1", "stale"),
     ]
-    assert ana.counts() == {"overdue": 1, "due_soon": 1, "stale": 2}
+    assert ana.counts() == {"observed": 0, "overdue": 1, "due_soon": 1, "stale": 2}
     assert [(i.ref, i.reason) for i in by_person[OCR_FOCAL].items] == [
         ("4.2", "overdue"),
         ("1.2", "due_soon"),

@@ -9,10 +9,13 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.jobs import deliver_all
+from handlers.i18n import Tr
+from handlers.notifications import render_reminder
 from storage.db import transaction
 from storage.followup import set_review_status
 from storage.models import Comment, CommentKind, ReviewStatus
 from storage.people import get_person, set_person_active
+from storage.reminders import select_reminders
 from tests.offline import Chat
 from tests.report_support import NOW, SECRETARIAT_CHAT, add_person, add_plan, running_app
 
@@ -110,3 +113,31 @@ async def test_a_validation_reaches_the_field_in_their_language_without_an_answe
     [english] = request.sent(47)
     assert "☑️ The secretariat validated <b>4.3</b>" in english.text
     assert request.sent(ANA) == []
+
+
+async def test_open_observations_come_first_in_the_weekly_reminder(sessions):
+    ids, sofia = await _setup(sessions)
+    async with transaction(sessions) as session:
+        await set_review_status(
+            session,
+            sofia,
+            ids["4.3"],
+            ReviewStatus.OBSERVED,
+            comment_text="Falta el acta firmada.",
+            notify_chat_ids=[SECRETARIAT_CHAT],
+            now=NOW,
+        )
+    async with sessions() as session:
+        reminders = await select_reminders(session, today=NOW.date(), now=NOW)
+    luis = next(r for r in reminders if r.telegram_id == LUIS)
+    assert (luis.items[0].ref, luis.items[0].reason) == ("4.3", "observed")
+    [view] = render_reminder(Tr("es"), {**luis_payload(luis), "today": NOW.date().isoformat()})
+    assert "⚠️ Observaciones del secretariado por responder (1)" in view.text
+
+
+def luis_payload(reminder):  # type: ignore[no-untyped-def]
+    return {
+        "items": [item.as_payload() for item in reminder.items],
+        "counts": reminder.counts(),
+        "total": reminder.total,
+    }

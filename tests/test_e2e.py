@@ -68,7 +68,7 @@ async def test_the_whole_story(engine, database_url, tmp_path, mode):
             card = await press(sim, FOCAL, listing, first, "Acción clave 1.1")
             prompt = await press(sim, FOCAL, card, button(card, "c:"), "Escriba su comentario")
             before = len(sim.messages(FOCAL))
-            await sim.user_sends_photo(FOCAL, caption="Acta de la reunión del CDN")
+            sent_photo = await sim.user_sends_photo(FOCAL, caption="Acta de la reunión del CDN")
             saved = await sim.wait_for_message(
                 FOCAL, lambda m: "Comentario guardado" in m.plain_text, 20, before
             )
@@ -113,6 +113,44 @@ async def test_the_whole_story(engine, database_url, tmp_path, mode):
                     for a in sim.callback_answers
                 ),
                 20,
+            )
+
+            # The secretariat sees the very photo Ana sent, from the notice.
+            photo_id = sent_photo["message"]["photo"][-1]["file_id"]
+            before = len(sim.messages(SECRETARIAT))
+            await sim.user_presses_button(SECRETARIAT, note.message_id, button(note, "ev:"))
+            shown = await sim.wait_for_message(
+                SECRETARIAT, lambda m: m.photo is not None, 20, before
+            )
+            assert shown.photo is not None and shown.photo[-1]["file_id"] == photo_id
+
+            # The loop: an observation on 2 y 3.2 reaches Ana, she answers, Sofía validates.
+            done = next(m for m in sim.messages(SECRETARIAT) if "cambió el estado" in m.plain_text)
+            card = await press(sim, SECRETARIAT, done, button(done, "an:"), "Acción clave 2 y 3")
+            menu = await press(
+                sim, SECRETARIAT, card, button(card, "v:"), "Elija el estado de revisión"
+            )
+            await press(
+                sim, SECRETARIAT, menu, button(menu, "vs:")[:-1] + "o", "Escriba las observaciones"
+            )
+            await ask(sim, SECRETARIAT, "Falta el acta de aprobación del POA.", "Con observaciones")
+            verdict = await sim.wait_for_message(
+                FOCAL, lambda m: "Observaciones del secretariado" in m.plain_text, 20
+            )
+            await press(sim, FOCAL, verdict, button(verdict, "ra:"), "Escriba su respuesta")
+            await ask(sim, FOCAL, "Adjunto el acta firmada el 15/02.", "Comentario guardado")
+            answered = await sim.wait_for_message(
+                SECRETARIAT, lambda m: "respondió a las observaciones" in m.plain_text, 20
+            )
+            card = await press(
+                sim, SECRETARIAT, answered, button(answered, "an:"), "Adjunto el acta firmada"
+            )
+            menu = await press(
+                sim, SECRETARIAT, card, button(card, "v:"), "Elija el estado de revisión"
+            )
+            await press(sim, SECRETARIAT, menu, button(menu, "vs:")[:-1] + "v", "Validado")
+            await sim.wait_for_message(
+                FOCAL, lambda m: "El secretariado validó 2 y 3.2" in m.plain_text, 20
             )
 
             # The coordinator: /resumen and /exportar.

@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.databases import scratch_database
 from bench.measure import Stats, current_rss_mb, peak_rss_mb
 from bench.portfolio import Portfolio, load
 from bench.scenarios import Context, baseline, bot_app, chat_flows, reports, sizes
-from storage.db import create_engine, create_sessions, normalise_url, upgrade_sync
+from storage.db import create_engine, create_sessions
 
 RESULTS = Path(__file__).with_name("results")
 TARGETS = {
@@ -35,26 +36,6 @@ TARGETS = {
     "notifications per second": 25.0,
     "peak rss mb": 200.0,
 }
-
-
-async def _database(kind: str, name: str, postgres: str | None, tmp: Path) -> str:
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / name}.db"
-    else:
-        assert postgres is not None
-        from sqlalchemy import text
-        from sqlalchemy.engine import make_url
-
-        server = make_url(normalise_url(postgres))
-        engine = create_engine(server.render_as_string(False), isolation_level="AUTOCOMMIT")
-        db = f"bench_{name}_{os.getpid()}"
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{db}"'))
-        await engine.dispose()
-        url = server.set(database=db).render_as_string(False)
-    await asyncio.to_thread(upgrade_sync, url)
-    return url
 
 
 async def _build(url: str, sizes: dict[str, int], tmp: Path) -> Portfolio:
@@ -75,7 +56,7 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     runs = 40 if args.quick else 200
     out: dict[str, Any] = {"backend": kind, "portfolio": full, "small": small}
 
-    url = await _database(kind, "full", args.postgres, tmp)
+    url = await scratch_database(kind, "full", args.postgres, tmp)
     started = time.perf_counter()
     portfolio = await _build(url, full, tmp)
     out["build_seconds"] = round(time.perf_counter() - started, 1)
@@ -93,7 +74,7 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     after.name = "baseline echo, again after"
     stats.append(after)
 
-    small_url = await _database(kind, "small", args.postgres, tmp)
+    small_url = await scratch_database(kind, "small", args.postgres, tmp)
     small_portfolio = await _build(small_url, small, tmp)
     small_engine = create_engine(small_url)
     small_sessions = create_sessions(small_engine)

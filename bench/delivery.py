@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram.ext import ApplicationBuilder
 
+from bench.databases import scratch_database
 from bot.app import telegram_rate_limiter
 from bot.jobs import deliver_outbox
 from bot.simulator.server import BotApiSimulator
@@ -41,9 +42,8 @@ def _payload(i: int) -> dict[str, Any]:
 
 
 async def drain_outbox(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    from bench.__main__ import _database
 
-    url = await _database(kind, "outbox", args.postgres, tmp)
+    url = await scratch_database(kind, "outbox", args.postgres, tmp)
     engine = create_engine(url)
     sessions = create_sessions(engine)
     now = utcnow()

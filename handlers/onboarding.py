@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 
 from handlers.buttons import (
     ROLE_BUTTONS,
@@ -31,7 +32,7 @@ from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
 from handlers.replies import Reply, View
 from locales import SUPPORTED
-from storage.conversations import clear_state, get_state, hit_throttle, set_state
+from storage.conversations import hit_throttle
 from storage.errors import InvitationError
 from storage.models import Invitation, Person, Role, Unit
 from storage.people import (
@@ -183,14 +184,7 @@ async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Pers
     if invitation.role == person.role:
         added = await use_invitation_units(session, invitation, person, now=deps.now())
         return person, Reply([View(_same_role_text(tr, person, added))])
-    await set_state(
-        session,
-        context.chat_id,
-        user.id,
-        State.CONFIRM_ROLE,
-        {"invitation": invitation.id},
-        now=deps.now(),
-    )
+    await context.step.open(State.CONFIRM_ROLE, {"invitation": invitation.id})
     return person, Reply([_role_question(tr, person, invitation)])
 
 
@@ -233,7 +227,7 @@ async def role_pressed(update: Update, context: FlowContext) -> Reply:
     user = update.effective_user
     assert user is not None
     button = parse_any(update, *ROLE_BUTTONS)
-    state = await get_state(session, context.chat_id, user.id, now=deps.now())
+    state = await context.step.current()
     if (
         not isinstance(button, ChangeRole | KeepRole)
         or state is None
@@ -241,7 +235,7 @@ async def role_pressed(update: Update, context: FlowContext) -> Reply:
         or state.data.get("invitation") != button.invitation_id
     ):
         return Reply(notice=tr._("This button is no longer valid."))
-    await clear_state(session, context.chat_id, user.id)
+    await context.step.close()
     if isinstance(button, KeepRole):
         text = tr._(
             "Nothing changed: you are still {profile}. The invitation was not used.",
@@ -319,3 +313,8 @@ async def language_chosen(update: Update, context: FlowContext) -> Reply:
     language = tr.raw(LANGUAGES_IN_TEXT[button.code])
     done = tr._("Done: I will write to you in {language}.", language=language)
     return Reply([View(done)], after=_menu_setter(context, person, tr))
+
+
+async def role_question_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
+    """Text while the role question is open: the question waits for its buttons."""
+    return Reply([View(context.tr._("Please answer with the buttons above: Yes or No."))])

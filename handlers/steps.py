@@ -15,6 +15,7 @@ from handlers.browse import search_step
 from handlers.buttons import State
 from handlers.context import FlowContext, flow
 from handlers.conversation import comment_step, justification_step, observation_step
+from handlers.onboarding import role_question_step
 from handlers.replies import Reply, View
 from storage.models import Role
 
@@ -26,6 +27,7 @@ STEPS: dict[State, Step] = {
     State.OBSERVE: observation_step,
     State.PLAN_UPLOAD: plan_step,
     State.SEARCH: search_step,
+    State.CONFIRM_ROLE: role_question_step,
 }
 
 

@@ -360,3 +360,16 @@ async def test_language_chosen_names_it_in_lower_case_in_spanish(
     await ana.press(f"lg:{code}")
     assert request.sent(ANA)[-1].text == expected
     assert (await person(sessions, ANA)).language == code
+
+
+async def test_text_while_the_role_question_is_open_keeps_it(bot, sessions):
+    """Typed text does not end the question: it asks for the buttons, and Yes still works."""
+    app, request = bot
+    ana = await registered(app, sessions, ANA, "focal", ["PNUD"])
+    await ana.send(f"/start {await invite(sessions, 'coordinator')}")
+    question = request.sent(ANA)[-1]
+    await ana.send("¿qué hago?")
+    assert "Responda con los botones de arriba" in request.sent(ANA)[-1].text
+    yes = next(data for _label, data in question.buttons if data.startswith("ry:"))
+    await ana.press(yes)
+    assert (await person(sessions, ANA)).role == "coordinator"

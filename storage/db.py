@@ -125,7 +125,7 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
             yield session
         return
     async with _sqlite_writer(bind.sync_engine), sessions() as session, session.begin():
-        await session.execute(text("BEGIN IMMEDIATE"))
+        await (await session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

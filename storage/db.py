@@ -23,6 +23,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +102,35 @@ def create_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, asyncio.Lock]
+@dataclass
+class _Turn:
+    """Whose turn it is to write to one SQLite database, in this process."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holder: asyncio.Task[Any] | None = None
+
+
+_SQLITE_TURNS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, _Turn]
 ] = weakref.WeakKeyDictionary()
 
 
-def _sqlite_writer(engine: Engine) -> asyncio.Lock:
-    """The turn of the transactions on this SQLite database in this process (an asyncio lock
-    belongs to one event loop, hence one per loop; both forgotten with the loop or engine)."""
-    per_engine = _SQLITE_WRITERS.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
-    return per_engine.setdefault(engine, asyncio.Lock())
+@asynccontextmanager
+async def _sqlite_turn(engine: Engine) -> AsyncIterator[None]:
+    """Wait for the turn of the transactions on this SQLite engine (an asyncio lock belongs to
+    one event loop, hence one per loop; both forgotten with the loop or the engine). A
+    transaction opened inside another by the same task would wait for itself: refused."""
+    per_engine = _SQLITE_TURNS.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    turn = per_engine.setdefault(engine, _Turn())
+    task = asyncio.current_task()
+    if turn.holder is not None and turn.holder is task:
+        raise RuntimeError("a transaction inside another on one SQLite database waits forever")
+    async with turn.lock:
+        turn.holder = task
+        try:
+            yield
+        finally:
+            turn.holder = None
 
 
 @asynccontextmanager
@@ -124,7 +144,7 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
         async with sessions() as session, session.begin():
             yield session
         return
-    async with _sqlite_writer(bind.sync_engine), sessions() as session, session.begin():
+    async with _sqlite_turn(bind.sync_engine), sessions() as session, session.begin():
         await (await session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 

@@ -20,7 +20,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.settings import Settings
 from bot.update_order import OrderedUpdates, keys_of
-from storage.db import Sessions, transaction
+from storage.db import IDLE_CONNECTIONS, Sessions, create_engine, transaction
 from storage.models import Comment, KeyAction, OutboxMessage, Person, ProcessedUpdate
 from storage.people import create_invitation
 from storage.plan_files import load_demo_plan
@@ -255,6 +255,26 @@ async def test_the_table_of_keys_stays_bounded(
     # at most two keys (chat, person) per update being processed, and none once all are done
     assert 0 < request.most_keys <= 2 * processor.max_concurrent_updates
     assert processor.keys_in_flight == 0
+
+
+async def test_the_same_update_twice_at_once_acts_once(
+    running: tuple[App, HeldRequest], sessions: Sessions
+) -> None:
+    app, _request = running
+    (ana,) = await people(app, sessions, [631])
+    await ana.press(f"c:{await first_action(sessions)}")
+    await processed(app)
+    update = await ana.send("Una sola vez")
+    await ana.feed(update)  # Telegram delivers it again, right away
+    await processed(app)
+    assert await comments(sessions, "Una sola vez") == 1
+
+
+def test_the_postgresql_pool_is_sized_for_the_concurrency() -> None:
+    """Connections kept open (more, up to the concurrency and the jobs', open for a burst)."""
+    url = "postgresql+asyncpg://bot@localhost/plan"
+    assert create_engine(url, concurrency=64).pool.size() == IDLE_CONNECTIONS
+    assert create_engine(url, concurrency=3).pool.size() == 3
 
 
 # The processor alone, with updates it only sorts by key.

@@ -151,3 +151,13 @@ async def test_a_read_only_transaction_lets_go_of_the_lock(engine, tmp_path) -> 
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+async def test_a_transaction_inside_another_is_refused_not_left_waiting(engine) -> None:
+    sessions = create_sessions(engine)
+    async with transaction(sessions):
+        with pytest.raises(RuntimeError, match="inside another"):
+            async with transaction(sessions):
+                pass
+    async with transaction(sessions) as session:  # and the turn was given back
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 0

@@ -14,6 +14,11 @@ after the latest update of each of its keys (`_last` maps a key to that update's
 waits for those to finish; updates of other chats and people do not wait for it. Waiting only
 on updates that arrived earlier, in one order for every key, nothing can wait in a circle.
 
+Nothing of an update is kept on shared objects: PTB builds a context per update
+(`CallbackContext.from_update` in `Application.process_update`), so what `handlers.context.flow`
+sets on it (`context.person`, `context.session`, `context.step`...) is that update's alone, and
+each update has its own transaction (`storage.db.transaction`, which on SQLite takes turns).
+
 `_last` holds only keys with an update in flight: the last update of a key removes it when it
 finishes, so the table never outgrows the updates being processed. A waiting update holds one
 of the semaphore's places while it waits (PTB's semaphore is taken before `do_process_update`):

@@ -3,6 +3,7 @@
 from openpyxl.cell.cell import Cell
 
 from bench.measure import Stats
+from bot.update_order import OrderedUpdates
 from storage.models import Invitation, UTCDateTime
 from storage.sqlite_driver import LoopCursor
 from storage.summary import GroupProgress
@@ -27,4 +28,5 @@ _used = (
     Cell.number_format,
     LoopCursor.fetchone,  # the DB-API cursor interface SQLAlchemy's adapter calls
     LoopCursor.fetchmany,
+    OrderedUpdates.do_process_update,  # PTB's BaseUpdateProcessor interface
 )

@@ -15,6 +15,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.rate_limits import TelegramRateLimiter
 from bot.settings import WEEKDAYS, Settings
+from bot.update_order import OrderedUpdates
 from handlers.context import Deps, FlowContext, install
 from storage.db import Sessions
 from storage.models import utcnow
@@ -50,7 +51,7 @@ def build_application(
                 tzinfo=settings.tz,
             )
         )
-        .concurrent_updates(False)
+        .concurrent_updates(OrderedUpdates(settings.max_concurrent_updates))
     )
     if rate_limiter:
         builder = builder.rate_limiter(telegram_rate_limiter())

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     outbox_interval: float = 1.0
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
+    max_concurrent_updates: int = Field(default=64, ge=1)
     load_demo_plan: bool = True
     log_level: str = "INFO"
 

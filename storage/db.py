@@ -3,13 +3,27 @@
 SQLite gets WAL and foreign keys on every connection, so that several readers and one writer (the
 bot and its background jobs) do not trip over each other; waiting for the write lock is done by
 `storage.sqlite_driver`, without blocking the event loop.
+
+Updates are handled side by side (`bot.update_order`), each in its own `transaction`. On SQLite
+a transaction is a writer from its first statement: within the process the transactions of one
+database take turns on an `asyncio.Lock` (first come, first served, no polling), and each begins
+with `BEGIN IMMEDIATE`, which takes SQLite's write lock before anything is read — so what a step
+reads cannot change under it before it writes, and no transaction ever has to upgrade a read
+snapshot to a write (which SQLite refuses, `SQLITE_BUSY_SNAPSHOT`, once another has committed).
+Another process holding the lock (the command line) is waited for by the driver. Readers on
+other connections are not blocked (WAL). The statements run on the loop's thread anyway, so
+taking turns costs nothing the loop could have done meanwhile. On PostgreSQL transactions run
+side by side, on a pool sized for the updates processed at once (`create_engine`'s
+`concurrency`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +32,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -53,7 +67,18 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
+#: Connections beyond the updates' for the background jobs (outbox, reminders, albums).
+JOB_CONNECTIONS = 4
+#: Connections kept open when idle, at most (more are opened for a burst, then closed).
+IDLE_CONNECTIONS = 10
+
+
+def create_engine(
+    url: str = DEFAULT_DATABASE_URL, *, concurrency: int | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """The engine for `url`. `concurrency`: how many updates are processed at once; on
+    PostgreSQL the pool then opens up to that many connections and `JOB_CONNECTIONS` more, so
+    no update waits for a connection (SQLite's transactions take turns: see above)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -67,6 +92,9 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if concurrency is not None:
+        kwargs.setdefault("pool_size", min(concurrency, IDLE_CONNECTIONS))
+        kwargs.setdefault("max_overflow", concurrency + JOB_CONNECTIONS - kwargs["pool_size"])
     return _create_async_engine(url, **kwargs)
 
 
@@ -74,10 +102,50 @@ def create_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+@dataclass
+class _Turn:
+    """Whose turn it is to write to one SQLite database, in this process."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holder: asyncio.Task[Any] | None = None
+
+
+_SQLITE_TURNS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, _Turn]
+] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _sqlite_turn(engine: Engine) -> AsyncIterator[None]:
+    """Wait for the turn of the transactions on this SQLite engine (an asyncio lock belongs to
+    one event loop, hence one per loop; both forgotten with the loop or the engine). A
+    transaction opened inside another by the same task would wait for itself: refused."""
+    per_engine = _SQLITE_TURNS.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    turn = per_engine.setdefault(engine, _Turn())
+    task = asyncio.current_task()
+    if turn.holder is not None and turn.holder is task:
+        raise RuntimeError("a transaction inside another on one SQLite database waits forever")
+    async with turn.lock:
+        turn.holder = task
+        try:
+            yield
+        finally:
+            turn.holder = None
+
+
 @asynccontextmanager
 async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction: committed when the block ends, rolled back on error."""
-    async with sessions() as session, session.begin():
+    """A session in one transaction: committed when the block ends, rolled back on error.
+
+    On SQLite it waits for its turn and holds the write lock from its start (see above): never
+    open a transaction inside another on the same database."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with _sqlite_turn(bind.sync_engine), sessions() as session, session.begin():
+        await (await session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

@@ -8,15 +8,17 @@ query itself (measured: posting a comment takes twice as long, 10.8 ms instead o
 * a statement runs right away on the event loop's thread and is fully fetched (SQLAlchemy's
   adapter fetches every row at once anyway). The bot's statements are index lookups and small
   writes of a fraction of a millisecond; a long report query (a whole portfolio's summary, an
-  export) holds the loop for its duration instead of a thread, and updates are handled one at a
-  time anyway;
+  export) holds the loop for its duration instead of a thread (the transactions of a database
+  take their turns anyway: `storage.db.transaction`);
 * the connection never waits for a lock on the loop's thread (its busy timeout is 0): when
   another connection holds the write lock, SQLite answers SQLITE_BUSY at once, nothing has been
   done, and the statement is tried again after an `asyncio.sleep` (1 ms, doubling up to 50 ms,
   for up to `LOCK_WAIT` seconds), while the loop goes on and the holder can finish;
 * a commit goes to the connection's own aiosqlite thread (aiosqlite's `commit`: it may run a
-  WAL checkpoint, which writes and syncs the database file); committing or rolling back a
-  connection with no open transaction (every read-only step) is a no-op.
+  WAL checkpoint, which writes and syncs the database file), unless the transaction changed no
+  row (a read-only step, which `BEGIN IMMEDIATE` opened all the same): then it only lets go of
+  the lock, on the loop's thread; committing or rolling back a connection with no open
+  transaction is a no-op.
 
 Only public APIs: the connection is an `aiosqlite.Connection` (SQLAlchemy's adapter needs one)
 built with aiosqlite's public constructor over a `sqlite3` connection this module opens and
@@ -91,14 +93,17 @@ class LoopCursor:
 
     arraysize = 1
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, owner: LoopConnection) -> None:
         self._connection = connection
+        self._owner = owner
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Row] = []
 
     async def _run(self, sql: str, parameters: Any, many: bool) -> LoopCursor:
+        if not self._connection.in_transaction:  # this statement may open one: count from here
+            self._owner.changes_at_begin = self._connection.total_changes
         result = _run(self._connection, sql, parameters, many)
         self.description, self.rowcount, self.lastrowid, self._rows = result
         return self
@@ -139,6 +144,7 @@ class LoopConnection(aiosqlite.Connection):
 
     def __init__(self, database: str, **kwargs: Any) -> None:
         self.sqlite: sqlite3.Connection | None = None
+        self.changes_at_begin = 0  # rows changed on the connection when its transaction began
 
         def connector() -> sqlite3.Connection:
             connection: sqlite3.Connection = sqlite3.connect(
@@ -157,13 +163,21 @@ class LoopConnection(aiosqlite.Connection):
 
     @contextmanager
     async def cursor(self) -> LoopCursor:  # type: ignore[override]
-        return LoopCursor(self._opened())
+        return LoopCursor(self._opened(), self)
 
     async def commit(self) -> None:
         """On aiosqlite's thread (its own commit): a commit may run a WAL checkpoint (writing
         and syncing the database file), which must not hold the loop."""
-        if self._opened().in_transaction:
-            await _patiently(super().commit)
+        connection = self._opened()
+        if not connection.in_transaction:
+            return
+        if connection.total_changes == self.changes_at_begin:
+            await _patiently(self._commit_here)  # nothing to write: only the lock to let go
+            return
+        await _patiently(super().commit)
+
+    async def _commit_here(self) -> None:
+        self._opened().commit()
 
     async def rollback(self) -> None:
         connection = self._opened()

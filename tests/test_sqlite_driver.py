@@ -16,7 +16,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 
-from storage.db import create_engine
+from storage.db import create_engine, create_sessions, transaction
 from storage.sqlite_driver import connect
 
 
@@ -114,3 +114,50 @@ def test_an_undisposed_engine_does_not_keep_the_process_alive(tmp_path: Path) ->
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", script], cwd=root, timeout=30, check=False)
     assert done.returncode == 0
+
+
+async def test_transactions_take_turns_and_lose_no_update(engine, tmp_path) -> None:
+    """Thirty transactions at once, each reading a counter and writing it back one higher while
+    another connection (another process) holds the write lock at first: they wait their turn,
+    none meets `database is locked`, none overwrites another's increment."""
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO notes (id, body) VALUES (1, '0')"))
+    sessions = create_sessions(engine)
+    holder = sqlite3.connect(tmp_path / "lock.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+
+    async def increment() -> None:
+        async with transaction(sessions) as session:
+            value = int(await session.scalar(text("SELECT body FROM notes WHERE id = 1")) or 0)
+            await asyncio.sleep(0)  # another update's turn on the loop, mid-transaction
+            await session.execute(text("UPDATE notes SET body = :v WHERE id = 1"), {"v": value + 1})
+
+    steps = [asyncio.create_task(increment()) for _ in range(30)]
+    await asyncio.sleep(0.05)
+    assert not any(step.done() for step in steps)  # all waiting for the other process
+    holder.execute("COMMIT")
+    holder.close()
+    await asyncio.gather(*steps)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT body FROM notes WHERE id = 1")) == "30"
+
+
+async def test_a_read_only_transaction_lets_go_of_the_lock(engine, tmp_path) -> None:
+    async with transaction(create_sessions(engine)) as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 0
+    other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # would be SQLITE_BUSY if the lock were still held
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_transaction_inside_another_is_refused_not_left_waiting(engine) -> None:
+    sessions = create_sessions(engine)
+    async with transaction(sessions):
+        with pytest.raises(RuntimeError, match="inside another"):
+            async with transaction(sessions):
+                pass
+    async with transaction(sessions) as session:  # and the turn was given back
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 0

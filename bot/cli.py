@@ -52,9 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from storage.plan_files import PlanFileError, import_plan, read_plan_metadata, read_plan_rows
 
-    data = args.file.read_bytes()
-    try:
-        rows = read_plan_rows(data, args.file.name)
+    try:  # the file's size is checked before it is read, its contents before they are parsed
+        rows = read_plan_rows(args.file)
     except PlanFileError as exc:
         from handlers.administration import plain_issue_line
 
@@ -63,7 +62,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             print(plain_issue_line(issue), file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1
-    meta = read_plan_metadata(data, args.file.name) if args.file.suffix == ".xlsx" else {}
+    meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
     title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
     engine = create_engine(settings.database_url)
     try:

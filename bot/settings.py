@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     outbox_interval: float = 1.0
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
-    load_demo_plan: bool = True
+    load_demo_plan: bool = False  # a production start is clean: the demo only when asked
     log_level: str = "INFO"
 
     @field_validator("secretariat_chat_ids", mode="before")

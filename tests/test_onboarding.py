@@ -312,7 +312,7 @@ async def test_command_line_plan_import_prints_readable_problems(
         ],
     )
     settings = Settings(database_url=database_url)
-    args = argparse.Namespace(file=path, title=None, plan=None)
+    args = argparse.Namespace(file=path, title=None, plan=None, demo=False)
     assert await _import(settings, args) == 1
     assert capsys.readouterr().err.splitlines() == [
         "could not import plan.csv; problems found:",

@@ -1,5 +1,5 @@
-"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|invite|
-evidence export]`.
+"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|plan list|
+plan archive|plan delete|invite|evidence export]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.settings import Settings, get_settings
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
 from storage.models import action_ref
+from storage.plans import PlanInfo
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,15 +26,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
-    plan = sub.add_parser("plan", help="import or export a plan spreadsheet")
+    plan = sub.add_parser("plan", help="import, export, list, archive or delete plans")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
-    imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv")
-    imp.add_argument("file", type=Path)
+    imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv (or the demo)")
+    imp.add_argument("file", type=Path, nargs="?")
+    imp.add_argument("--demo", action="store_true", help="load the bundled demo plan instead")
     imp.add_argument("--title", default=None)
     imp.add_argument("--plan", type=int, default=None, help="update this plan id in place")
     exp = plan_sub.add_parser("export", help="export a plan to .xlsx (or .csv)")
     exp.add_argument("file", type=Path)
     exp.add_argument("--plan", type=int, default=None, help="plan id (default: the first)")
+    plan_sub.add_parser("list", help="every plan: id, title, actions, comments, archived")
+    archive = plan_sub.add_parser("archive", help="hide a plan from every view (kept)")
+    archive.add_argument("plan_id", type=int, metavar="ID")
+    remove = plan_sub.add_parser("delete", help="delete a plan with its actions and comments")
+    remove.add_argument("plan_id", type=int, metavar="ID")
+    remove.add_argument("--yes", action="store_true", help="delete (else: say what would go)")
+    remove.add_argument("--force", action="store_true", help="even if people commented on it")
     invite = sub.add_parser("invite", help="create an invitation code and its deep link")
     invite.add_argument("--role", required=True, help="focal, coordinator, secretariat, admin")
     invite.add_argument("--unit", action="append", default=[], help="a responsible unit")
@@ -52,9 +61,15 @@ def _parser() -> argparse.ArgumentParser:
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from storage.plan_files import PlanFileError, import_plan, read_plan_metadata, read_plan_rows
 
-    data = args.file.read_bytes()
-    try:
-        rows = read_plan_rows(data, args.file.name)
+    if args.demo:
+        await _load_demo(settings)
+        return 0
+    if args.file is None:
+        print("error: give a plan file, or --demo for the demo plan", file=sys.stderr)
+        return 2
+
+    try:  # the file's size is checked before it is read, its contents before they are parsed
+        rows = read_plan_rows(args.file)
     except PlanFileError as exc:
         from handlers.administration import plain_issue_line
 
@@ -63,7 +78,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             print(plain_issue_line(issue), file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1
-    meta = read_plan_metadata(data, args.file.name) if args.file.suffix == ".xlsx" else {}
+    meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
     title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
     engine = create_engine(settings.database_url)
     try:
@@ -216,9 +231,62 @@ async def _load_demo(settings: Settings) -> None:
 
     engine = create_engine(settings.database_url)
     try:
-        await load_demo_if_empty(create_sessions(engine))
+        loaded = await load_demo_if_empty(create_sessions(engine))
     finally:
         await engine.dispose()
+    print("demo plan loaded" if loaded else "there are plans already: the demo was not loaded")
+
+
+def _plan_line(info: PlanInfo) -> str:
+    archived = f"archived {info.archived_at:%Y-%m-%d}" if info.archived_at else "-"
+    return (
+        f"{info.id}\t{info.title}\t{info.actions} actions\t{info.comments} comments"
+        f" (+{info.imported_comments} imported)\t{archived}"
+    )
+
+
+async def _plans(settings: Settings, args: argparse.Namespace) -> int:
+    """`plan list`, `plan archive ID`, `plan delete ID [--yes] [--force]`."""
+    from storage.errors import PlanError
+    from storage.plans import archive_plan, delete_plan, plan_overview
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            if args.plan_command == "list":
+                plans = await plan_overview(session)
+                print("id\ttitle\tactions\tcomments\tarchived")
+                for info in plans:
+                    print(_plan_line(info))
+                if not plans:
+                    print("there are no plans: python -m bot plan import FILE (or --demo)")
+                return 0
+            if args.plan_command == "archive":
+                info = await archive_plan(session, args.plan_id)
+                print(f"plan {info.id} archived (hidden from every view, kept): {info.title}")
+                return 0
+            info = await delete_plan(session, args.plan_id, force=args.force, dry_run=not args.yes)
+    except PlanError as exc:
+        if exc.code == "plan_has_comments":
+            print(
+                f"error: people posted {exc.detail['comments']} comments on plan "
+                f"{args.plan_id}: archive it instead, or add --force to delete them too",
+                file=sys.stderr,
+            )
+        else:
+            print(f"error: there is no plan {args.plan_id}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    what = (
+        f"plan {info.id} ({info.title}): {info.actions} key actions, {info.comments} comments"
+        f" by people, {info.imported_comments} imported comments, and their history"
+    )
+    if args.yes:
+        print(f"deleted {what}")
+    else:
+        print(f"would delete {what}; run again with --yes to delete")
+    return 0
 
 
 def _not_a_busy_outbox(record: logging.LogRecord) -> bool:
@@ -254,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if command == "plan":
-        action = _import if args.plan_command == "import" else _export
+        action = {"import": _import, "export": _export}.get(args.plan_command, _plans)
         return asyncio.run(action(settings, args))
     if command == "invite":
         return asyncio.run(_invite(settings, args))

@@ -1,4 +1,5 @@
-"""Running the bot: schema upgrade, demo plan on a fresh database, polling or webhook."""
+"""Running the bot: schema upgrade, the demo plan when asked (`LOAD_DEMO_PLAN`), polling or
+webhook."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ from storage.plan_files import load_demo_plan
 log = logging.getLogger(__name__)
 
 
-async def load_demo_if_empty(sessions: Sessions) -> None:
-    """A fresh install starts with the demo plan, so there is something to look at (once,
-    when several processes start together)."""
+async def load_demo_if_empty(sessions: Sessions) -> bool:
+    """The demo plan, when asked (`LOAD_DEMO_PLAN=true`, `plan import --demo`) and there is
+    no plan yet, archived ones included (once, when several processes start together)."""
     async with transaction(sessions) as session:
         await hold_lock(session, DEMO_PLAN_LOCK)
-        if not await list_plans(session):
-            report = await load_demo_plan(session)
-            log.info("demo plan loaded: %s actions", report.actions_added)
+        if await list_plans(session, archived=True):
+            return False
+        report = await load_demo_plan(session)
+        log.info("demo plan loaded: %s actions", report.actions_added)
+        return True
 
 
 def run(settings: Settings) -> None:

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
     max_concurrent_updates: int = Field(default=64, ge=1)
-    load_demo_plan: bool = True
+    load_demo_plan: bool = False  # a production start is clean: the demo only when asked
     log_level: str = "INFO"
 
     @field_validator("secretariat_chat_ids", mode="before")

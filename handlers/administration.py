@@ -3,12 +3,14 @@ plan spreadsheet sent as a document: the report, or every problem found and noth
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Bot, Document, Message, Update
 
 from handlers.buttons import (
     PEOPLE_BUTTONS,
@@ -20,19 +22,23 @@ from handlers.buttons import (
     State,
     parse_any,
 )
-from handlers.context import FlowContext, flow
+from handlers.context import Deps, FlowContext, flow
 from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
-from handlers.replies import ButtonRow, Reply, View, stale_button
+from handlers.open_steps import StepKey
+from handlers.replies import ButtonRow, Reply, View, error_text, send_view, stale_button
 from handlers.text import shorten
 from handlers.views import person_line
+from storage.db import transaction
 from storage.errors import InvalidInput, PlanError
 from storage.models import Person, Role, action_ref
 from storage.people import create_invitation, list_people, parse_role, set_person_active
 from storage.plan_files import (
+    MAX_FILE_BYTES,
     ImportReport,
     PlanFileError,
     PlanFileIssue,
+    PlanRow,
     import_plan,
     read_plan_metadata,
     read_plan_rows,
@@ -41,7 +47,6 @@ from storage.plan_files import (
 PEOPLE_PAGE = 15
 ADMINS = (Role.ADMIN,)
 PLAN_EXTENSIONS = (".xlsx", ".csv")
-MAX_PLAN_BYTES = 10 * 1024 * 1024
 ISSUES_SHOWN = 15
 UNITS_LISTED = 20
 
@@ -60,6 +65,18 @@ ISSUE_TEXTS = {
     "formula_without_value": N_(
         "cell {cell} holds a formula without a value: save the file in Excel first"
     ),
+    "file_too_large": N_("the file is larger than {limit_mb} MB"),
+    "uncompressed_too_large": N_("unpacked, the workbook would take more than {limit_mb} MB"),
+    "part_too_large": N_("the part {part} of the workbook takes more than {limit_mb} MB unpacked"),
+    "too_many_entries": N_("the workbook holds more than {limit} internal parts"),
+    "compression_ratio": N_(
+        "the workbook is compressed more than {limit} to 1, which no plan needs"
+    ),
+    "too_many_rows": N_("the file has more than {limit} rows"),
+    "too_many_columns": N_(
+        "a row has values beyond column {limit}; a plan has at most {limit} columns"
+    ),
+    "line_too_long": N_("a line is longer than {limit} characters"),
 }
 
 
@@ -304,7 +321,12 @@ def is_plan_caption(message: Message) -> bool:
 
 
 async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]) -> Reply:
-    """A plan spreadsheet from an admin: imported, or every problem listed and nothing changed."""
+    """A plan spreadsheet from an admin: imported, or every problem listed and nothing changed.
+
+    The file is downloaded, checked and parsed once this step's transaction is over (`after`),
+    the parsing in a worker thread: a big or hostile file holds neither the event loop nor a
+    database lock, and everyone else is answered meanwhile. The import then has a transaction
+    of its own, which also ends the step."""
     tr = context.tr
     document = message.document
     if document is None:
@@ -316,25 +338,61 @@ async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]
         return Reply(
             [View(tr._("Please send the plan as .xlsx or .csv (this is “{name}”).", name=name))]
         )
-    if (document.file_size or 0) > MAX_PLAN_BYTES:
-        return Reply([View(tr._("That file is too large for a plan."))])
-    content = bytes(await (await document.get_file()).download_as_bytearray())
-    try:
-        rows = read_plan_rows(content, name)
-        meta = read_plan_metadata(content, name) if name.lower().endswith(".xlsx") else {}
-        title = meta.get("title") or PurePath(name).stem.replace("_", " ")
-        report = await import_plan(
-            context.session,
-            rows,
-            title=title,
-            source_file=name,
-            programme=meta.get("programme", ""),
-            evaluation=meta.get("evaluation", ""),
-        )
-    except PlanFileError as error:
-        return Reply([View(problems_text(tr, name, error))])
-    await context.step.close()
-    return Reply([View(report_text(tr, report, title))])
+    if (document.file_size or 0) > MAX_FILE_BYTES:
+        issue = PlanFileIssue(None, None, "file_too_large", {"limit_mb": MAX_FILE_BYTES >> 20})
+        return Reply([View(problems_text(tr, name, PlanFileError([issue])))])
+    upload = PlanUpload(
+        document, name, tr, context.deps, context.bot, context.chat_id, context.person.telegram_id
+    )
+    return Reply(after=upload.run)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpload:
+    """A plan file taken in after its step's transaction: read off the loop, then imported."""
+
+    document: Document
+    name: str
+    tr: Tr
+    deps: Deps
+    bot: Bot
+    chat_id: int
+    user_id: int | None
+
+    async def run(self) -> None:
+        await send_view(self.bot, self.chat_id, await self.read_and_import())
+
+    async def read_and_import(self) -> View:
+        tr, deps, name = self.tr, self.deps, self.name
+        try:
+            content = bytes(await (await self.document.get_file()).download_as_bytearray())
+            # parsed in a worker thread: everyone else is answered meanwhile
+            rows, meta = await asyncio.to_thread(read_plan_file, content, name)
+            title = meta.get("title") or PurePath(name).stem.replace("_", " ")
+            async with transaction(deps.sessions) as session:
+                report = await import_plan(
+                    session,
+                    rows,
+                    title=title,
+                    source_file=name,
+                    programme=meta.get("programme", ""),
+                    evaluation=meta.get("evaluation", ""),
+                )
+                step = StepKey(session, self.chat_id, self.user_id or 0, deps.now(), deps.step_ttl)
+                await step.close()
+        except PlanFileError as error:
+            return View(problems_text(tr, name, error))
+        except PlanError as error:
+            return View(error_text(tr, error))
+        return View(report_text(tr, report, title))
+
+
+def read_plan_file(content: bytes, name: str) -> tuple[list[PlanRow], dict[str, str]]:
+    """A plan file's rows and (for a workbook) its details; `PlanFileError` when it cannot be
+    read. Blocking: the caller runs it in a worker thread."""
+    rows = read_plan_rows(content, name)
+    meta = read_plan_metadata(content, name) if name.lower().endswith(".xlsx") else {}
+    return rows, meta
 
 
 def problems_text(tr: Tr, name: str, error: PlanFileError) -> str:

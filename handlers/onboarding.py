@@ -168,15 +168,19 @@ async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Pers
     except InvitationError as error:
         return person, Reply([View(_invitation_error(tr, error.code))])
     if person is None:
-        person = await register(
-            session,
-            invitation,
-            telegram_id=user.id,
-            name=display_name(update),
-            username=user.username,
-            language=user.language_code,
-            now=deps.now(),
-        )
+        try:
+            person = await register(
+                session,
+                invitation,
+                telegram_id=user.id,
+                name=display_name(update),
+                username=user.username,
+                language=user.language_code,
+                now=deps.now(),
+            )
+        except InvitationError as error:  # deactivated: a new code does not bring them back
+            gone = await deactivated_text(session, tr, user.id)
+            return None, Reply([View(gone or _invitation_error(tr, error.code))])
         tr = deps.tr(person.language, user.language_code)
         return person, Reply(
             [View(welcome_text(tr, person))], after=_menu_setter(context, person, tr)

@@ -157,15 +157,20 @@ def sees_everything(person: Person) -> bool:
     return person.role in ALL_SEEING_ROLES
 
 
+def in_live_plan() -> ColumnElement[bool]:
+    """A WHERE clause: the key action's plan is not archived (archived plans are hidden)."""
+    return KeyAction.plan_id.in_(select(Plan.id).where(Plan.archived_at.is_(None)))
+
+
 def visible_to(person: Person) -> ColumnElement[bool]:
-    """A WHERE clause limiting key actions to those the person may see.
+    """A WHERE clause limiting key actions to those the person may see (of plans not archived).
 
     For a focal point the set is driven from their units (person_units -> action_units, both
     indexed by unit), so it costs what their actions cost, not what the whole portfolio does.
     """
     if sees_everything(person):
-        return and_(True)
-    return _of_their_units(person.id)
+        return in_live_plan()
+    return and_(_of_their_units(person.id), in_live_plan())
 
 
 def _of_their_units(person_id: int | BindParameter[int]) -> ColumnElement[bool]:
@@ -190,7 +195,7 @@ def _viewer(person: Person, action_id: int) -> dict[str, object]:
 _VISIBLE_ACTION = (
     select(KeyAction, Recommendation.label, _VISIBLE)
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-    .where(KeyAction.id == bindparam("action_id"))
+    .where(KeyAction.id == bindparam("action_id"), in_live_plan())
     .options(lazyload(KeyAction.units))
 )
 
@@ -219,7 +224,7 @@ _CARD = (
     )
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
     .join(Plan, Plan.id == KeyAction.plan_id)
-    .where(KeyAction.id == bindparam("action_id"))
+    .where(KeyAction.id == bindparam("action_id"), Plan.archived_at.is_(None))
     .options(lazyload(KeyAction.units))
 )
 
@@ -513,8 +518,12 @@ async def action_history(
     return entries[-limit:]
 
 
-async def list_plans(session: AsyncSession) -> Sequence[Plan]:
-    return (await session.scalars(select(Plan).order_by(Plan.id))).all()
+async def list_plans(session: AsyncSession, *, archived: bool = False) -> Sequence[Plan]:
+    """The plans in order of creation; archived ones only with `archived`."""
+    query = select(Plan).order_by(Plan.id)
+    if not archived:
+        query = query.where(Plan.archived_at.is_(None))
+    return (await session.scalars(query)).all()
 
 
 async def find_units_matching(session: AsyncSession, text: str) -> list[Unit]:

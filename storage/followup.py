@@ -42,6 +42,7 @@ from storage.models import (
     table_of,
     utcnow,
 )
+from storage.text import is_blank, without_bidi_controls
 
 COMMENT_MAX_LENGTH = 3000
 JUSTIFICATION_MIN_LENGTH = 3
@@ -86,7 +87,10 @@ class RecordedChange:
 
 
 def clean_text(text: str | None) -> str:
-    return (text or "").strip()
+    """Text as stored: without bidirectional controls, trimmed; empty when it shows nothing
+    (only invisible or control characters)."""
+    cleaned = without_bidi_controls(text or "").strip()
+    return "" if is_blank(cleaned) else cleaned
 
 
 def _check_text(text: str, *, required: bool) -> None:

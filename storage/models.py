@@ -149,6 +149,8 @@ class Plan(Base):
     source_file: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the plan was archived: kept in the database, hidden from every view.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="plan", order_by="Recommendation.position", cascade="all, delete-orphan"

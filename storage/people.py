@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import Invitation, NotifyMode, Person, Role, Unit, person_units, utcnow
+from storage.text import without_bidi_controls
 from storage.units import existing_units, resolve_units
 
 INVITATION_TTL = dt.timedelta(days=14)
@@ -149,17 +150,23 @@ async def register(
     now: dt.datetime | None = None,
 ) -> Person:
     """Use an open invitation (see `open_invitation`): the Telegram user gets its role (a
-    change of role for someone registered) and its units besides theirs."""
+    change of role for someone registered) and its units besides theirs.
+
+    A deactivated person stays so: only an admin reactivates them (`InvitationError`
+    "person_deactivated", and the invitation is not used)."""
     now = now or utcnow()
     person = await get_person(session, telegram_id)
+    if person is not None and not person.active:
+        raise InvitationError("person_deactivated")
     role = Role(invitation.role)
     if person is None:
-        person = Person(telegram_id=telegram_id, notify_mode=DEFAULT_NOTIFY_MODE[role], units=[])
+        person = Person(
+            telegram_id=telegram_id, notify_mode=DEFAULT_NOTIFY_MODE[role], units=[], active=True
+        )
         session.add(person)
-    person.name = name
+    person.name = without_bidi_controls(name).strip() or str(telegram_id)
     person.username = username
     person.role = role
-    person.active = True
     if language and not person.language:
         person.language = language
     for unit in invitation.units:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.actions import overdue_clause
+from storage.actions import in_live_plan, overdue_clause
 from storage.db import dialect_of, insert_for
 from storage.models import (
     CLOSED_STATUSES,
@@ -155,7 +155,10 @@ async def select_reminders(
         .select_from(action_units)
         .join(KeyAction, KeyAction.id == action_units.c.action_id)
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-        .where(or_(observed, and_(_open_clause(), or_(overdue_clause(today), due_soon, stale))))
+        .where(
+            in_live_plan(),
+            or_(observed, and_(_open_clause(), or_(overdue_clause(today), due_soon, stale))),
+        )
         .order_by(
             rank,
             func.coalesce(KeyAction.deadline_due, dt.date(9999, 12, 31)),

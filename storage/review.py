@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
-from storage.actions import ActionRow, action_row
+from storage.actions import ActionRow, action_row, in_live_plan
 from storage.errors import PermissionDenied
 from storage.models import (
     Attachment,
@@ -103,6 +103,7 @@ def waiting_for_review() -> ColumnElement[bool]:
     """A WHERE clause: the action changed since its last validation (see the module)."""
     return and_(
         KeyAction.last_update_at.is_not(None),
+        in_live_plan(),
         or_(
             KeyAction.review_status == ReviewStatus.PENDING.value,
             and_(

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
-from storage.actions import ActionRow, action_row, overdue_clause
+from storage.actions import ActionRow, action_row, in_live_plan, overdue_clause
 from storage.models import (
     CLOSED_STATUSES,
     KeyAction,
@@ -173,7 +173,7 @@ def _scope(
     block_labels: Sequence[str] | None,
     overdue_only: bool,
 ) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [in_live_plan()]
     if plan_ids is not None:
         conditions.append(KeyAction.plan_id.in_(list(plan_ids)))
     if unit_ids is not None:
@@ -284,7 +284,7 @@ async def summarise(
             select(Plan.id, Plan.title).where(Plan.id.in_({r.plan_id for r in listed}))
         )
         plan_titles = {int(i): str(t) for i, t in rows.all()}
-    titles_query = select(Plan.id, Plan.title).order_by(Plan.id)
+    titles_query = select(Plan.id, Plan.title).where(Plan.archived_at.is_(None)).order_by(Plan.id)
     if plan_ids is not None:
         titles_query = titles_query.where(Plan.id.in_(list(plan_ids)))
     plans = (await session.execute(titles_query.limit(group_limit + 1))).all()
@@ -492,12 +492,15 @@ async def plan_choices(
     when given), in order of creation: what a person picks a plan from. Without `counts` (a
     plan already chosen), all plans are listed without counting their actions (0)."""
     if not counts and unit_ids is None:
-        rows = await session.execute(select(Plan.id, Plan.title).order_by(Plan.id))
+        rows = await session.execute(
+            select(Plan.id, Plan.title).where(Plan.archived_at.is_(None)).order_by(Plan.id)
+        )
         return [PlanChoice(int(i), t, 0) for i, t in rows.all()]
     query = (
         select(Plan.id, Plan.title, func.count(KeyAction.id))
         .select_from(Plan)
         .outerjoin(KeyAction, KeyAction.plan_id == Plan.id)
+        .where(Plan.archived_at.is_(None))
         .group_by(Plan.id, Plan.title)
         .order_by(Plan.id)
     )

@@ -16,3 +16,26 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(plain.split())
+
+
+#: Bidirectional controls (embeddings, overrides, isolates, marks): removed from names and
+#: texts, so that nobody's text can reorder what is around it in someone else's chat.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+_BIDI_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
+#: Characters that show nothing: zero-width spaces and joiners, the word joiner, the BOM.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def without_bidi_controls(text: str) -> str:
+    """`text` without bidirectional control characters."""
+    return text.translate(_BIDI_TABLE)
+
+
+def is_blank(text: str) -> bool:
+    """True for text that shows nothing: only spaces, invisible or control characters."""
+    return all(
+        c.isspace() or c in INVISIBLE or c in BIDI_CONTROLS or unicodedata.category(c) == "Cc"
+        for c in text
+    )

@@ -312,7 +312,7 @@ async def test_command_line_plan_import_prints_readable_problems(
         ],
     )
     settings = Settings(database_url=database_url)
-    args = argparse.Namespace(file=path, title=None, plan=None)
+    args = argparse.Namespace(file=path, title=None, plan=None, demo=False)
     assert await _import(settings, args) == 1
     assert capsys.readouterr().err.splitlines() == [
         "could not import plan.csv; problems found:",
@@ -373,3 +373,15 @@ async def test_text_while_the_role_question_is_open_keeps_it(bot, sessions):
     yes = next(data for _label, data in question.buttons if data.startswith("ry:"))
     await ana.press(yes)
     assert (await person(sessions, ANA)).role == "coordinator"
+
+
+async def test_a_deactivated_person_cannot_come_back_with_a_new_code(bot, sessions):
+    app, request = bot
+    admin = Chat(app, ADMIN, first_name="Carla", username="carla")
+    await admin.send(f"/start {await invite(sessions, 'admin')}")
+    ana = await registered(app, sessions, ANA, "focal", ["PNUD"])
+    await deactivate(sessions, ANA)
+    await ana.send(f"/start {await invite(sessions, 'focal', ['PNUD'])}")
+    assert "Su acceso a este bot fue desactivado" in request.sent(ANA)[-1].text
+    gone = await person(sessions, ANA)
+    assert gone is not None and not gone.active

@@ -7,6 +7,7 @@ spreadsheet" contract in DESIGN.md). The package is split by job:
 - `records`: what reading gives (`PlanRow`) or reports (`PlanFileError`), and the limits;
 - `cells`: cell values as text, and the CSV escaping of formulas;
 - `table`: finding the header row of a sheet and reading the rows under it;
+- `safety`: the limits a file is checked against before it is parsed (zip bombs, huge sheets);
 - `readers`: .xlsx and .csv files into sheets, then into rows (`read_plan_rows`);
 - `importer`: rows into a plan, updated in place (`import_plan`);
 - `exporter`: a plan into .xlsx or .csv (`export_plan`, `export_plan_csv`);
@@ -28,6 +29,7 @@ from storage.plan_files.importer import ImportReport, import_plan
 from storage.plan_files.readers import read_plan_metadata, read_plan_rows
 from storage.plan_files.records import (
     MAX_CELL_LENGTH,
+    MAX_FILE_BYTES,
     PlanFileError,
     PlanFileIssue,
     PlanRow,
@@ -40,6 +42,7 @@ __all__ = [
     "DEMO_TITLE",
     "ENGLISH_HEADERS",
     "MAX_CELL_LENGTH",
+    "MAX_FILE_BYTES",
     "OVERDUE",
     "SPANISH_HEADERS",
     "Field",

@@ -28,6 +28,7 @@ from storage.plan_files.records import (
     PlanFileIssue,
     PlanRow,
 )
+from storage.plan_files.safety import check_csv, check_size, check_xlsx
 from storage.plan_files.table import RowReader, choose_sheet, header_issues, header_map
 from storage.plan_files.vocabulary import METADATA_LOOKUP, METADATA_SHEET_TITLE, match_key
 
@@ -40,6 +41,7 @@ def _read_source(source: Source, file_name: str | None) -> tuple[bytes, str]:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), file_name or ""
     path = Path(source)
+    check_size(path.stat().st_size)
     return path.read_bytes(), file_name or path.name
 
 
@@ -159,6 +161,8 @@ def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow
     """The key actions of a plan file (.xlsx or .csv), or `PlanFileError` with every problem.
 
     `source` is the file's bytes or its path; `file_name` (its extension) tells the format.
+    The file is checked against the limits before it is parsed (`safety`); it is parsed in
+    read-only (streaming) mode, so callers may run this in a worker thread.
     """
     data, name = _read_source(source, file_name)
     if not data.strip():
@@ -175,7 +179,12 @@ def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow
                 )
             ]
         )
-    sheets = _load_xlsx(data) if kind == "xlsx" else _load_csv(data)
+    if kind == "xlsx":
+        check_xlsx(data)
+        sheets = _load_xlsx(data)
+    else:
+        check_csv(data)
+        sheets = _load_csv(data)
     if all(not sheet.rows for sheet in sheets):
         raise PlanFileError([PlanFileIssue(None, None, "empty_file", {})])
     sheet, header = choose_sheet(sheets)
@@ -196,6 +205,7 @@ def read_plan_metadata(source: Source, file_name: str | None = None) -> dict[str
     if _file_kind(data, name) != "xlsx" or not data.startswith(b"PK\x03\x04"):
         return {}
     try:
+        check_xlsx(data, scan_sheets=False)
         workbook = _open_workbook(data, data_only=True)
     except Exception:
         return {}

@@ -18,6 +18,16 @@ MAX_ROWS = 5_000
 HEADER_SEARCH_ROWS = 11  # the header may come after up to 10 title rows
 MAX_COLUMNS = 60
 MAX_BLANK_RUN = 500  # formatted but empty rows at the end of a sheet are not read forever
+#: Rows a sheet may hold at all (data, title rows and a run of empty rows).
+MAX_SHEET_ROWS = MAX_ROWS + HEADER_SEARCH_ROWS + MAX_BLANK_RUN
+# Limits checked before a file is parsed (see `plan_files.safety`): what the bytes may claim.
+MB = 1024 * 1024
+MAX_FILE_BYTES = 10 * MB  # the file as sent (also Telegram's upload check in /plan)
+MAX_UNCOMPRESSED_BYTES = 50 * MB  # every member of an .xlsx, unpacked
+MAX_PART_BYTES = 30 * MB  # sharedStrings.xml, or one worksheet, unpacked
+MAX_ZIP_ENTRIES = 500
+MAX_COMPRESSION_RATIO = 100  # for members of more than 1 MB unpacked
+MAX_LINE_BYTES = 200_000  # one line of a .csv file
 MAX_ACTION_NUMBER = 9_999
 MAX_TITLE_LENGTH = 500
 MAX_UNIT_NAME_LENGTH = 300

@@ -1,0 +1,133 @@
+"""A plan file checked before it is parsed: what its bytes claim is bounded, so that a small
+upload cannot exhaust memory or time (a compression bomb, a sheet of endless rows or columns).
+
+The checks read the zip's directory and stream each worksheet's XML (nothing is extracted to
+disk, nothing is held whole); a file over a limit raises `PlanFileError` with a code that names
+the limit: ``file_too_large``, ``uncompressed_too_large``, ``too_many_entries``,
+``compression_ratio``, ``part_too_large``, ``too_many_rows``, ``too_many_columns``,
+``line_too_long``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError, iterparse
+
+from storage.plan_files.records import (
+    MAX_COLUMNS,
+    MAX_COMPRESSION_RATIO,
+    MAX_FILE_BYTES,
+    MAX_LINE_BYTES,
+    MAX_PART_BYTES,
+    MAX_ROWS,
+    MAX_SHEET_ROWS,
+    MAX_UNCOMPRESSED_BYTES,
+    MAX_ZIP_ENTRIES,
+    MB,
+    PlanFileError,
+    PlanFileIssue,
+)
+
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_BOUNDED_PARTS = re.compile(r"^xl/(sharedStrings\.xml|worksheets/[^/]+\.xml)$")
+_COLUMN = re.compile(r"^([A-Z]{1,3})")
+_RATIO_FLOOR = MB  # small members may compress well without harm
+
+
+def _refuse(code: str, **detail: Any) -> PlanFileError:
+    return PlanFileError([PlanFileIssue(None, None, code, detail)])
+
+
+def check_size(size: int) -> None:
+    """The file as sent is at most `MAX_FILE_BYTES`."""
+    if size > MAX_FILE_BYTES:
+        raise _refuse("file_too_large", limit_mb=MAX_FILE_BYTES // MB)
+
+
+def check_csv(data: bytes) -> None:
+    """No line of a CSV file is longer than `MAX_LINE_BYTES`."""
+    check_size(len(data))
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        if end - start > MAX_LINE_BYTES:
+            raise _refuse("line_too_long", limit=MAX_LINE_BYTES)
+        start = end + 1
+
+
+def check_xlsx(data: bytes, *, scan_sheets: bool = True) -> None:
+    """The .xlsx's zip directory within bounds (entries, unpacked sizes, compression ratios),
+    then, with `scan_sheets`, every worksheet streamed: rows and columns within bounds."""
+    check_size(len(data))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _refuse("not_a_spreadsheet", expected="xlsx") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_ENTRIES:
+            raise _refuse("too_many_entries", limit=MAX_ZIP_ENTRIES)
+        if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
+            raise _refuse("uncompressed_too_large", limit_mb=MAX_UNCOMPRESSED_BYTES // MB)
+        for member in members:
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > _RATIO_FLOOR and ratio > MAX_COMPRESSION_RATIO:
+                raise _refuse("compression_ratio", limit=MAX_COMPRESSION_RATIO)
+            if _BOUNDED_PARTS.match(member.filename) and member.file_size > MAX_PART_BYTES:
+                raise _refuse("part_too_large", part=member.filename, limit_mb=MAX_PART_BYTES // MB)
+        if scan_sheets:
+            for member in members:
+                if _SHEET_PART.match(member.filename):
+                    with archive.open(member) as part:
+                        head = part.read(1024)
+                    if b"<!DOCTYPE" in head.upper():  # entities: nothing a workbook needs
+                        raise _refuse("not_a_spreadsheet", expected="xlsx")
+                    with archive.open(member) as part:
+                        _scan_sheet(part)
+
+
+def _column_number(reference: str | None, position: int) -> int:
+    """The 1-based column of a cell reference ("AB12" is 28), or its position in the row."""
+    match = _COLUMN.match(reference or "")
+    if match is None:
+        return position
+    number = 0
+    for letter in match.group(1):
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _scan_sheet(part: IO[bytes]) -> None:
+    """Rows holding a value at most `MAX_SHEET_ROWS`, and no value past column `MAX_COLUMNS`;
+    stops at the first excess, keeps no element it has passed."""
+    rows = 0
+    parent: Any = None
+    try:
+        for event, element in iterparse(part, events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "sheetData":
+                    parent = element
+                continue
+            if tag != "row":
+                continue
+            valued = False
+            for position, cell in enumerate(element, start=1):
+                if not any(child.tag.rsplit("}", 1)[-1] in ("v", "is") for child in cell):
+                    continue
+                valued = True
+                if _column_number(cell.get("r"), position) > MAX_COLUMNS:
+                    raise _refuse("too_many_columns", limit=MAX_COLUMNS)
+            rows += valued
+            if rows > MAX_SHEET_ROWS:
+                raise _refuse("too_many_rows", limit=MAX_ROWS)
+            element.clear()
+            if parent is not None:
+                parent.clear()
+    except ParseError as exc:
+        raise _refuse("not_a_spreadsheet", expected="xlsx") from exc

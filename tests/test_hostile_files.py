@@ -1,0 +1,189 @@
+"""Hostile plan files: refused before they are parsed, quickly, naming the limit, with memory
+bounded; and a big valid file is parsed off the event loop (others are answered meanwhile)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import resource
+import threading
+import time
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+import handlers.administration as administration
+from handlers.administration import issue_line
+from handlers.i18n import Tr
+from storage.plan_files import PlanFileError, read_plan_rows
+from storage.plan_files.records import MAX_COLUMNS, MAX_ROWS
+from tests.test_flows_story import bot, registered  # noqa: F401
+
+HEADERS = ["Recomendación Nº", "Recomendación", "Acción clave Nº", "Acción clave", "Plazo"]
+SHEET = "xl/worksheets/sheet1.xml"
+SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+SHEET_TAIL = "</sheetData></worksheet>"
+
+
+def _workbook() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    sheet.append(["1", "Mejorar el monitoreo", 1, "Diseñar el tablero", "2013"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _replaced(parts: dict[str, object], *, extra: int = 0) -> bytes:
+    """A valid workbook with some parts replaced: bytes, or a callable writing them to a
+    stream (so that hundreds of MB are compressed without being held); `extra` empty parts."""
+    source = zipfile.ZipFile(io.BytesIO(_workbook()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            if info.filename not in parts:
+                target.writestr(info.filename, source.read(info.filename))
+        for name, content in parts.items():
+            with target.open(name, "w", force_zip64=True) as stream:
+                if callable(content):
+                    content(stream)
+                else:
+                    stream.write(content)  # type: ignore[arg-type]
+        for n in range(extra):
+            target.writestr(f"customXml/item{n}.xml", b"")
+    return out.getvalue()
+
+
+def _refused(data: bytes, name: str) -> tuple[PlanFileError, float]:
+    started = time.monotonic()
+    with pytest.raises(PlanFileError) as error:
+        read_plan_rows(data, name)
+    return error.value, time.monotonic() - started
+
+
+def _spanish(issue) -> str:  # type: ignore[no-untyped-def]
+    return issue_line(Tr("es"), issue)
+
+
+def test_shared_strings_bomb_is_refused_quickly_with_memory_bounded():
+    chunk = b"<si><t>" + b"A" * 1_000_000 + b"</t></si>"
+
+    def payload(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/')
+        stream.write(b'spreadsheetml/2006/main" count="300" uniqueCount="300">')
+        for _ in range(300):
+            stream.write(chunk)
+        stream.write(b"</sst>")
+
+    bomb = _replaced({"xl/sharedStrings.xml": payload})
+    assert len(bomb) < 1_000_000  # a few hundred KB that would expand to 300 MB
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    error, seconds = _refused(bomb, "plan.xlsx")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert error.codes == ["uncompressed_too_large"]
+    assert "50 MB" in _spanish(error.issues[0])
+    assert seconds < 2
+    assert grown_mb < 100
+
+
+def test_one_part_too_large_or_too_compressed_is_refused():
+    def payload(stream) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            stream.write(b"<si><t>" + b"B" * (1 << 20) + b"</t></si>")
+
+    error, _ = _refused(_replaced({"xl/sharedStrings.xml": payload}), "plan.xlsx")
+    assert error.codes[0] in ("compression_ratio", "part_too_large")
+    assert "100 a 1" in _spanish(error.issues[0]) or "30 MB" in _spanish(error.issues[0])
+
+
+def test_too_many_entries_is_refused():
+    error, _ = _refused(_replaced({}, extra=600), "plan.xlsx")
+    assert error.codes == ["too_many_entries"]
+    assert "500" in _spanish(error.issues[0])
+
+
+def _sheet(rows: str) -> bytes:
+    return (SHEET_HEAD + rows + SHEET_TAIL).encode()
+
+
+def _column(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def test_wide_rows_are_refused_quickly():
+    cells = "".join(
+        f'<c r="{_column(n)}1" t="inlineStr"><is><t>x</t></is></c>' for n in range(1, 20_001)
+    )
+    wide = _replaced({SHEET: _sheet(f'<row r="1">{cells}</row>' * 1)})
+    error, seconds = _refused(wide, "plan.xlsx")
+    assert error.codes == ["too_many_columns"]
+    assert f"columna {MAX_COLUMNS}" in _spanish(error.issues[0])
+    assert seconds < 2
+
+
+def test_endless_rows_are_refused_while_reading():
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 200_001))
+    error, seconds = _refused(_replaced({SHEET: _sheet(rows)}), "plan.xlsx")
+    assert error.codes == ["too_many_rows"]
+    assert f"más de {MAX_ROWS} filas" in _spanish(error.issues[0])
+    assert seconds < 5
+
+
+def test_csv_with_a_huge_line_and_a_huge_file_are_refused():
+    line = ",".join(HEADERS).encode() + b"\n1,Mejorar," + b"x" * 5_000_000 + b"\n"
+    error, seconds = _refused(line, "plan.csv")
+    assert error.codes == ["line_too_long"]
+    assert "200000 caracteres" in _spanish(error.issues[0])
+    assert seconds < 1
+    error, _ = _refused(b"a,b\n" * 3_000_000, "plan.csv")
+    assert error.codes == ["file_too_large"]
+    assert "10 MB" in _spanish(error.issues[0])
+
+
+def test_a_zip_that_is_not_a_workbook_is_not_a_spreadsheet():
+    error, _ = _refused(b"PK\x03\x04 not really", "plan.xlsx")
+    assert error.codes == ["not_a_spreadsheet"]
+
+
+def _big_valid_csv(rows: int) -> bytes:
+    lines = [",".join([*HEADERS, "Responsable"])]
+    for n in range(1, rows + 1):
+        lines.append(f"{n % 50 + 1},Recomendación {n % 50 + 1},{n},Acción {n} {'x' * 200},2013,OCR")
+    return "\n".join(lines).encode()
+
+
+async def test_others_are_answered_while_a_big_file_is_parsed(bot, sessions, monkeypatch):  # noqa: F811
+    app, request = bot
+    admin = await registered(app, sessions, 901, "admin")
+    other = await registered(app, sessions, 902, "coordinator")
+    parsing, released = threading.Event(), threading.Event()
+    real = administration.read_plan_file
+
+    def slow_read(content: bytes, name: str):  # type: ignore[no-untyped-def]
+        parsing.set()
+        result = real(content, name)
+        assert released.wait(20), "the other person was not answered while the file was parsed"
+        return result
+
+    monkeypatch.setattr(administration, "read_plan_file", slow_read)
+    await admin.send("/plan")
+    upload = asyncio.create_task(
+        admin.send_document("grande.csv", "text/csv", content=_big_valid_csv(1500))
+    )
+    assert await asyncio.to_thread(parsing.wait, 20)
+    answered_before = len(request.sent(902))
+    await asyncio.wait_for(other.send("/ayuda"), timeout=10)
+    assert len(request.sent(902)) > answered_before
+    assert not upload.done()
+    released.set()
+    await asyncio.wait_for(upload, timeout=60)
+    assert "grande" in request.sent(901)[-1].text

@@ -87,5 +87,10 @@ async def action_evidence(
 ) -> list[EvidenceFile]:
     """The files of one action, oldest first, if the person may see the action."""
     await require_visible(session, person, action_id)
+    return await evidence_of_seen_action(session, action_id)
+
+
+async def evidence_of_seen_action(session: AsyncSession, action_id: int) -> list[EvidenceFile]:
+    """The files of an action the caller has just found visible (its card): no second check."""
     rows = await session.execute(_EVIDENCE.where(KeyAction.id == action_id))
     return [_evidence_file(row) for row in rows.all()]

@@ -19,16 +19,13 @@ from handlers.buttons import (
 )
 from handlers.context import FlowContext, flow
 from handlers.conversation import start_observation
-from handlers.i18n import N_, Safe, Tr
+from handlers.i18n import N_, Tr
 from handlers.labels import (
-    REVIEW_MARKS,
-    deadline_in_words,
-    review_label,
     status_label,
-    status_mark,
 )
 from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.text import escape, shorten
+from handlers.views import deadline_line, status_lines
 from storage.actions import visible_action_row
 from storage.followup import set_review_status
 from storage.models import ReviewStatus, Role
@@ -95,18 +92,6 @@ def review_card(tr: Tr, page: ReviewPage, today: dt.date) -> View:
     if page.item is None:
         return _end_of_queue(tr, page)
     item, row = page.item, page.item.action
-    deadline = deadline_in_words(
-        tr,
-        text=row.deadline_text,
-        kind=row.deadline_kind,
-        due=row.deadline_due,
-        start=item.deadline_start,
-        status=row.status,
-        today=today,
-    )
-    status = status_label(tr, row.status)
-    if row.overdue:
-        status += " · " + tr.raw("Overdue")
     lines = [
         tr._(
             "🗂 <b>Review queue</b> · {position} of {total} to review",
@@ -117,17 +102,8 @@ def review_card(tr: Tr, page: ReviewPage, today: dt.date) -> View:
         tr._("<b>Key action {ref}</b>", ref=row.ref),
         escape(shorten(row.text, ACTION_TEXT)),
         "",
-        tr._("📅 {deadline}", deadline=Safe(deadline)),
-        tr._(
-            "{mark} Follow-up: <b>{status}</b>",
-            mark=Safe(status_mark(row.status, row.overdue)),
-            status=status,
-        ),
-        tr._(
-            "{mark} Secretariat: <b>{review}</b>",
-            mark=Safe(REVIEW_MARKS[ReviewStatus(row.review_status)]),
-            review=review_label(tr, row.review_status),
-        ),
+        deadline_line(tr, row, item.deadline_start, today),
+        *status_lines(tr, row),
     ]
     if item.change is not None:
         lines += ["", *_change_lines(tr, item.change)]

@@ -162,28 +162,26 @@ def evidence_line(tr: Tr, f: EvidenceFile) -> str:
     )
 
 
-def action_card(
-    tr: Tr, card: ActionCard, today: dt.date, evidence: Sequence[EvidenceFile] = ()
-) -> View:
-    row = card.action
-    deadline = deadline_in_words(
+def deadline_line(tr: Tr, row: ActionRow, start: dt.date | None, today: dt.date) -> str:
+    """ "📅 vence el 31 ene 2012 · vencida hace 3 meses": an action's deadline in words."""
+    words = deadline_in_words(
         tr,
         text=row.deadline_text,
         kind=row.deadline_kind,
         due=row.deadline_due,
-        start=card.deadline_start,
+        start=start,
         status=row.status,
         today=today,
     )
+    return tr._("📅 {deadline}", deadline=Safe(words))
+
+
+def status_lines(tr: Tr, row: ActionRow) -> list[str]:
+    """An action's follow-up status (overdue said) and the secretariat's review status."""
     status = status_label(tr, row.status)
     if row.overdue:
         status += " · " + tr.raw("Overdue")
-    lines = [
-        tr._("<b>Key action {ref}</b>", ref=row.ref),
-        escape(shorten(row.text, CARD_TEXT)),
-        "",
-        tr._("📅 {deadline}", deadline=Safe(deadline)),
-        tr._("👥 {units}", units=", ".join(card.units) or card.responsible_text or "—"),
+    return [
         tr._(
             "{mark} Follow-up: <b>{status}</b>",
             mark=Safe(status_mark(row.status, row.overdue)),
@@ -194,6 +192,20 @@ def action_card(
             mark=Safe(REVIEW_MARKS[ReviewStatus(row.review_status)]),
             review=review_label(tr, row.review_status),
         ),
+    ]
+
+
+def action_card(
+    tr: Tr, card: ActionCard, today: dt.date, evidence: Sequence[EvidenceFile] = ()
+) -> View:
+    row = card.action
+    lines = [
+        tr._("<b>Key action {ref}</b>", ref=row.ref),
+        escape(shorten(row.text, CARD_TEXT)),
+        "",
+        deadline_line(tr, row, card.deadline_start, today),
+        tr._("👥 {units}", units=", ".join(card.units) or card.responsible_text or "—"),
+        *status_lines(tr, row),
         tr._(
             "📌 Recommendation {label}: {text}",
             label=row.label,

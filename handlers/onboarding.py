@@ -169,15 +169,7 @@ async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Pers
         return person, Reply([View(_invitation_error(tr, error.code))])
     if person is None:
         try:
-            person = await register(
-                session,
-                invitation,
-                telegram_id=user.id,
-                name=display_name(update),
-                username=user.username,
-                language=user.language_code,
-                now=deps.now(),
-            )
+            person = await _register(update, context, invitation)
         except InvitationError as error:  # deactivated: a new code does not bring them back
             gone = await deactivated_text(session, tr, user.id)
             return None, Reply([View(gone or _invitation_error(tr, error.code))])
@@ -252,15 +244,7 @@ async def role_pressed(update: Update, context: FlowContext) -> Reply:
         )
     except InvitationError as error:
         return Reply([View(_invitation_error(tr, error.code))])
-    person = await register(
-        session,
-        invitation,
-        telegram_id=user.id,
-        name=display_name(update),
-        username=user.username,
-        language=user.language_code,
-        now=deps.now(),
-    )
+    person = await _register(update, context, invitation)
     tr = deps.tr(person.language, user.language_code)
     done = tr._(
         "Done: you are now registered as {profile}.",
@@ -268,6 +252,21 @@ async def role_pressed(update: Update, context: FlowContext) -> Reply:
     )
     text = f"{done}\n\n{help_text(tr, person)}"
     return Reply([View(text)], after=_menu_setter(context, person, tr))
+
+
+async def _register(update: Update, context: FlowContext, invitation: Invitation) -> Person:
+    """The sender, registered (or registered anew) with the invitation's role and units."""
+    user = update.effective_user
+    assert user is not None
+    return await register(
+        context.session,
+        invitation,
+        telegram_id=user.id,
+        name=display_name(update),
+        username=user.username,
+        language=user.language_code,
+        now=context.deps.now(),
+    )
 
 
 def _menu_setter(

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from handlers.i18n import Tr
-from handlers.summary import block_key, telegram_length
+from handlers.summary import block_key
+from handlers.text import telegram_length
 from storage.actions import action_ref
 from storage.db import transaction
 from storage.followup import set_review_status, set_status

@@ -40,6 +40,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.telegram_limits import DOWNLOAD_MAX_BYTES, retry_after_seconds
 from storage.actions import list_plans
+from storage.attachments import AttachmentKind, coordinates_text, map_link
 from storage.db import Sessions, transaction
 from storage.evidence import EvidenceFile, list_evidence
 from storage.plan_files.cells import csv_safe
@@ -50,7 +51,10 @@ NOT_SERVED = "not served by Telegram"
 TOO_LARGE = "too large"
 FAILED = "failed"
 #: Every status a manifest row may have, in the order the summary counts them.
-STATUSES = (DOWNLOADED, ALREADY_THERE, NOT_SERVED, TOO_LARGE, FAILED)
+#: A shared location: nothing to download, the place is written in the manifest's detail.
+PLACE = "place (no file)"
+
+STATUSES = (DOWNLOADED, ALREADY_THERE, NOT_SERVED, TOO_LARGE, FAILED, PLACE)
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = (
@@ -91,9 +95,17 @@ def safe_name(name: str, fallback: str) -> str:
     return stem[: NAME_MAX - len(suffix)].rstrip(". ") + suffix
 
 
+_FALLBACK_NAMES = {
+    AttachmentKind.PHOTO: "foto_{id}.jpg",
+    AttachmentKind.VOICE: "nota_de_voz_{id}.ogg",
+    AttachmentKind.VIDEO_NOTE: "video_nota_{id}.mp4",
+    AttachmentKind.VIDEO: "video_{id}.mp4",
+}
+
+
 def _stored_name(item: EvidenceFile) -> str:
-    if item.kind == "photo":
-        fallback = f"foto_{item.attachment_id}.jpg"
+    if item.kind in _FALLBACK_NAMES:
+        fallback = _FALLBACK_NAMES[AttachmentKind(item.kind)].format(id=item.attachment_id)
     else:
         fallback = f"file_{item.attachment_id}{mimetypes.guess_extension(item.mime_type) or ''}"
     return safe_name(item.file_name, fallback)
@@ -215,7 +227,10 @@ def _survey(
     wanted = []
     for item, path in zip(files, paths, strict=True):
         target = directory.joinpath(*path.parts)
-        if target.is_file():
+        if item.kind == AttachmentKind.LOCATION:
+            place = _place(item)
+            outcomes[item.attachment_id] = Outcome(item, PurePosixPath(), PLACE, place)
+        elif target.is_file():
             size = target.stat().st_size
             outcomes[item.attachment_id] = Outcome(item, path, ALREADY_THERE, size=size)
         elif item.file_size is not None and item.file_size > DOWNLOAD_MAX_BYTES:
@@ -224,6 +239,13 @@ def _survey(
         else:
             wanted.append((item, target, path))
     return outcomes, wanted
+
+
+def _place(item: EvidenceFile) -> str:
+    if item.latitude is None or item.longitude is None:
+        return ""
+    coordinates = coordinates_text(item.latitude, item.longitude)
+    return f"{coordinates} {map_link(item.latitude, item.longitude)}"
 
 
 def _write_manifest(outcomes: Sequence[Outcome], target: Path, tz: dt.tzinfo) -> None:

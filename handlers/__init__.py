@@ -44,8 +44,18 @@ from handlers.buttons import (
 )
 from handlers.errors import on_error, unknown_button, unknown_command
 
-#: Text, photos and documents that are not commands: the next step of a conversation.
-STEP_MESSAGES = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
+#: Text, photos, documents, recordings and places that are not commands: the next step of a
+#: conversation.
+STEP_MESSAGES = (
+    (filters.TEXT & ~filters.COMMAND)
+    | filters.PHOTO
+    | filters.Document.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.LOCATION
+)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

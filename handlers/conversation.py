@@ -7,7 +7,8 @@ lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any, cast
 
@@ -38,6 +39,7 @@ from handlers.open_steps import StepKey
 from handlers.replies import Reply, View, send_view, stale_button
 from handlers.views import prompt, review_menu, status_menu
 from storage.actions import ActionRow, follows_up_what_they_see, may_review, visible_action_row
+from storage.attachments import SPOKEN, AttachmentKind, describe_attachment, kind_words
 from storage.db import transaction
 from storage.errors import PermissionDenied
 from storage.followup import (
@@ -86,20 +88,47 @@ EVIDENCE_EXTENSIONS = {
 
 
 def attachment_of(message: Message) -> NewAttachment | None:
+    """The file, recording or place a message brings, as it will be stored (None: only text)."""
     if message.photo:
         photo = message.photo[-1]
         return NewAttachment(
-            kind="photo",
+            kind=AttachmentKind.PHOTO,
             file_id=photo.file_id,
             file_unique_id=photo.file_unique_id,
             file_name=f"foto_{message.message_id}.jpg",
             mime_type="image/jpeg",
             file_size=photo.file_size,
         )
+    if message.location:
+        place = message.location
+        return NewAttachment(
+            kind=AttachmentKind.LOCATION,
+            file_id="",
+            latitude=place.latitude,
+            longitude=place.longitude,
+        )
+    for kind, media in (
+        (AttachmentKind.VOICE, message.voice),
+        (AttachmentKind.VIDEO_NOTE, message.video_note),
+        (AttachmentKind.AUDIO, message.audio),
+        (AttachmentKind.VIDEO, message.video),
+    ):
+        if media is not None:
+            return NewAttachment(
+                kind=kind,
+                file_id=media.file_id,
+                file_unique_id=media.file_unique_id,
+                file_name=getattr(media, "file_name", None) or "",
+                mime_type=getattr(media, "mime_type", None) or "",
+                file_size=media.file_size,
+                duration=int(media.duration.total_seconds())
+                if isinstance(media.duration, dt.timedelta)
+                else media.duration,
+            )
     if message.document:
         doc = message.document
         return NewAttachment(
-            kind="document",
+            kind=AttachmentKind.DOCUMENT,
             file_id=doc.file_id,
             file_unique_id=doc.file_unique_id,
             file_name=doc.file_name or "",
@@ -110,7 +139,8 @@ def attachment_of(message: Message) -> NewAttachment | None:
 
 
 def acceptable_evidence(attachment: NewAttachment) -> bool:
-    if attachment.kind == "photo":
+    """Photos, recordings and places always; documents of the kinds offices exchange."""
+    if attachment.kind != AttachmentKind.DOCUMENT:
         return True
     suffix = PurePath(attachment.file_name.lower()).suffix
     return suffix in EVIDENCE_EXTENSIONS and (
@@ -121,14 +151,7 @@ def acceptable_evidence(attachment: NewAttachment) -> bool:
 
 
 def _as_dict(attachment: NewAttachment) -> dict[str, Any]:
-    return {
-        "kind": attachment.kind,
-        "file_id": attachment.file_id,
-        "file_unique_id": attachment.file_unique_id,
-        "file_name": attachment.file_name,
-        "mime_type": attachment.mime_type,
-        "file_size": attachment.file_size,
-    }
+    return asdict(attachment)
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -179,21 +202,21 @@ async def _start_comment(
     tr, ref = context.tr, action.ref
     review = isinstance(button, StartReviewComment)
     kind = CommentKind.REVIEW if review else CommentKind.FOLLOW_UP
-    await context.step.open(
-        State.COMMENT, {"action": action.id, "kind": kind.value, "attachments": []}
-    )
-    if isinstance(button, StartEvidence):
+    data: dict[str, Any] = {"action": action.id, "kind": kind.value, "attachments": []}
+    evidence = isinstance(button, StartEvidence)
+    await context.step.open(State.COMMENT, data | ({"evidence": True} if evidence else {}))
+    if evidence:
         text = tr._(
-            "Send the evidence for <b>{ref}</b>: a photo or a document (PDF, Word, "
-            "Excel...). You can send several, then press Done.",
+            "Send the evidence for <b>{ref}</b>: a photo, a document (PDF, Word, Excel...), "
+            "a recording or your location. You can send several, then press Done.",
             ref=ref,
         )
     elif review:
         text = tr._("Write the secretariat's review comment on <b>{ref}</b>.", ref=ref)
     else:
         text = tr._(
-            "Write your comment on <b>{ref}</b>. You can also send a photo or a "
-            "document as evidence (its caption is the comment).",
+            "Write your comment on <b>{ref}</b>, or send a voice note. You can also send a "
+            "photo, a document or your location as evidence (its caption is the comment).",
             ref=ref,
         )
     return Reply([prompt(tr, text, action.id, done=isinstance(button, StartEvidence))])
@@ -336,6 +359,17 @@ async def comment_step(
     refused = _unacceptable_file(context, message)
     if refused is not None:
         return refused
+    if attachment is not None and _speaks_for_itself(attachment, text, data):
+        await _save_comment(context, data, "", source_key=_source_key(message), extra=attachment)
+        await context.step.open(State.COMMENT, {**data, "attachments": []})
+        notice = tr._(
+            "{what} saved as your comment; the secretariat has been notified. You can write a "
+            "text to add to it.",
+            what=describe_attachment(
+                attachment.kind, "", duration=attachment.duration, words=kind_words(tr.raw)
+            ),
+        )
+        return Reply([(await card_view(context, action_id)).with_notice(notice)])
     if attachment is not None and (text == "" or message.media_group_id):
         files = list(data.get("attachments") or [])
         if len(files) >= ATTACHMENTS_MAX:
@@ -345,6 +379,11 @@ async def comment_step(
             await _album_item(message, context, data, text)
             return None  # answered once the whole album is in (`finish_album`)
         await context.step.open(State.COMMENT, data)
+        if attachment.kind == AttachmentKind.LOCATION:
+            place = tr._(
+                "📍 Field visit location received. Write a comment to finish, or press Done."
+            )
+            return Reply([prompt(tr, place, action_id, done=True)])
         return Reply([_files_received(tr, action_id, len(files) + 1)])
     if not text:
         return Reply(
@@ -352,6 +391,18 @@ async def comment_step(
         )
     await _save_comment(context, data, text, source_key=_source_key(message), extra=attachment)
     return await _done(context, action_id, _saved_text(tr, data))
+
+
+def _speaks_for_itself(attachment: NewAttachment, text: str, data: dict[str, Any]) -> bool:
+    """A voice or video note sent alone on a comment is the comment: saved at once (nothing to
+    lose if the person walks away), with the step left open for a text after it. With files
+    waiting, or when evidence was asked for, it waits with them for "Done" like any file."""
+    return (
+        attachment.kind in SPOKEN
+        and not text
+        and not data.get("attachments")
+        and not data.get("evidence")
+    )
 
 
 def _files_received(tr: Tr, action_id: int, count: int) -> View:

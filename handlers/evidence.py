@@ -3,13 +3,26 @@ keeps them under (no download, no size limit of ours), to whoever may see the ac
 
 from __future__ import annotations
 
+from typing import Literal
+
 from telegram import Update
 
 from handlers.buttons import ShowEvidence, pressed
 from handlers.context import FlowContext, flow
 from handlers.replies import OutgoingFile, Reply, View, stale_button
 from handlers.views import evidence_line
+from storage.attachments import AttachmentKind
 from storage.evidence import action_evidence
+
+#: How each kind of stored attachment is sent again (anything else: as a document).
+SENT_AS: dict[str, Literal["photo", "audio", "voice", "video", "video_note", "location"]] = {
+    AttachmentKind.PHOTO: "photo",
+    AttachmentKind.AUDIO: "audio",
+    AttachmentKind.VOICE: "voice",
+    AttachmentKind.VIDEO: "video",
+    AttachmentKind.VIDEO_NOTE: "video_note",
+    AttachmentKind.LOCATION: "location",
+}
 
 
 @flow()
@@ -30,10 +43,13 @@ async def evidence_pressed(update: Update, context: FlowContext) -> Reply:
     )
     album = [
         OutgoingFile(
-            "photo" if f.kind == "photo" else "document",
+            SENT_AS.get(f.kind, "document"),
             f.file_name,
-            file_id=f.file_id,
+            file_id=f.file_id or None,
             caption=evidence_line(tr, f).removeprefix("• "),
+            place=(f.latitude, f.longitude)
+            if f.latitude is not None and f.longitude is not None
+            else None,
         )
         for f in files
     ]

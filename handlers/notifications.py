@@ -24,6 +24,7 @@ from handlers.labels import (
 )
 from handlers.replies import View, in_rows
 from handlers.text import MESSAGE_LIMIT, shorten, split_message
+from storage.attachments import AttachmentKind, describe_attachment, kind_words
 from storage.models import Status
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
@@ -110,10 +111,15 @@ def _attachments_line(tr: Tr, attachments: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _attachment_name(tr: Tr, attachment: Mapping[str, Any]) -> str:
-    name = shorten(str(attachment.get("name") or ""), 40)
-    if name:
-        return name
-    return tr.raw("photo") if attachment.get("kind") == "photo" else tr.raw("document")
+    """What a notice says of a file, a recording or a place (see `storage.attachments`)."""
+    return describe_attachment(
+        str(attachment.get("kind") or AttachmentKind.DOCUMENT),
+        shorten(str(attachment.get("name") or ""), 40),
+        duration=attachment.get("duration"),
+        latitude=attachment.get("latitude"),
+        longitude=attachment.get("longitude"),
+        words=kind_words(tr.raw),
+    )
 
 
 def _quote(tr: Tr, payload: Mapping[str, Any], limit: int = COMMENT_CHARS) -> str:

@@ -29,11 +29,19 @@ MODE_LABELS = {
 }
 
 
-def _mode_text(tr: Tr, mode: str) -> str:
+def _mode_text(tr: Tr, mode: str, role: str) -> str:
+    weekly = (
+        " " + tr._("Every Monday you also get the week's report on the plan.")
+        if role == Role.COORDINATOR
+        else ""
+    )
     if mode == NotifyMode.IMMEDIATE:
-        return tr._("You are told of every new comment and status change as it happens.")
+        return tr._("You are told of every new comment and status change as it happens.") + weekly
     if mode == NotifyMode.DIGEST:
-        return tr._("You get the day's comments and status changes in one message each evening.")
+        text = tr._("You get the day's comments and status changes in one message each evening.")
+        return text + weekly
+    if role == Role.COORDINATOR:
+        return tr._("You get no notices of changes and no weekly report.")
     return tr._("You get no notices of changes.")
 
 
@@ -49,7 +57,7 @@ def notices_view(tr: Tr, person: Person) -> View:
     text = "\n".join(
         [
             tr._("<b>Notices</b>"),
-            _mode_text(tr, current),
+            _mode_text(tr, current, person.role),
             "",
             tr._("Choose how you want to be told:"),
         ]

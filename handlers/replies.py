@@ -18,6 +18,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaAudio,
     InputMediaDocument,
     InputMediaPhoto,
     Update,
@@ -41,12 +42,14 @@ class OutgoingFile:
     """A file sent with a view: the bytes, a function that makes them (a chart, called in a
     worker thread at sending time), or the id of a file Telegram already keeps (evidence)."""
 
-    kind: Literal["document", "photo"]
+    kind: Literal["document", "photo", "audio", "voice", "video", "video_note", "location"]
     name: str
     data: bytes | None = None
     render: Callable[[], bytes] | None = None
     file_id: str | None = None
     caption: str = ""
+    #: A shared location (kind "location"): latitude and longitude, no file.
+    place: tuple[float, float] | None = None
 
     async def content(self) -> bytes | str:
         if self.file_id is not None:
@@ -56,13 +59,18 @@ class OutgoingFile:
         assert self.render is not None
         return await asyncio.to_thread(self.render)
 
-    def as_media(self) -> InputMediaPhoto | InputMediaDocument:
+    @property
+    def short_caption(self) -> str | None:
+        return split_message(self.caption, CAPTION_LIMIT)[0] if self.caption else None
+
+    def as_media(self) -> InputMediaPhoto | InputMediaDocument | InputMediaAudio:
         """The file as an item of an album (files Telegram keeps only)."""
         assert self.file_id is not None
-        caption = split_message(self.caption, CAPTION_LIMIT)[0] if self.caption else None
         if self.kind == "photo":
-            return InputMediaPhoto(self.file_id, caption=caption)
-        return InputMediaDocument(self.file_id, caption=caption)
+            return InputMediaPhoto(self.file_id, caption=self.short_caption)
+        if self.kind == "audio":
+            return InputMediaAudio(self.file_id, caption=self.short_caption)
+        return InputMediaDocument(self.file_id, caption=self.short_caption)
 
 
 @dataclass(slots=True)
@@ -148,21 +156,49 @@ def stale_button(tr: Tr) -> Reply:
 ALBUM_MAX = 10  # items in one media group (Telegram's limit)
 
 
+#: Kinds Telegram sends as albums (each kind on its own: it does not mix them).
+ALBUM_KINDS = ("photo", "document", "audio")
+
+
 async def send_album(bot: Bot, chat_id: int, files: Sequence[OutgoingFile]) -> None:
-    """Files Telegram keeps, as albums: photos together and documents together (Telegram does
-    not mix them), ten at most each; a lone file as a message of its own."""
-    for kind in ("photo", "document"):
+    """Files Telegram keeps, as albums: photos together, documents together and audio files
+    together, ten at most each; a lone file, a voice or video note, a video or a place as a
+    message of its own."""
+    for kind in ALBUM_KINDS:
         group = [f for f in files if f.kind == kind]
         for start in range(0, len(group), ALBUM_MAX):
             chunk = group[start : start + ALBUM_MAX]
             if len(chunk) > 1:
                 await bot.send_media_group(chat_id, [f.as_media() for f in chunk])
-                continue
-            item = chunk[0].as_media()
-            if isinstance(item, InputMediaPhoto):
-                await bot.send_photo(chat_id, item.media, caption=item.caption)
             else:
-                await bot.send_document(chat_id, item.media, caption=item.caption)
+                await send_kept(bot, chat_id, chunk[0])
+    for item in files:
+        if item.kind not in ALBUM_KINDS:
+            await send_kept(bot, chat_id, item)
+
+
+async def send_kept(bot: Bot, chat_id: int, item: OutgoingFile) -> None:
+    """One file Telegram keeps (by its id), or a place, with its caption. Video notes and
+    places take no caption: it goes as a line of text just before them."""
+    caption = item.short_caption
+    match item.kind:
+        case "photo":
+            await bot.send_photo(chat_id, str(item.file_id), caption=caption)
+        case "audio":
+            await bot.send_audio(chat_id, str(item.file_id), caption=caption)
+        case "voice":
+            await bot.send_voice(chat_id, str(item.file_id), caption=caption)
+        case "video":
+            await bot.send_video(chat_id, str(item.file_id), caption=caption)
+        case "video_note" | "location":
+            if caption:
+                await bot.send_message(chat_id, caption)
+            if item.place is not None:
+                await bot.send_location(chat_id, *item.place)
+            elif item.file_id:
+                await bot.send_video_note(chat_id, item.file_id)
+        case _:
+            await bot.send_document(chat_id, str(item.file_id), caption=caption)
 
 
 async def send_view(bot: Bot, chat_id: int, view: View) -> None:

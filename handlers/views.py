@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from handlers.buttons import (
     ActionList,
@@ -44,6 +44,7 @@ from storage.actions import (
     CommentView,
     HistoryEntry,
 )
+from storage.attachments import describe_attachment, kind_words, map_link
 from storage.evidence import EvidenceFile
 from storage.models import CommentKind, Person, ReviewStatus, Status
 
@@ -126,7 +127,7 @@ def _comment_line(tr: Tr, comment: CommentView) -> str:
     else:  # imported with the plan: its date is the import's, not when it was written
         source = tr._("from the original plan")
     line = tr._("{icon} <i>{source}</i>: {text}", icon=Safe(icon), source=Safe(source), text=text)
-    return line + _files_line(tr, [a.file_name for a in comment.attachments])
+    return line + _files_line(tr, [attachment_name(tr, a) for a in comment.attachments])
 
 
 def _files_line(tr: Tr, names: Sequence[str]) -> str:
@@ -153,13 +154,50 @@ def evidence_lines(tr: Tr, files: Sequence[EvidenceFile]) -> list[str]:
     return lines
 
 
+class Described(Protocol):
+    """An attachment as storage gives it (a card's comment, an evidence file)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def duration(self) -> int | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+
+
+def attachment_name(tr: Tr, f: Described, width: int = 40) -> str:
+    """A file by its name, a recording by its length, a field visit by its place."""
+    return describe_attachment(
+        f.kind,
+        shorten(f.file_name, width),
+        duration=f.duration,
+        latitude=f.latitude,
+        longitude=f.longitude,
+        words=kind_words(tr.raw),
+    )
+
+
+def map_anchor(tr: Tr, f: Described) -> str:
+    """ " — map" linking to a field visit's place (nothing for other attachments)."""
+    if f.latitude is None or f.longitude is None:
+        return ""
+    href = escape(map_link(f.latitude, f.longitude))
+    label = tr._("map")
+    return f' — <a href="{href}">{label}</a>'
+
+
 def evidence_line(tr: Tr, f: EvidenceFile) -> str:
-    return tr._(
+    line = tr._(
         "• {name} — {author}, {date}",
-        name=shorten(f.file_name, 60) or tr.raw("photo"),
+        name=attachment_name(tr, f, 60),
         author=f.author or tr.raw("plan file"),
         date=tr.day(f.created_at),
     )
+    return line + map_anchor(tr, f)
 
 
 def deadline_line(tr: Tr, row: ActionRow, start: dt.date | None, today: dt.date) -> str:

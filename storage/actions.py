@@ -100,6 +100,9 @@ class AttachmentView:
     file_id: str
     file_name: str
     mime_type: str
+    duration: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,18 +450,23 @@ async def latest_comments(session: AsyncSession, action_id: int, limit: int) -> 
     rows = (await session.execute(_LATEST_COMMENTS, params)).all()
     files: dict[int, list[AttachmentView]] = {}
     if ids := [row.id for row in rows if row.files]:
-        for comment_id, kind, file_id, name, mime in await session.execute(
+        for row in await session.execute(
             select(
                 Attachment.comment_id,
                 Attachment.kind,
                 Attachment.file_id,
                 Attachment.file_name,
                 Attachment.mime_type,
+                Attachment.duration,
+                Attachment.latitude,
+                Attachment.longitude,
             )
             .where(Attachment.comment_id.in_(ids))
             .order_by(Attachment.id)
         ):
-            files.setdefault(comment_id, []).append(AttachmentView(kind, file_id, name, mime))
+            comment_id, kind, file_id, name, mime, duration, latitude, longitude = row
+            view = AttachmentView(kind, file_id, name, mime, duration, latitude, longitude)
+            files.setdefault(comment_id, []).append(view)
     return [
         CommentView(
             id=row.id,

@@ -29,11 +29,14 @@ class EvidenceFile:
     author: str
     created_at: dt.datetime
     comment: str
-    kind: str  # "photo" or "document"
-    file_id: str
+    kind: str  # an `AttachmentKind`
+    file_id: str  # empty for a location
     file_name: str
     mime_type: str
     file_size: int | None
+    duration: int | None
+    latitude: float | None
+    longitude: float | None
 
     @property
     def ref(self) -> str:
@@ -54,6 +57,9 @@ _EVIDENCE = (
         Attachment.file_name,
         Attachment.mime_type,
         Attachment.file_size,
+        Attachment.duration,
+        Attachment.latitude,
+        Attachment.longitude,
     )
     .join(Comment, Comment.id == Attachment.comment_id)
     .join(KeyAction, KeyAction.id == Comment.action_id)

@@ -52,12 +52,15 @@ ATTACHMENTS_MAX = 10
 
 @dataclass(frozen=True, slots=True)
 class NewAttachment:
-    kind: str  # "photo" or "document"
-    file_id: str
+    kind: str  # an `AttachmentKind`
+    file_id: str  # empty for a location
     file_unique_id: str = ""
     file_name: str = ""
     mime_type: str = ""
     file_size: int | None = None
+    duration: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +234,19 @@ def _comment_payload(comment: PostedComment) -> dict[str, Any]:
         "comment_id": comment.id,
         "comment": comment.text[:NOTIFY_TEXT_LENGTH],
         "comment_truncated": len(comment.text) > NOTIFY_TEXT_LENGTH,
-        "attachments": [{"kind": a.kind, "name": a.file_name} for a in comment.attachments],
+        "attachments": [_attachment_payload(a) for a in comment.attachments],
+    }
+
+
+def _attachment_payload(attachment: NewAttachment) -> dict[str, Any]:
+    """What a notice says of a file: its kind and name, and a recording's length or a place."""
+    extra = {
+        "duration": attachment.duration,
+        "latitude": attachment.latitude,
+        "longitude": attachment.longitude,
+    }
+    return {"kind": attachment.kind, "name": attachment.file_name} | {
+        key: value for key, value in extra.items() if value is not None
     }
 
 
@@ -279,6 +294,9 @@ async def post_comment(
             "file_name": a.file_name,
             "mime_type": a.mime_type,
             "file_size": a.file_size,
+            "duration": a.duration,
+            "latitude": a.latitude,
+            "longitude": a.longitude,
         }
         for a in attachments
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -304,6 +305,11 @@ class Attachment(Base):
     file_name: Mapped[str] = mapped_column(String(300), default="")
     mime_type: Mapped[str] = mapped_column(String(100), default="")
     file_size: Mapped[int | None] = mapped_column(Integer)
+    #: Seconds of a voice note, an audio file or a video (as Telegram reports them).
+    duration: Mapped[int | None] = mapped_column(Integer)
+    #: Where a shared location points (kind "location": no file, `file_id` empty).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     comment: Mapped[Comment] = relationship(back_populates="attachments")
 

@@ -25,6 +25,7 @@ from storage.models import (
     CommentKind,
     JobRun,
     KeyAction,
+    NotifyMode,
     OutboxMessage,
     Person,
     Recommendation,
@@ -392,12 +393,14 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def digest_recipients(session: AsyncSession) -> list[int]:
-    """Telegram ids of the active coordinators: the weekly digest is their report."""
+    """Telegram ids of the active coordinators who want notices (`/avisos` at once or daily):
+    the weekly digest is their report; "off" means no report either."""
     rows = await session.scalars(
         select(Person.telegram_id)
         .where(
             Person.role == Role.COORDINATOR.value,
             Person.active.is_(True),
+            Person.notify_mode != NotifyMode.OFF.value,
             Person.telegram_id.is_not(None),
         )
         .order_by(Person.id)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from locales import DEFAULT_LOCALE
+from storage.attachments import describe_attachment
 from storage.errors import NotFound
 from storage.models import (
     Comment,
@@ -190,7 +191,17 @@ def _history(
                 kind=label(comment.kind),
                 author=comment.author.name if comment.author else label("imported"),
                 text=comment.text,
-                attachments="\n".join(a.file_name or a.kind for a in comment.attachments),
+                attachments="\n".join(
+                    describe_attachment(
+                        a.kind,
+                        a.file_name,
+                        duration=a.duration,
+                        latitude=a.latitude,
+                        longitude=a.longitude,
+                        words=label,
+                    )
+                    for a in comment.attachments
+                ),
             )
         )
     for change in changes:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from locales import DEFAULT_LOCALE, N_, SUPPORTED, translations
+from storage.attachments import KIND_LABELS
 from storage.models import CommentKind, ReviewStatus, Status
 from storage.text import fold
 
@@ -163,7 +164,12 @@ HISTORY_LABELS: dict[str, str] = {
     "imported": N_("(imported)"),
 }
 #: Every stored value the export writes as a word.
-VALUE_LABELS: dict[str, str] = {**STATUS_LABELS, **REVIEW_LABELS, **HISTORY_LABELS}
+VALUE_LABELS: dict[str, str] = {
+    **STATUS_LABELS,
+    **REVIEW_LABELS,
+    **HISTORY_LABELS,
+    **KIND_LABELS,  # the kinds of attachments: "🎤 voice note"...
+}
 
 HISTORY_TITLES = (
     N_("Date ({zone})"),

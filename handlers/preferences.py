@@ -20,21 +20,32 @@ from storage.people import set_notify_mode
 MODE_WORDS = {
     NotifyMode.IMMEDIATE: {"on", "si", "sí", "activar", "inmediato", "inmediatos", "immediate"},
     NotifyMode.DIGEST: {"diario", "resumen", "digest", "daily"},
+    NotifyMode.WEEKLY: {"semanal", "semana", "weekly"},
     NotifyMode.OFF: {"off", "no", "desactivar", "apagar", "ninguno"},
 }
 MODE_LABELS = {
     NotifyMode.IMMEDIATE: N_("🔔 At once"),
     NotifyMode.DIGEST: N_("🗞 Daily summary"),
+    NotifyMode.WEEKLY: N_("📅 Weekly report only"),
     NotifyMode.OFF: N_("🔕 Off"),
 }
 
 
+def offered_modes(role: str) -> tuple[NotifyMode, ...]:
+    """The choices a role has: the weekly report is the coordinators'."""
+    if role == Role.COORDINATOR:
+        return (NotifyMode.IMMEDIATE, NotifyMode.DIGEST, NotifyMode.WEEKLY, NotifyMode.OFF)
+    return (NotifyMode.IMMEDIATE, NotifyMode.DIGEST, NotifyMode.OFF)
+
+
 def _mode_text(tr: Tr, mode: str, role: str) -> str:
     weekly = (
-        " " + tr._("Every Monday you also get the week's report on the plan.")
+        " " + tr._("Every week you also get the week's report on the plan.")
         if role == Role.COORDINATOR
         else ""
     )
+    if mode == NotifyMode.WEEKLY:
+        return tr._("You get no notices of changes, only the week's report on the plan.")
     if mode == NotifyMode.IMMEDIATE:
         return tr._("You are told of every new comment and status change as it happens.") + weekly
     if mode == NotifyMode.DIGEST:
@@ -64,15 +75,15 @@ def notices_view(tr: Tr, person: Person) -> View:
     )
     buttons = [
         (("✓ " if mode == current else "") + tr.raw(MODE_LABELS[mode]), ChooseNotifyMode(mode))
-        for mode in (NotifyMode.IMMEDIATE, NotifyMode.DIGEST, NotifyMode.OFF)
+        for mode in offered_modes(person.role)
     ]
     return View(text, [buttons[:2], buttons[2:]])
 
 
-def parse_mode(words: list[str]) -> NotifyMode | None:
+def parse_mode(words: list[str], role: str) -> NotifyMode | None:
     for word in words:
-        for mode, known in MODE_WORDS.items():
-            if word.casefold() in known:
+        for mode in offered_modes(role):
+            if word.casefold() in MODE_WORDS[mode]:
                 return mode
     return None
 
@@ -81,7 +92,7 @@ def parse_mode(words: list[str]) -> NotifyMode | None:
 async def notices_command(update: Update, context: FlowContext) -> View:
     """/avisos [on|off|diario]: how the person is told of changes."""
     person = context.person
-    mode = parse_mode(context.args or [])
+    mode = parse_mode(context.args or [], person.role)
     if mode is not None and person.role != Role.FOCAL:
         await set_notify_mode(context.session, person, mode)
     return notices_view(context.tr, person)
@@ -93,6 +104,6 @@ async def notices_chosen(update: Update, context: FlowContext) -> Reply:
     button = pressed(update, ChooseNotifyMode)
     if button is None:
         return stale_button(context.tr)
-    if context.person.role != Role.FOCAL:
+    if button.mode in offered_modes(context.person.role) and context.person.role != Role.FOCAL:
         await set_notify_mode(context.session, context.person, button.mode)
     return Reply([notices_view(context.tr, context.person)], notice=context.tr.raw("Saved."))

@@ -25,7 +25,7 @@ from handlers.labels import (
 )
 from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.text import escape, shorten
-from handlers.views import deadline_line, status_lines
+from handlers.views import attachment_name, deadline_line, status_lines
 from storage.actions import visible_action_row
 from storage.followup import set_review_status
 from storage.models import ReviewStatus, Role
@@ -108,7 +108,7 @@ def review_card(tr: Tr, page: ReviewPage, today: dt.date) -> View:
     if item.change is not None:
         lines += ["", *_change_lines(tr, item.change)]
     if item.evidence:
-        names = [shorten(e.file_name or e.kind, FILE_NAME) for e in item.evidence[:FILES_SHOWN]]
+        names = [attachment_name(tr, e, FILE_NAME) for e in item.evidence[:FILES_SHOWN]]
         more = "…" if len(item.evidence) > FILES_SHOWN else ""
         lines += [
             "",

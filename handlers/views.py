@@ -134,7 +134,7 @@ def _files_line(tr: Tr, names: Sequence[str]) -> str:
     """ " 📎 acta.pdf, lista.xlsx" after a comment that brought files (none: nothing)."""
     if not names:
         return ""
-    shown = ", ".join(shorten(n, 40) for n in names[:FILES_NAMED])
+    shown = ", ".join(names[:FILES_NAMED])
     more = len(names) - FILES_NAMED
     return " " + tr._("📎 {names}", names=shown) + (f" +{more}" if more > 0 else "")
 
@@ -355,7 +355,7 @@ def history(tr: Tr, row: ActionRow, entries: Sequence[HistoryEntry]) -> View:
                 "{icon} {text}",
                 icon=Safe("🗒" if entry.kind == "review_comment" else "💬"),
                 text=shorten(entry.text, 500) if entry.text else "",
-            ) + _files_line(tr, entry.files)
+            ) + _files_line(tr, [attachment_name(tr, f) for f in entry.files])
         lines.append(tr._("<i>{heading}</i>\n{what}", heading=Safe(heading), what=Safe(what)))
     return View("\n\n".join(lines), [[(tr.raw("‹ Back"), OpenCard(row.id))]])
 

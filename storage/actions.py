@@ -105,6 +105,12 @@ class AttachmentView:
     longitude: float | None = None
 
 
+def attachment_view(a: Attachment) -> AttachmentView:
+    return AttachmentView(
+        a.kind, a.file_id, a.file_name, a.mime_type, a.duration, a.latitude, a.longitude
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CommentView:
     id: int
@@ -137,7 +143,7 @@ class HistoryEntry:
     text: str = ""
     old_value: str = ""
     new_value: str = ""
-    files: tuple[str, ...] = ()  # the names of the evidence files the comment brought
+    files: tuple[AttachmentView, ...] = ()  # the evidence the comment brought
 
 
 def overdue_clause(today: dt.date) -> ColumnElement[bool]:
@@ -509,7 +515,7 @@ async def action_history(
             author=c.author.name if c.author else "",
             kind="comment" if c.kind == CommentKind.FOLLOW_UP else "review_comment",
             text=c.text,
-            files=tuple(a.file_name for a in c.attachments),
+            files=tuple(attachment_view(a) for a in c.attachments),
         )
         for c in comments
     ] + [

@@ -124,7 +124,7 @@ async def _existing(session: AsyncSession, source_key: str | None) -> PostedComm
 _NOTIFIED_PEOPLE = select(Person.telegram_id, Person.notify_mode).where(
     Person.active.is_(True),
     Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
-    Person.notify_mode != NotifyMode.OFF,
+    Person.notify_mode.in_([NotifyMode.IMMEDIATE, NotifyMode.DIGEST]),
     Person.telegram_id.is_not(None),
 )
 

@@ -96,6 +96,8 @@ class NotifyMode(StrEnum):
     OFF = "off"
     IMMEDIATE = "immediate"
     DIGEST = "digest"
+    #: Coordinators only: no notices of changes, the weekly report on the plan.
+    WEEKLY = "weekly"
 
 
 NAMING = {

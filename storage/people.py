@@ -22,7 +22,7 @@ CODE_BYTES = 24  # 32 URL-safe characters
 
 DEFAULT_NOTIFY_MODE = {
     Role.SECRETARIAT: NotifyMode.IMMEDIATE,
-    Role.COORDINATOR: NotifyMode.OFF,
+    Role.COORDINATOR: NotifyMode.WEEKLY,
     Role.ADMIN: NotifyMode.OFF,
     Role.FOCAL: NotifyMode.OFF,
 }

@@ -393,14 +393,16 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def digest_recipients(session: AsyncSession) -> list[int]:
-    """Telegram ids of the active coordinators who want notices (`/avisos` at once or daily):
-    the weekly digest is their report; "off" means no report either."""
+    """Telegram ids of the active coordinators whose `/avisos` choice includes the weekly
+    report (every choice but "off")."""
     rows = await session.scalars(
         select(Person.telegram_id)
         .where(
             Person.role == Role.COORDINATOR.value,
             Person.active.is_(True),
-            Person.notify_mode != NotifyMode.OFF.value,
+            Person.notify_mode.in_(
+                [NotifyMode.IMMEDIATE.value, NotifyMode.DIGEST.value, NotifyMode.WEEKLY.value]
+            ),
             Person.telegram_id.is_not(None),
         )
         .order_by(Person.id)

@@ -63,8 +63,11 @@ class LatestChange:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    kind: str  # "photo" or "document"
+    kind: str  # an `AttachmentKind`
     file_name: str
+    duration: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +217,15 @@ async def latest_change(session: AsyncSession, action_id: int) -> LatestChange |
 async def evidence_of(session: AsyncSession, action_id: int) -> list[Evidence]:
     """The files attached to the action's comments, oldest first."""
     rows = await session.execute(
-        select(Attachment.kind, Attachment.file_name)
+        select(
+            Attachment.kind,
+            Attachment.file_name,
+            Attachment.duration,
+            Attachment.latitude,
+            Attachment.longitude,
+        )
         .join(Comment, Comment.id == Attachment.comment_id)
         .where(Comment.action_id == action_id)
         .order_by(Comment.created_at, Attachment.id)
     )
-    return [Evidence(kind, name) for kind, name in rows.all()]
+    return [Evidence(*row) for row in rows.all()]

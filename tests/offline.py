@@ -148,6 +148,8 @@ class OfflineRequest(BaseRequest):
                 )
                 for item in items
             ]
+        if method in ("sendVoice", "sendAudio", "sendVideo", "sendVideoNote", "sendLocation"):
+            return self._message(params)
         if method == "getFile":
             file_id = str(params.get("file_id"))
             size = len(self.files.get(file_id, b""))
@@ -168,6 +170,11 @@ class OfflineRequest(BaseRequest):
             "sendPhoto",
             "sendMediaGroup",
             "editMessageReplyMarkup",
+            "sendVoice",
+            "sendAudio",
+            "sendVideo",
+            "sendVideoNote",
+            "sendLocation",
         )
         return [
             c
@@ -272,6 +279,12 @@ class Chat:
         fields: dict[str, Any] = {"document": document}
         if caption:
             fields["caption"] = caption
+        return await self.feed(
+            {"update_id": next(self._update_ids), "message": self._message(**fields)}
+        )
+
+    async def send_media(self, **fields: Any) -> dict[str, Any]:
+        """A message with whatever Telegram fields are given (`voice=`, `location=`...)."""
         return await self.feed(
             {"update_id": next(self._update_ids), "message": self._message(**fields)}
         )

@@ -185,7 +185,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 async def _evidence(settings: Settings, args: argparse.Namespace) -> int:
     from telegram import Bot
 
-    from bot.evidence import STATUSES, export_evidence
+    from bot.evidence import PLACE, STATUSES, export_evidence
 
     if not settings.telegram_bot_token:
         print("error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
@@ -212,12 +212,14 @@ async def _evidence(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     counts = report.counts()
+    places = f" (and {counts[PLACE]} field visit places, in the manifest)" if counts[PLACE] else ""
     print(
-        f"{len(report.outcomes)} files: "
+        f"{len(report.outcomes) - counts[PLACE]} files: "
         + ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+        + places
     )
     for outcome in report.outcomes:
-        if outcome.detail:
+        if outcome.detail and outcome.status != PLACE:
             print(f"  {outcome.status}: {outcome.path}: {outcome.detail}")
     print(f"manifest: {report.manifest}")
     if report.unreachable:

@@ -54,7 +54,7 @@ FAILED = "failed"
 #: A shared location: nothing to download, the place is written in the manifest's detail.
 PLACE = "place (no file)"
 
-STATUSES = (DOWNLOADED, ALREADY_THERE, NOT_SERVED, TOO_LARGE, FAILED, PLACE)
+STATUSES = (DOWNLOADED, ALREADY_THERE, NOT_SERVED, TOO_LARGE, FAILED)
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = (

@@ -34,9 +34,9 @@ class EvidenceFile:
     file_name: str
     mime_type: str
     file_size: int | None
-    duration: int | None
-    latitude: float | None
-    longitude: float | None
+    duration: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
     @property
     def ref(self) -> str:

@@ -133,9 +133,14 @@ async def test_avisos_changes_the_mode(sessions):
         chat = Chat(app, COORDINATOR)
         await chat.send("/avisos")
         call = request.last(COORDINATOR)
-        assert "No recibe avisos de cambios." in call.text
-        assert [b[1] for b in call.buttons] == ["nm:immediate", "nm:digest", "nm:off"]
-        assert call.buttons[2][0].startswith("✓ ")
+        assert "No recibe avisos de cambios, solo el informe semanal del plan." in call.text
+        assert [b[1] for b in call.buttons] == [
+            "nm:immediate",
+            "nm:digest",
+            "nm:weekly",
+            "nm:off",
+        ]
+        assert call.buttons[2][0].startswith("✓ ")  # a coordinator's default
         await chat.press("nm:digest")
         edited = request.last(COORDINATOR)
         assert edited.method == "editMessageText"

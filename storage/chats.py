@@ -171,7 +171,7 @@ async def waiting_count(session: AsyncSession, chat_id: int) -> int:
     )
 
 
-async def park_rows(session: AsyncSession, chat_id: int) -> int:
+async def park_rows(session: AsyncSession, chat_id: int, reason: str = "") -> int:
     """Keep the chat's waiting rows without attempting them (digest rows are left to the daily
     fold, whose row then waits behind the parked ones). Returns how many."""
     result = await session.execute(
@@ -182,7 +182,7 @@ async def park_rows(session: AsyncSession, chat_id: int) -> int:
             OutboxMessage.digest.is_(False),
             OutboxMessage.available_at < PARKED_AT,
         )
-        .values(available_at=PARKED_AT, claimed_until=None)
+        .values(available_at=PARKED_AT, claimed_until=None, last_error=("parked: " + reason)[:1000])
         .returning(OutboxMessage.id)
     )
     return len(result.all())
@@ -204,7 +204,7 @@ async def mark_unreachable(
         chat.unreachable_since = now
     chat.reason = reason[:1000]
     await session.flush()
-    await park_rows(session, chat_id)
+    await park_rows(session, chat_id, reason)
     if not first:
         return None
     label = await chat_label(session, chat_id)

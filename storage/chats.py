@@ -18,18 +18,16 @@ and groups that moved to a new id.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import KnownChat, OutboxMessage, Person, Role, utcnow
 from storage.outbox import GIVEN_UP_AT
 
 SECRETARIAT = "secretariat"
-#: The kinds a group can be linked as (`/vincular secretariado`).
-LINK_KINDS = (SECRETARIAT,)
 #: `available_at` of a parked row: later than any real time, earlier than a given-up row's.
 PARKED_AT = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 #: The outbox kind of the notice telling administrators that a chat is unreachable.
@@ -38,7 +36,7 @@ CHAT_UNREACHABLE_KIND = "chat_unreachable"
 MOVES_FOLLOWED = 5
 
 
-def _parked() -> object:
+def _parked() -> ColumnElement[bool]:
     return and_(OutboxMessage.available_at >= PARKED_AT, OutboxMessage.available_at < GIVEN_UP_AT)
 
 
@@ -309,15 +307,3 @@ async def adopt_move(session: AsyncSession, old_id: int, new_id: int) -> bool:
         .values(chat_id=new_id)
     )
     return not known
-
-
-async def moved_chats(session: AsyncSession, chat_ids: Sequence[int]) -> dict[int, int]:
-    """Old id -> the id it moved to, for those of `chat_ids` that moved."""
-    if not chat_ids:
-        return {}
-    rows = await session.execute(
-        select(KnownChat.chat_id, KnownChat.moved_to).where(
-            KnownChat.chat_id.in_(list(chat_ids)), KnownChat.moved_to.is_not(None)
-        )
-    )
-    return {old: new for old, new in rows.all() if new is not None}

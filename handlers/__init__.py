@@ -92,6 +92,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["desvincular", "unlink"], group_links.unlink_command),
         CallbackQueryHandler(group_links.retry_pressed, pattern=RetryChat.matches),
         ChatMemberHandler(group_links.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, group_links.group_migrated),
         # A command no flow knows, in a private chat (in groups it may be another bot's)
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
         # A button no flow knows (forged, or from an old version of the bot)

@@ -20,7 +20,7 @@ from telegram.constants import ChatMemberStatus
 from handlers.buttons import RetryChat, pressed
 from handlers.context import FlowContext, Strangers, flow
 from handlers.replies import Reply, View, stale_button
-from storage.chats import SECRETARIAT, link_chat, retry_chat, unlink_chat
+from storage.chats import SECRETARIAT, adopt_move, link_chat, retry_chat, unlink_chat
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,26 @@ async def membership_changed(update: Update, context: FlowContext) -> None:
     released = await retry_chat(context.session, change.chat.id, now=context.deps.now())
     if released is not None:
         log.info("chat %s reachable again: %s notices released", change.chat.id, released)
+    return None
+
+
+@flow(strangers=None)
+async def group_migrated(update: Update, context: FlowContext) -> None:
+    """Telegram's service message in a group upgraded to a supergroup: the new id is adopted
+    before any notice fails on the old one."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return None
+    old_id, new_id = message.chat_id, int(message.migrate_to_chat_id)
+    if await adopt_move(context.session, old_id, new_id):
+        log.warning(
+            "chat %s moved to %s (a supergroup): its notices go there from now on; if %s is in "
+            "SECRETARIAT_CHAT_IDS, replace it with %s there",
+            old_id,
+            new_id,
+            old_id,
+            new_id,
+        )
     return None
 
 

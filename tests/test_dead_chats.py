@@ -213,3 +213,26 @@ async def test_notices_to_a_parked_chat_wait_behind_it(sessions):
     assert len(req.sent(ADMIN)) == 1
     async with sessions() as session:
         assert await chats.waiting_count(session, SECRETARY) == 2
+
+
+async def test_the_service_message_of_an_upgraded_group_moves_it_before_any_failure(
+    sessions, caplog
+):
+    await queue_rows(sessions, SECRETARIAT_CHAT, 1)
+    caplog.set_level(logging.INFO)
+    async with running_app(sessions) as (app, request):
+        service = {
+            "update_id": next(Chat._update_ids),
+            "message": {
+                "message_id": next(Chat._message_ids),
+                "date": int(NOW.timestamp()),
+                "chat": {"id": SECRETARIAT_CHAT, "type": "group", "title": "Secretariado"},
+                "from": {"id": ADMIN, "is_bot": False, "first_name": "Alicia"},
+                "migrate_to_chat_id": NEW_GROUP_ID,
+            },
+        }
+        await Chat(app, ADMIN).feed(service)
+        await Chat(app, ADMIN).feed({**service, "update_id": next(Chat._update_ids)})
+        await deliver_all(app.bot, sessions, now=NOW)
+    assert len(request.sent(NEW_GROUP_ID)) == 1 and request.sent(SECRETARIAT_CHAT) == []
+    assert len([r for r in caplog.records if "moved to" in r.getMessage()]) == 1

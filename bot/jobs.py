@@ -19,8 +19,9 @@ function (tests and the benchmark call it directly; the JobQueue calls it every
 * errors: `RetryAfter` waits what Telegram asks (the rate limiter first retries a few times
   itself); network and other Telegram errors back off
   exponentially and are never given up (an outage only delays); a chat that blocked the bot or
-  no longer exists is retried with a long backoff and given up after `CHAT_GONE_ATTEMPTS`; a
-  message Telegram refuses is given up after `REFUSED_ATTEMPTS`.
+  no longer exists is marked unreachable at once and its rows parked (storage.chats) until it
+  is retried, the administrators told in chat; a group that moved (`ChatMigrated`) is followed
+  to its new id, stored; a message Telegram refuses is given up after `REFUSED_ATTEMPTS`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, render_combined, render_row
 from handlers.replies import View
 from locales import DEFAULT_LOCALE
-from storage import outbox
+from storage import chats, outbox
 from storage.clock import DEFAULT_TIMEZONE, today_in
 from storage.conversations import purge_processed_updates
 from storage.db import Sessions, transaction
@@ -55,8 +56,6 @@ from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, ru
 log = logging.getLogger(__name__)
 
 PRIVATE_COMBINE_AT = 4
-CHAT_GONE_ATTEMPTS = 4
-CHAT_GONE_BACKOFF = dt.timedelta(hours=2)
 REFUSED_ATTEMPTS = 3
 ERROR_ATTEMPTS = 8
 CONCURRENT_CHATS = 8
@@ -228,15 +227,17 @@ async def _settle_failure(
         elif isinstance(error, Forbidden) or (
             isinstance(error, BadRequest) and _CHAT_GONE.search(str(error))
         ):
-            if attempts >= CHAT_GONE_ATTEMPTS:
-                report.given_up += await outbox.give_up(
-                    session, item.row_ids, text, chat_id=chat_id
+            # Gone (kicked, blocked, deactivated, no such chat): marked at once, its rows
+            # parked until the chat is retried, the administrators told; logged once.
+            gone = await chats.mark_unreachable(session, chat_id, text, now=now)
+            if gone is not None:
+                log.warning(
+                    "chat %s unreachable: %s notices parked, %s administrators told: %s",
+                    chat_id,
+                    gone.waiting,
+                    gone.admins_told,
+                    text,
                 )
-                log.warning("chat %s unreachable, its notifications given up: %s", chat_id, text)
-                return
-            await outbox.mark_failed(
-                session, item.row_ids, text, delay=CHAT_GONE_BACKOFF * attempts, now=now
-            )
         elif isinstance(error, BadRequest):
             if attempts >= REFUSED_ATTEMPTS:
                 report.given_up += await outbox.give_up(session, item.row_ids, text)
@@ -256,6 +257,23 @@ async def _settle_failure(
     report.errors.append(text)
 
 
+async def _adopt_move(sessions: Sessions, old_id: int, new_id: int) -> int:
+    """A group upgraded to a supergroup: its link, its pending rows and (for an id of the
+    settings) the mapping move to the new id in the database, logged once. Returns the new id."""
+    async with transaction(sessions) as session:
+        first = await chats.adopt_move(session, old_id, new_id)
+    if first:
+        log.warning(
+            "chat %s moved to %s (a supergroup): its notices go there from now on; if %s is in "
+            "SECRETARIAT_CHAT_IDS, replace it with %s there",
+            old_id,
+            new_id,
+            old_id,
+            new_id,
+        )
+    return new_id
+
+
 async def _deliver_chat(
     bot: Bot,
     sessions: Sessions,
@@ -269,6 +287,7 @@ async def _deliver_chat(
 ) -> None:
     budget = pacer.budget(chat_id, now)
     pending = {r.id for r in rows}
+    target = chat_id  # where the chat is now: a group may have moved (ChatMigrated)
     try:
         if budget == 0:
             return
@@ -276,7 +295,6 @@ async def _deliver_chat(
         for item in items:
             if budget <= 0:
                 break
-            target = chat_id
             try:
                 if item.error is not None:
                     raise item.error
@@ -284,14 +302,14 @@ async def _deliver_chat(
                     try:
                         await _send(bot, target, message)
                     except ChatMigrated as migrated:
-                        target = int(migrated.new_chat_id)
+                        target = await _adopt_move(sessions, chat_id, int(migrated.new_chat_id))
                         await _send(bot, target, message)
                     pacer.record(chat_id, now)
                     budget -= 1
                     report.messages += 1
             except Exception as error:  # every failure is recorded, none lost
                 pending.difference_update(item.row_ids)
-                await _settle_failure(sessions, item, chat_id, error, now, report)
+                await _settle_failure(sessions, item, target, error, now, report)
                 return
             async with transaction(sessions) as session:
                 await outbox.mark_sent(session, item.row_ids, now=now)

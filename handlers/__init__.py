@@ -9,6 +9,7 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -20,6 +21,7 @@ from handlers import (
     conversation,
     evidence,
     export,
+    group_links,
     onboarding,
     preferences,
     review,
@@ -38,6 +40,7 @@ from handlers.buttons import (
     ExportPlan,
     OpenCard,
     OpenCardAnew,
+    RetryChat,
     ShowEvidence,
     ShowHistory,
     any_of,
@@ -94,6 +97,12 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
         CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),
         MessageHandler(STEP_MESSAGES, steps.message_received),
+        # Groups linked from inside, chats coming back
+        CommandHandler(["vincular", "link"], group_links.link_command),
+        CommandHandler(["desvincular", "unlink"], group_links.unlink_command),
+        CallbackQueryHandler(group_links.retry_pressed, pattern=RetryChat.matches),
+        ChatMemberHandler(group_links.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, group_links.group_migrated),
         # A command no flow knows, in a private chat (in groups it may be another bot's)
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
         # A button no flow knows (forged, or from an old version of the bot)

@@ -25,6 +25,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
 | `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
+| `rc:<chat id>` | (admins' notice of an unreachable chat) retry delivering to it |
 """
 
 from __future__ import annotations
@@ -372,6 +373,25 @@ class KeepRole(Button):
 
 
 ROLE_BUTTONS: tuple[type[Button], ...] = (ChangeRole, KeepRole)
+
+
+@dataclass(frozen=True)
+class RetryChat(Button):
+    """(On the administrators' notice that a chat is unreachable) try delivering to it again.
+    A group's id is negative, which the generic reading of numbers refuses: read here."""
+
+    prefix = "rc"
+    chat_id: int
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        if not isinstance(data, str) or not data.startswith(cls.prefix + ":"):
+            return None
+        text = data[len(cls.prefix) + 1 :]
+        digits = text.removeprefix("-")
+        if not digits.isdigit() or len(digits) > 15:
+            return None
+        return cls(int(text))
 
 
 # -- the summary's scope ---------------------------------------------------------------------

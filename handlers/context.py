@@ -29,7 +29,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.i18n import N_, Tr, pick_locale
 from handlers.open_steps import StepKey, discard, moves_on
-from handlers.replies import Reply, View, deliver, refusal
+from handlers.replies import Reply, View, deliver, deliver_privately, refusal
+from storage.chats import retry_chat
 from storage.clock import today_in
 from storage.conversations import claim_update
 from storage.db import Sessions, transaction
@@ -186,7 +187,18 @@ def flow(
                 handler,
                 Gate(strangers, roles, refusal_text, refusal_alert, private),
             )
-            if reply is not None:
+            if reply is None:
+                return
+            if pressed_in_group(update):
+                # Answered in the presser's private chat: the group's message stays as it was.
+                await deliver_privately(
+                    update,
+                    context.bot,
+                    reply,
+                    answered=context.tr._("I have answered you in our private chat."),
+                    cannot_write=open_private_text(context),
+                )
+            else:
                 await deliver(update, context.bot, reply)
 
         return run
@@ -215,6 +227,10 @@ async def _step(
             chat = update.effective_chat
             context.chat_id = chat.id if chat is not None else 0
             context.in_private = chat is not None and chat.type == ChatType.PRIVATE
+            if user is not None and pressed_in_group(update):
+                # A button of a group's message (a notice) is answered in private, and any
+                # step it opens is the private chat's: none is ever opened in a group.
+                context.chat_id, context.in_private = user.id, True
             if person is not None:
                 context.person = person
             if person is None and gate.strangers is not None:
@@ -227,6 +243,8 @@ async def _step(
                 return Reply([View(text)], edit=False)
             if gate.private and not context.in_private:
                 return Reply([View(tr._(PRIVATE_ONLY))])
+            if person is not None and context.in_private and update.message is not None:
+                await _reachable_again(session, person, deps.now())
             discarded = None
             if person is not None:
                 context.step = StepKey(
@@ -238,6 +256,32 @@ async def _step(
         return refusal(tr, error, on_button=update.callback_query is not None)
     reply = Reply([result]) if isinstance(result, View) else result
     return _telling(reply, discarded, on_button=update.callback_query is not None)
+
+
+async def _reachable_again(session: AsyncSession, person: Person, now: dt.datetime) -> None:
+    """A person writing to the bot can be written to: release what waits for them if their
+    chat was marked unreachable (one cheap statement otherwise)."""
+    if person.telegram_id is None:
+        return
+    released = await retry_chat(session, person.telegram_id, now=now)
+    if released is not None:
+        log.info("chat %s reachable again: %s notices released", person.telegram_id, released)
+
+
+def pressed_in_group(update: Update) -> bool:
+    """A button pressed on a message of a group (not of a private chat with the bot)."""
+    chat = update.effective_chat
+    return update.callback_query is not None and chat is not None and chat.type != ChatType.PRIVATE
+
+
+def open_private_text(context: FlowContext) -> str:
+    """What a person pressing a group's button is told when the bot cannot write to them."""
+    username = context.deps.bot_username or context.bot.username
+    return context.tr._(
+        "I answer buttons in a private chat, and you have not opened one with me yet. Open "
+        "t.me/{username}, press Start, then press the button again.",
+        username=username,
+    )
 
 
 def _telling(reply: Reply | None, discarded: str | None, *, on_button: bool) -> Reply | None:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from handlers.buttons import AnswerReview, Button, OpenCardAnew, ShowEvidence
+from handlers.buttons import AnswerReview, Button, OpenCardAnew, RetryChat, ShowEvidence
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -25,6 +25,7 @@ from handlers.labels import (
 from handlers.replies import View, in_rows
 from handlers.text import MESSAGE_LIMIT, shorten, split_message
 from storage.attachments import AttachmentKind, describe_attachment, kind_words
+from storage.chats import CHAT_UNREACHABLE_KIND
 from storage.models import Status
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
@@ -552,6 +553,49 @@ def render_weekly_digest(
     return _parts("\n".join(lines), action_buttons(tr, [*newly, *changed]))
 
 
+def _unreachable_reason(tr: Tr, reason: str) -> str:
+    """Why Telegram refused the chat, in plain words."""
+    lowered = reason.casefold()
+    if "kicked" in lowered or "not a member" in lowered:
+        return tr._("the bot was removed from the group")
+    if "blocked" in lowered:
+        return tr._("the person blocked the bot")
+    if "deactivated" in lowered:
+        return tr._("the account was deleted")
+    if "can't initiate" in lowered:
+        return tr._("the person never started a chat with the bot")
+    if "not found" in lowered:
+        return tr._("the chat no longer exists")
+    return tr._("Telegram refuses it ({reason})", reason=shorten(reason, 120))
+
+
+def render_chat_unreachable(tr: Tr, payload: Mapping[str, Any]) -> View:
+    """For the administrators: a notification chat Telegram says is gone, since when, how many
+    notices wait for it, and a button to try it again."""
+    chat_id = int(payload["chat_id"])
+    label = str(payload.get("label") or "") or tr.raw("chat {id}", id=chat_id)
+    since = dt.datetime.fromisoformat(str(payload["since"]))
+    waiting = int(payload.get("waiting") or 0)
+    text = (
+        tr._("⚠️ I cannot deliver notices to <b>{label}</b>", label=shorten(label, 80))
+        + "\n"
+        + tr._(
+            "Since {since}: {reason}.",
+            since=tr.datetime(since),
+            reason=_unreachable_reason(tr, str(payload.get("reason") or "")),
+        )
+        + "\n"
+        + tr.n_(
+            "{n} notice is waiting for it; I will not try again until the bot is added back "
+            "(or the person writes to me), or you press Retry.",
+            "{n} notices are waiting for it; I will not try again until the bot is added back "
+            "(or the person writes to me), or you press Retry.",
+            waiting,
+        )
+    )
+    return View(text, [[(tr.raw("🔁 Retry"), RetryChat(chat_id))]])
+
+
 def render_row(
     tr: Tr,
     kind: str,
@@ -568,6 +612,8 @@ def render_row(
         return render_weekly_digest(tr, payload, plan_titles=plan_titles)
     if kind == "daily_digest":
         return render_daily_digest(tr, payload, today=today, plan_titles=plan_titles)
+    if kind == CHAT_UNREACHABLE_KIND:
+        return [render_chat_unreachable(tr, payload)]
     plan_id = payload.get("plan_id")
     title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
     if kind == "verdict":

@@ -86,6 +86,12 @@ def help_text(tr: Tr, person: Person) -> str:
         )
         lines.append(tr._("/usuarios — people, their roles and units; deactivate someone"))
         lines.append(tr._("/plan — import a plan spreadsheet (.xlsx or .csv)"))
+        lines.append(
+            tr._(
+                "/vincular secretariado — sent inside a group: the group receives the "
+                "secretariat's notices (/desvincular undoes it)"
+            )
+        )
     lines.append(tr._("/idioma — change language · /cancelar — leave what you are doing"))
     return "\n".join(lines)
 

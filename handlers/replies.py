@@ -24,7 +24,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from handlers.buttons import Button
 from handlers.i18n import N_, Tr
@@ -273,5 +273,32 @@ async def deliver(update: Update, bot: Bot, reply: Reply) -> None:
             await show(update, bot, view)
         elif chat is not None:
             await send_view(bot, chat.id, view)
+    if reply.after is not None:
+        await reply.after()
+
+
+async def deliver_privately(
+    update: Update, bot: Bot, reply: Reply, *, answered: str, cannot_write: str
+) -> None:
+    """A button pressed in a group: the reply's messages go to the presser's private chat (the
+    group's message is never edited), then the button is answered (`answered` when the reply
+    has no notice of its own); when the bot cannot write to them (they never started it, or
+    blocked it) the button's answer says `cannot_write`."""
+    query, user = update.callback_query, update.effective_user
+    if user is None:
+        return
+    try:
+        for view in reply.views:
+            await send_view(bot, user.id, view)
+    except (Forbidden, BadRequest) as exc:
+        if isinstance(exc, BadRequest) and "chat not found" not in str(exc).lower():
+            raise
+        log.info("cannot write to %s privately: %s", user.id, exc)
+        await answer(query, cannot_write, alert=True)
+        return
+    notice = reply.notice
+    if notice is None and reply.views:
+        notice = answered
+    await answer(query, notice, reply.alert)
     if reply.after is not None:
         await reply.after()

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
+from storage.chats import notice_chat_ids
 from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
@@ -133,8 +134,11 @@ async def notification_chats(
     session: AsyncSession, extra_chat_ids: Sequence[int], author: Person | None
 ) -> list[tuple[int, bool]]:
     """(chat id, digest?) of everyone to notify of a change: the secretariat chats from the
-    settings, plus registered secretariat members and coordinators who asked for notices."""
-    chats: dict[int, bool] = {chat_id: False for chat_id in extra_chat_ids}
+    settings and those linked from inside (storage.chats), plus registered secretariat members
+    and coordinators who asked for notices."""
+    chats: dict[int, bool] = {
+        chat_id: False for chat_id in await notice_chat_ids(session, extra_chat_ids)
+    }
     people = await session.execute(_NOTIFIED_PEOPLE)
     for telegram_id, mode in people.all():
         if telegram_id is not None:

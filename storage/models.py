@@ -392,3 +392,26 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class KnownChat(Base):
+    """A chat the bot delivers to, as far as delivery is concerned.
+
+    A group linked from inside (`/vincular secretariado`) has a `kind`; any recipient chat (a
+    linked group, a group of the settings, a person's private chat) gets a row when Telegram
+    says it is unreachable (`unreachable_since`, `reason`: its rows are parked until it is
+    retried) or that it moved (`moved_to`: a group upgraded to a supergroup, whose new id is
+    used instead of this one from then on, also for ids that come from the settings).
+    """
+
+    __tablename__ = "known_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: What the chat is linked as ("secretariat"), or None when it is not linked.
+    kind: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    linked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    moved_to: Mapped[int | None] = mapped_column(BigInteger)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.jobs import (
-    CHAT_GONE_ATTEMPTS,
     ERROR_ATTEMPTS,
     Pacer,
     deliver_all,
     deliver_outbox,
 )
 from bot.telegram_limits import GROUP_SENDS_PER_MINUTE
-from storage import outbox
+from storage import chats, outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
 from tests.report_support import (
@@ -194,40 +193,31 @@ async def test_rows_of_a_dead_worker_are_delivered_after_the_lease(sessions):
     assert after.sent_rows == 2 and len(request.sent(SECRETARIAT_CHAT)) == 2
 
 
-async def test_blocked_chat_is_given_up_without_holding_others(sessions):
+async def test_blocked_chat_is_parked_at_once_without_holding_others(sessions):
     await queue_rows(sessions, PRIVATE, 2)
-    request = FilesRequest(fail_with=[BLOCKED] * CHAT_GONE_ATTEMPTS)
-    now = NOW
+    request = FilesRequest(fail_with=[BLOCKED])
     async with running_app(sessions, request=request) as (app, _):
-        for _attempt in range(CHAT_GONE_ATTEMPTS - 1):
-            report = await deliver_outbox(app.bot, sessions, now=now)
-            assert report.sent_rows == 0 and report.failed == 1
-            now += dt.timedelta(days=1)
-        last = await deliver_outbox(app.bot, sessions, now=now)
-        assert last.given_up == 2 and last.sent_rows == 0
-        assert await deliver_outbox(app.bot, sessions, now=now + dt.timedelta(days=30)) == (
-            await deliver_outbox(app.bot, sessions, now=now)
-        )
-        # A new row for another chat is not held back by the given-up ones.
-        await queue_rows(sessions, SECRETARIAT_CHAT, 1, now=now)
-        other = await deliver_outbox(app.bot, sessions, now=now)
+        report = await deliver_outbox(app.bot, sessions, now=NOW)
+        assert report.sent_rows == 0 and report.failed == 1
+        later = await deliver_outbox(app.bot, sessions, now=NOW + dt.timedelta(days=30))
+        assert later.claimed == 0  # parked: not attempted again
+        # A new row for another chat is not held back by the parked ones.
+        await queue_rows(sessions, SECRETARIAT_CHAT, 1, now=NOW)
+        other = await deliver_outbox(app.bot, sessions, now=NOW)
     assert other.sent_rows == 1
-    async with sessions() as session:
-        assert await outbox.pending_count(session) == 0
-        gone = await outbox.given_up(session)
-    assert [r.chat_id for r in gone] == [PRIVATE, PRIVATE]
-    assert all("Forbidden" in r.last_error for r in gone)
+    rows = [r for r in await outbox_rows(sessions) if r.chat_id == PRIVATE]
+    assert len(rows) == 2 and all(r.available_at == chats.PARKED_AT for r in rows)
+    assert all("Forbidden" in (r.last_error or "") for r in rows)
+    assert await _pending(sessions) == 2  # kept, not given up
 
 
-async def test_chat_not_found_waits_long_before_retrying(sessions):
+async def test_chat_not_found_is_parked_at_once(sessions):
     await queue_rows(sessions, PRIVATE, 1)
     request = FilesRequest(fail_with=[CHAT_NOT_FOUND])
     async with running_app(sessions, request=request) as (app, _):
         await deliver_outbox(app.bot, sessions, now=NOW)
-        [row] = await outbox_rows(sessions)
-        assert row.available_at >= NOW + dt.timedelta(hours=1)
-        retried = await deliver_outbox(app.bot, sessions, now=row.available_at)
-    assert retried.sent_rows == 1
+    [row] = await outbox_rows(sessions)
+    assert row.available_at == chats.PARKED_AT and row.sent_at is None
 
 
 async def test_daily_digest_rows_are_not_sent_one_by_one(sessions):

@@ -56,11 +56,18 @@ T = TypeVar("T")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -127,6 +134,10 @@ class BotApiSimulator:
         self.webhook_url = ""
         self.webhook_secret = ""
         self.away = False
+        #: Chats the bot may not write to (kicked from a group, blocked by a person): the 403.
+        self.refusals: dict[int, str] = {}
+        #: Groups upgraded to a supergroup: old id -> new id (a 400 with migrate_to_chat_id).
+        self.moved: dict[int, int] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -222,6 +233,8 @@ class BotApiSimulator:
             if error.retry_after is not None:
                 body["parameters"] = {"retry_after": error.retry_after}
                 self.stats["429"] += 1
+            if error.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
             return web.json_response(body, status=error.code)
         await self._notify()
         return web.json_response({"ok": True, "result": result})
@@ -256,6 +269,14 @@ class BotApiSimulator:
             chat_id = int(str(raw))
         except ValueError as exc:
             raise ApiError(400, "Bad Request: chat not found") from exc
+        if chat_id in self.moved:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.moved[chat_id],
+            )
+        if chat_id in self.refusals:
+            raise ApiError(403, self.refusals[chat_id])
         if chat_id not in self.chats:
             raise ApiError(400, "Bad Request: chat not found")
         return chat_id
@@ -740,6 +761,54 @@ class BotApiSimulator:
                 }
             }
         )
+
+    # -- chats that go away, come back or move --------------------------------------------------
+
+    def _bot_member(self, status: str) -> dict[str, Any]:
+        return {"user": self._bot_user(), "status": status}
+
+    async def _bot_status_changed(
+        self, chat_id: int, by_user: int, old: str, new: str
+    ) -> dict[str, Any]:
+        return await self.inject_update(
+            {
+                "my_chat_member": {
+                    "chat": self.chats[chat_id],
+                    "from": self.users.get(by_user)
+                    or {"id": by_user, "is_bot": False, "first_name": "?"},
+                    "date": int(time.time()),
+                    "old_chat_member": self._bot_member(old),
+                    "new_chat_member": self._bot_member(new),
+                }
+            }
+        )
+
+    async def kick_bot(self, chat_id: int, by_user: int) -> dict[str, Any]:
+        """A group removes the bot: sending there answers 403 from now on."""
+        self.refusals[chat_id] = "Forbidden: bot was kicked from the group chat"
+        return await self._bot_status_changed(chat_id, by_user, "member", "kicked")
+
+    async def block_bot(self, user_id: int) -> dict[str, Any]:
+        """A person blocks the bot: sending to them answers 403 from now on."""
+        self.refusals[user_id] = "Forbidden: bot was blocked by the user"
+        return await self._bot_status_changed(user_id, user_id, "member", "kicked")
+
+    async def readd_bot(self, chat_id: int, by_user: int) -> dict[str, Any]:
+        """The bot is added to the group again (or unblocked): a `my_chat_member` update."""
+        self.refusals.pop(chat_id, None)
+        return await self._bot_status_changed(chat_id, by_user, "left", "member")
+
+    def delete_chat(self, chat_id: int) -> None:
+        """The chat no longer exists: 400 chat not found."""
+        self.chats.pop(chat_id, None)
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """A group becomes a supergroup with a new id: the old id answers 400 with
+        migrate_to_chat_id."""
+        title = self.chats[chat_id].get("title", "")
+        self.moved[chat_id] = new_chat_id
+        self.chats[new_chat_id] = {"id": new_chat_id, "type": "supergroup", "title": title}
+        return self.chats[new_chat_id]
 
     # -- inspection ---------------------------------------------------------------------------
 

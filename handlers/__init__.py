@@ -20,7 +20,9 @@ from handlers import (
     conversation,
     evidence,
     export,
+    invitations,
     onboarding,
+    person_entry,
     preferences,
     review,
     steps,
@@ -28,7 +30,9 @@ from handlers import (
 )
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
+    INVITATION_BUTTONS,
     PEOPLE_BUTTONS,
+    PERSON_BUTTONS,
     REVIEW_QUEUE_BUTTONS,
     ROLE_BUTTONS,
     SUMMARY_BUTTONS,
@@ -62,6 +66,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["usuarios", "users"], administration.people_command),
         CommandHandler("plan", administration.plan_command),
         CallbackQueryHandler(administration.people_pressed, pattern=any_of(*PEOPLE_BUTTONS)),
+        CallbackQueryHandler(person_entry.person_pressed, pattern=any_of(*PERSON_BUTTONS)),
+        CommandHandler(["invitaciones", "invitations"], invitations.invitations_command),
+        CallbackQueryHandler(invitations.invitations_pressed, pattern=any_of(*INVITATION_BUTTONS)),
         # Summary and export
         CommandHandler(["resumen", "summary"], summary.summary_command),
         CallbackQueryHandler(summary.summary_pressed, pattern=any_of(*SUMMARY_BUTTONS)),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import mimetypes
 import shlex
 import sys
@@ -41,6 +42,8 @@ from storage.db import (
 )
 from storage.people import create_invitation, redeem_invitation
 from storage.plan_files import load_demo_plan
+
+log = logging.getLogger(__name__)
 
 TOKEN = "7000000009:demo-token"
 SECRETARIAT_CHAT = 104
@@ -324,3 +327,7 @@ def main(database_url: str | None = None) -> int:
     except KeyboardInterrupt:  # the demo's folder is gone already (see `run_demo`)
         print("\nHasta pronto.", file=sys.stdout, flush=True)
         return 130
+    except Exception as error:  # e.g. a database that cannot be reached
+        log.debug("the demo stopped", exc_info=error)
+        print(f"error: la demo se detuvo: {error}", file=sys.stderr, flush=True)
+        return 1

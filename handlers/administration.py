@@ -223,7 +223,7 @@ async def people_pressed(update: Update, context: FlowContext) -> Reply:
     if isinstance(button, AskDeactivate):
         target = await get_person_by_id(session, button.person_id)
         if not target.active:
-            return Reply([person_view(tr, target, admin)], notice=tr._(ALREADY_DEACTIVATED))
+            return Reply([person_view(tr, target, admin)], notice=tr.raw(ALREADY_DEACTIVATED))
         question = tr._(
             "Deactivate <b>{name}</b>? They will no longer be able to use the bot; "
             "their comments stay in the history.",
@@ -238,15 +238,15 @@ async def people_pressed(update: Update, context: FlowContext) -> Reply:
         active = isinstance(button, Reactivate)
         target = await get_person_by_id(session, button.person_id)
         if target.active == active:  # an old button: nothing to do
-            notice = tr._(ALREADY_ACTIVE if active else ALREADY_DEACTIVATED)
+            notice = tr.raw(ALREADY_ACTIVE if active else ALREADY_DEACTIVATED)
             return Reply([person_view(tr, target, admin)], notice=notice)
         target = await set_person_active(
             session, admin, button.person_id, active, now=context.deps.now()
         )
         notice = (
-            tr._("{name} was reactivated; they were told.", name=target.name)
+            tr.raw("{name} was reactivated; they were told.", name=target.name)
             if active
-            else tr._("{name} was deactivated.", name=target.name)
+            else tr.raw("{name} was deactivated.", name=target.name)
         )
         after = menu_setter(context, target) if active else None
         return Reply([person_view(tr, target, admin)], notice=notice, after=after)

@@ -96,7 +96,7 @@ async def invitations_pressed(update: Update, context: FlowContext) -> Reply:
     button = parse_any(update, *INVITATION_BUTTONS)
     if button is None:
         return stale_button(tr)
-    gone = tr._("That invitation is no longer pending: it was used, revoked or has expired.")
+    gone = tr.raw("That invitation is no longer pending: it was used, revoked or has expired.")
     if isinstance(button, AskRevoke):
         invitation = await invitation_summary(session, button.invitation_id, now=now)
         if invitation is None:
@@ -115,7 +115,7 @@ async def invitations_pressed(update: Update, context: FlowContext) -> Reply:
             await revoke(session, context.person, button.invitation_id, now=now)
         except InvitationError:
             return await _list(context, 0, notice=gone)
-        return await _list(context, 0, notice=tr._("Invitation revoked."))
+        return await _list(context, 0, notice=tr.raw("Invitation revoked."))
     assert isinstance(button, InvitationsPage)
     return await _list(context, button.page)
 

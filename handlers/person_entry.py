@@ -178,7 +178,7 @@ async def person_pressed(update: Update, context: FlowContext) -> Reply:
     except InvalidInput as error:
         if error.code not in REFUSALS:
             raise
-        notice = tr._(REFUSALS[error.code])
+        notice = tr.raw(REFUSALS[error.code])
         if error.code == "person_changed":
             person = await get_person_by_id(context.session, person_id)
             return Reply([person_view(tr, person, context.person)], notice=notice, alert=True)
@@ -206,7 +206,7 @@ async def _person_step(context: FlowContext, button: object, person: Person) -> 
             role=button.role,
             now=context.deps.now(),
         )
-        done = tr._(
+        done = tr.raw(
             "{name} is now {role}; they were told.",
             name=person.name,
             role=role_label(tr, person.role),
@@ -224,9 +224,9 @@ async def _person_step(context: FlowContext, button: object, person: Person) -> 
             session, admin, person.id, button.unit_id, add=add, now=context.deps.now()
         )
         done = (
-            tr._("{unit} added to {name}; they were told.", unit=unit.name, name=person.name)
+            tr.raw("{unit} added to {name}; they were told.", unit=unit.name, name=person.name)
             if add
-            else tr._(
+            else tr.raw(
                 "{unit} removed from {name}; they were told.", unit=unit.name, name=person.name
             )
         )

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.jobs import deliver_all
+from handlers.account_notices import render_account_notice
+from handlers.i18n import Tr
 from storage.db import transaction
 from storage.models import Invitation, OutboxMessage, Person, Unit
 from storage.people import create_invitation, get_person
@@ -301,7 +303,7 @@ async def test_reactivation_from_the_entry_and_the_person_told(bot, sessions):
     assert not (await person(sessions, ANA)).active
 
     entry = await open_entry(admin, request, sessions, ANA)
-    assert "(desactivada)" in entry.text or "desactiv" in entry.text
+    assert "(desactivado)" in entry.text
     reactivate = button_data(entry, "Reactivar")
     answer = await press(admin, request, reactivate)
     assert answer.params["text"] == "Se reactivó a P501; se le avisó."
@@ -313,3 +315,15 @@ async def test_reactivation_from_the_entry_and_the_person_told(bot, sessions):
     assert "reactivó su acceso" in request.last(ANA).text
     await ana.send("/acciones")
     assert "desactivado" not in request.last(ANA).text
+
+
+def test_account_notices_in_the_reader_language_and_escaped():
+    en, es = Tr("en"), Tr("es")
+    role = {"change": "role", "role": "secretariat", "units": [], "by": "Ana <Admin>"}
+    assert render_account_notice(en, role).text.startswith(
+        "🎭 Ana &lt;Admin&gt; changed your role: you are now <b>secretariat</b>."
+    )
+    units = {"change": "units", "role": "focal", "units": ["PNUD", "R&D"], "by": "Ana"}
+    assert "Sus unidades ahora: <b>PNUD, R&amp;D</b>" in render_account_notice(es, units).text
+    back = {"change": "reactivated", "role": "focal", "units": ["PNUD"], "by": "Ana"}
+    assert "reactivated your access" in render_account_notice(en, back).text

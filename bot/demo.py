@@ -40,7 +40,7 @@ from storage.db import (
     transaction,
     upgrade_sync,
 )
-from storage.people import create_invitation, redeem_invitation
+from storage.people import create_invitation, list_people, redeem_invitation
 from storage.plan_files import load_demo_plan
 
 log = logging.getLogger(__name__)
@@ -222,8 +222,25 @@ def read_document(where: str) -> tuple[str, bytes, str] | str:
     return path.name, path.read_bytes(), mime
 
 
+#: Demo people have small Telegram ids (the personas, then those of `:nueva`); a database
+#: holding anyone else is a real one.
+DEMO_IDS_BELOW = 1000
+
+
+class RealDatabase(Exception):
+    """The database given to the demo has real people in it."""
+
+
 async def _people(sessions: Sessions) -> None:
+    """The demo plan and the personas. Refused on a database with real people: the personas
+    (an administrator among them) must never be given access to a real deployment."""
     async with transaction(sessions) as session:
+        people = await list_people(session)
+        if any((p.telegram_id or 0) >= DEMO_IDS_BELOW for p in people):
+            raise RealDatabase(
+                "esta base de datos tiene personas reales; la demo añadiría sus personas "
+                "(una de ellas administradora): use una base vacía o la temporal"
+            )
         await load_demo_plan(session)
         for person in PEOPLE:
             code = await create_invitation(session, person.role, list(person.units))

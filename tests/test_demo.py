@@ -4,6 +4,7 @@ left behind however the demo ends."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -11,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from storage.db import create_engine, create_sessions, transaction, upgrade_sync
+from storage.people import create_invitation, redeem_invitation
 from tests.test_plan_files import HEADERS, action_row, write_xlsx
 
 DEMO_PREFIXES = ("plan-demo-", "demo-files-")
@@ -145,4 +148,36 @@ def test_demo_leaves_nothing_behind_on_an_error_or_ctrl_c(tmp_path):
         assert len(demo_leftovers(temp)) == 1  # its folder, while it runs
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 130
+    assert demo_leftovers(temp) == []
+
+
+async def register_someone_real(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            code = await create_invitation(session, "coordinator")
+            await redeem_invitation(session, code, telegram_id=5_000_001, name="Real")
+    finally:
+        await engine.dispose()
+
+
+def test_demo_refuses_a_database_with_real_people(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
+    upgrade_sync(url)
+    asyncio.run(register_someone_real(url))
+    environment, temp = demo_env(tmp_path, DATABASE_URL=url)
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input=":salir\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=environment,
+    )
+    assert refused.returncode == 1
+    assert "personas reales" in refused.stderr
+    with sqlite3.connect(tmp_path / "real.db") as connection:
+        assert connection.execute("select count(*) from people").fetchone() == (1,)
+        assert connection.execute("select count(*) from plans").fetchone() == (0,)
     assert demo_leftovers(temp) == []

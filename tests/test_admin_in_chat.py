@@ -327,3 +327,17 @@ def test_account_notices_in_the_reader_language_and_escaped():
     assert "Sus unidades ahora: <b>PNUD, R&amp;D</b>" in render_account_notice(es, units).text
     back = {"change": "reactivated", "role": "focal", "units": ["PNUD"], "by": "Ana"}
     assert "reactivated your access" in render_account_notice(en, back).text
+
+
+async def test_an_invitation_revoked_while_its_role_question_is_open_changes_nothing(bot, sessions):
+    app, request = bot
+    admin = await registered(app, sessions, ADMIN, "admin")
+    carmen = await registered(app, sessions, ANA, "coordinator")
+    await carmen.send(f"/start {await invite(sessions, 'secretariat')}")
+    yes = button_data(request.last(ANA), "Sí")
+    await admin.send("/invitaciones")
+    await press(admin, request, button_data(request.last(ADMIN), "Revocar"))
+    await press(admin, request, button_data(request.last(ADMIN), "Sí, revocar"))
+    await press(carmen, request, yes)
+    assert "revocada" in request.last(ANA).text
+    assert (await person(sessions, ANA)).role == "coordinator"

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
+
 from bot.app import build_application
 from bot.settings import Settings
 from bot.simulator.server import BotApiSimulator, SimMessage
@@ -323,7 +325,7 @@ async def _run_in(tmp: Path, database_url: str | None, stdin: TextIO, stdout: Te
 
 async def _converse(console: Console, url: str, stdin: TextIO) -> None:
     console.say("Plan de Mejora — demo en consola (bot real, Telegram simulado, sin token).")
-    console.say(f"Base de datos: {url}")
+    console.say(f"Base de datos: {make_url(url).render_as_string(hide_password=True)}")
     console.say(HELP)
     console.say(f"Usted es {console.me.name}. Pruebe /acciones.")
     console.say(f"\n{console.me.name.split(' (')[0]}> ")

@@ -22,7 +22,9 @@ from handlers import (
     evidence,
     export,
     group_links,
+    invitations,
     onboarding,
+    person_entry,
     preferences,
     review,
     steps,
@@ -30,7 +32,9 @@ from handlers import (
 )
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
+    INVITATION_BUTTONS,
     PEOPLE_BUTTONS,
+    PERSON_BUTTONS,
     REVIEW_QUEUE_BUTTONS,
     ROLE_BUTTONS,
     SUMMARY_BUTTONS,
@@ -75,6 +79,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["usuarios", "users"], administration.people_command),
         CommandHandler("plan", administration.plan_command),
         CallbackQueryHandler(administration.people_pressed, pattern=any_of(*PEOPLE_BUTTONS)),
+        CallbackQueryHandler(person_entry.person_pressed, pattern=any_of(*PERSON_BUTTONS)),
+        CommandHandler(["invitaciones", "invitations"], invitations.invitations_command),
+        CallbackQueryHandler(invitations.invitations_pressed, pattern=any_of(*INVITATION_BUTTONS)),
         # Summary and export
         CommandHandler(["resumen", "summary"], summary.summary_command),
         CallbackQueryHandler(summary.summary_pressed, pattern=any_of(*SUMMARY_BUTTONS)),

@@ -1,5 +1,6 @@
-"""The admin's flows: `/invitar`, `/usuarios` (deactivate, reactivate) and `/plan` (import a
-plan spreadsheet sent as a document: the report, or every problem found and nothing imported)."""
+"""The admin's flows: `/invitar`, `/usuarios` (the people; deactivate, reactivate; each
+person's entry is in `handlers.person_entry`) and `/plan` (import a plan spreadsheet sent as a
+document: the report, or every problem found and nothing imported)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from handlers.buttons import (
     AskDeactivate,
     CancelStep,
     Deactivate,
+    InvitationsPage,
     PeoplePage,
     Reactivate,
+    ShowPerson,
     State,
     parse_any,
 )
@@ -26,13 +29,28 @@ from handlers.context import Deps, FlowContext, flow
 from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
 from handlers.open_steps import StepKey
-from handlers.replies import ButtonRow, Reply, View, error_text, send_view, stale_button
+from handlers.person_entry import menu_setter, person_view
+from handlers.replies import (
+    ButtonRow,
+    Reply,
+    View,
+    error_text,
+    in_rows,
+    send_view,
+    stale_button,
+)
 from handlers.text import shorten
 from handlers.views import person_line
 from storage.db import transaction
 from storage.errors import InvalidInput, PlanError
 from storage.models import Person, Role, action_ref
-from storage.people import create_invitation, list_people, parse_role, set_person_active
+from storage.people import (
+    create_invitation,
+    get_person_by_id,
+    list_people,
+    parse_role,
+    set_person_active,
+)
 from storage.plan_files import (
     MAX_FILE_BYTES,
     ImportReport,
@@ -48,6 +66,8 @@ PEOPLE_PAGE = 15
 ADMINS = (Role.ADMIN,)
 PLAN_EXTENSIONS = (".xlsx", ".csv")
 ISSUES_SHOWN = 15
+ALREADY_ACTIVE = N_("This person is active already.")
+ALREADY_DEACTIVATED = N_("This person is deactivated already.")
 UNITS_LISTED = 20
 
 ISSUE_TEXTS = {
@@ -161,20 +181,22 @@ def unknown_units_text(tr: Tr, role_text: str, units: list[str], detail: dict[st
 
 
 def people_view(tr: Tr, people: list[Person], page: int, me: Person) -> View:
+    """A page of the people: a line each, and a button each to open their entry (role, units,
+    access); the pending invitations one button away."""
     pages = max(1, -(-len(people) // PEOPLE_PAGE))
     page = max(0, min(page, pages - 1))
     shown = people[page * PEOPLE_PAGE : (page + 1) * PEOPLE_PAGE]
     lines = [tr.n_("<b>{n} person registered</b>", "<b>{n} people registered</b>", len(people))]
     lines += [person_line(tr, p) for p in shown]
-    buttons: list[ButtonRow] = []
-    for p in shown:
-        if p.id == me.id:
-            continue
-        name = shorten(p.name or str(p.telegram_id), 30)
-        if p.active:
-            buttons.append([(tr.raw("🚫 Deactivate {name}", name=name), AskDeactivate(p.id))])
-        else:
-            buttons.append([(tr.raw("↩ Reactivate {name}", name=name), Reactivate(p.id))])
+    lines.append(tr._("Open a person to change their role or units, or their access."))
+    entries = [
+        (
+            ("✏ " if p.active else "🚫 ") + shorten(p.name or str(p.telegram_id), 30),
+            ShowPerson(p.id),
+        )
+        for p in shown
+    ]
+    buttons: list[ButtonRow] = in_rows(entries, 2)
     nav: ButtonRow = []
     if page > 0:
         nav.append(("‹ " + tr.raw("Previous"), PeoplePage(page - 1)))
@@ -182,12 +204,13 @@ def people_view(tr: Tr, people: list[Person], page: int, me: Person) -> View:
         nav.append((tr.raw("Next") + " ›", PeoplePage(page + 1)))
     if nav:
         buttons.append(nav)
+    buttons.append([(tr.raw("✉ Pending invitations"), InvitationsPage())])
     return View("\n".join(lines), buttons)
 
 
 @flow(roles=ADMINS)
 async def people_command(update: Update, context: FlowContext) -> View:
-    """/usuarios: people, their roles and units, with buttons to deactivate or reactivate."""
+    """/usuarios: people, their roles and units, each with a button to their entry."""
     people = list(await list_people(context.session))
     return people_view(context.tr, people, 0, context.person)
 
@@ -198,30 +221,39 @@ async def people_pressed(update: Update, context: FlowContext) -> Reply:
     tr, session, admin = context.tr, context.session, context.person
     button = parse_any(update, *PEOPLE_BUTTONS)
     if isinstance(button, AskDeactivate):
-        target = next((p for p in await list_people(session) if p.id == button.person_id), None)
-        if target is None:
-            raise PlanError("person_not_found")
+        target = await get_person_by_id(session, button.person_id)
+        if not target.active:
+            return Reply([person_view(tr, target, admin)], notice=tr.raw(ALREADY_DEACTIVATED))
         question = tr._(
             "Deactivate <b>{name}</b>? They will no longer be able to use the bot; "
             "their comments stay in the history.",
             name=target.name,
         )
-        answers = [(tr.raw("Yes, deactivate"), Deactivate(target.id)), (tr.raw("No"), PeoplePage())]
+        answers = [
+            (tr.raw("Yes, deactivate"), Deactivate(target.id)),
+            (tr.raw("No"), ShowPerson(target.id)),
+        ]
         return Reply([View(question, [answers])])
-    notice = None
     if isinstance(button, Deactivate | Reactivate):
         active = isinstance(button, Reactivate)
-        target = await set_person_active(session, admin, button.person_id, active)
-        notice = (
-            tr._("{name} was reactivated.", name=target.name)
-            if active
-            else tr._("{name} was deactivated.", name=target.name)
+        target = await get_person_by_id(session, button.person_id)
+        if target.active == active:  # an old button: nothing to do
+            notice = tr.raw(ALREADY_ACTIVE if active else ALREADY_DEACTIVATED)
+            return Reply([person_view(tr, target, admin)], notice=notice)
+        target = await set_person_active(
+            session, admin, button.person_id, active, now=context.deps.now()
         )
-    elif not isinstance(button, PeoplePage):
+        notice = (
+            tr.raw("{name} was reactivated; they were told.", name=target.name)
+            if active
+            else tr.raw("{name} was deactivated.", name=target.name)
+        )
+        after = menu_setter(context, target) if active else None
+        return Reply([person_view(tr, target, admin)], notice=notice, after=after)
+    if not isinstance(button, PeoplePage):
         return stale_button(tr)
-    page = button.page if isinstance(button, PeoplePage) else 0
     people = list(await list_people(session))
-    return Reply([people_view(tr, people, page, admin)], notice=notice)
+    return Reply([people_view(tr, people, button.page, admin)])
 
 
 @flow(roles=ADMINS)

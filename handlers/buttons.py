@@ -26,6 +26,9 @@ what was asked for: handlers check again on the server what the person may do.
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
 | `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
 | `rc:<chat id>` | (admins' notice of an unreachable chat) retry delivering to it |
+| `iv:<page>` / `ivr:<id>` / `ivy:<id>` | pending invitations / revoke? / revoke |
+| `up:<id>` / `ur:<id>` / `urc:<id>:<from>:<to>` / `ury:…` | a person / role menu / role? / role |
+| `uu:<id>:<page>` / `uuc:<id>:<unit>:<a·r>` / `uuy:…` | units menu / add·remove unit? / do it |
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any, ClassVar, Self
 from telegram import Update
 
 from storage.actions import ActionFilter
-from storage.models import NotifyMode, ReviewStatus, Status
+from storage.models import NotifyMode, ReviewStatus, Role, Status
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 
@@ -560,3 +563,102 @@ def pressed(update: Update, kind: type[B]) -> B | None:
     """The button of this kind that was pressed, or None (another kind, or malformed data)."""
     query = update.callback_query
     return kind.parse(query.data) if query is not None else None
+
+
+# -- an admin's pending invitations and a person's entry in /usuarios -------------------------
+
+
+@dataclass(frozen=True)
+class InvitationsPage(Button):
+    """A page of the pending invitations (`/invitaciones`)."""
+
+    prefix = "iv"
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class AskRevoke(Button):
+    prefix = "ivr"
+    invitation_id: int
+
+
+@dataclass(frozen=True)
+class Revoke(Button):
+    prefix = "ivy"
+    invitation_id: int
+
+
+INVITATION_BUTTONS: tuple[type[Button], ...] = (InvitationsPage, AskRevoke, Revoke)
+
+
+class UnitChange(StrEnum):
+    ADD = "a"
+    REMOVE = "r"
+
+
+@dataclass(frozen=True)
+class ShowPerson(Button):
+    """A person's entry in /usuarios: their role, units and access, with buttons to change them."""
+
+    prefix = "up"
+    person_id: int
+
+
+@dataclass(frozen=True)
+class RoleMenu(Button):
+    prefix = "ur"
+    person_id: int
+
+
+@dataclass(frozen=True)
+class AskRole(Button):
+    """Change the role from `current` (what the admin saw) to `role`? Asked first."""
+
+    prefix = "urc"
+    person_id: int
+    current: Role
+    role: Role
+
+
+@dataclass(frozen=True)
+class SetRole(Button):
+    prefix = "ury"
+    person_id: int
+    current: Role
+    role: Role
+
+
+@dataclass(frozen=True)
+class UnitsMenu(Button):
+    prefix = "uu"
+    person_id: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class AskUnit(Button):
+    """Add (or remove) a unit? Asked first."""
+
+    prefix = "uuc"
+    person_id: int
+    unit_id: int
+    change: UnitChange
+
+
+@dataclass(frozen=True)
+class SetUnit(Button):
+    prefix = "uuy"
+    person_id: int
+    unit_id: int
+    change: UnitChange
+
+
+PERSON_BUTTONS: tuple[type[Button], ...] = (
+    ShowPerson,
+    RoleMenu,
+    AskRole,
+    SetRole,
+    UnitsMenu,
+    AskUnit,
+    SetUnit,
+)

@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "invitar": N_("Invite a person"),
     "usuarios": N_("People and their units"),
     "plan": N_("Import a plan spreadsheet"),
+    "invitaciones": N_("Pending invitations"),
 }
 BASE = ["acciones", "buscar", "resumen"]
 TAIL = ["ayuda", "idioma", "cancelar"]
@@ -34,7 +35,17 @@ ROLE_COMMANDS = {
     Role.FOCAL: [*BASE, *TAIL],
     Role.COORDINATOR: [*BASE, "exportar", "avisos", *TAIL],
     Role.SECRETARIAT: ["revisar", *BASE, "exportar", "avisos", *TAIL],
-    Role.ADMIN: [*BASE, "revisar", "exportar", "avisos", "invitar", "usuarios", "plan", *TAIL],
+    Role.ADMIN: [
+        *BASE,
+        "revisar",
+        "exportar",
+        "avisos",
+        "invitar",
+        "usuarios",
+        "plan",
+        "invitaciones",
+        *TAIL,
+    ],
 }
 ANONYMOUS = ["start", "ayuda"]
 

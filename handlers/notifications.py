@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from handlers.account_notices import render_account_notice
 from handlers.buttons import AnswerReview, Button, OpenCardAnew, RetryChat, ShowEvidence
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
@@ -27,6 +28,7 @@ from handlers.text import MESSAGE_LIMIT, shorten, split_message
 from storage.attachments import AttachmentKind, describe_attachment, kind_words
 from storage.chats import CHAT_UNREACHABLE_KIND
 from storage.models import Status
+from storage.people import ACCOUNT_KIND
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
 EVENT_KINDS = ("comment", "review_comment", "status", "review_status")
@@ -606,6 +608,8 @@ def render_row(
 ) -> list[View]:
     """Any outbox row as the messages to send (usually one). `plan_titles` (given when the bot
     follows several plans) names the plan of each action mentioned."""
+    if kind == ACCOUNT_KIND:
+        return [render_account_notice(tr, payload)]
     if kind == "reminder":
         return render_reminder(tr, payload, plan_titles=plan_titles)
     if kind == "digest":

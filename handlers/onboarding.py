@@ -84,7 +84,10 @@ def help_text(tr: Tr, person: Person) -> str:
                 "coordinador, secretariado, admin)"
             )
         )
-        lines.append(tr._("/usuarios — people, their roles and units; deactivate someone"))
+        lines.append(
+            tr._("/usuarios — people, their roles and units: change them, deactivate someone")
+        )
+        lines.append(tr._("/invitaciones — the pending invitations; revoke one"))
         lines.append(tr._("/plan — import a plan spreadsheet (.xlsx or .csv)"))
         lines.append(
             tr._(
@@ -288,6 +291,11 @@ def _menu_setter(
 def _invitation_error(tr: Tr, code: str) -> str:
     if code == "invitation_used":
         return tr._("This invitation has already been used. Ask for a new one if you need it.")
+    if code == "invitation_revoked":
+        return tr._(
+            "This invitation was revoked by an administrator: it registers nobody. Ask for a "
+            "new one if you need it."
+        )
     if code == "invitation_expired":
         return tr._("This invitation has expired. Please ask for a new one.")
     return tr._("This invitation code is not valid. Check that you opened the whole link.")

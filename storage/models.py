@@ -260,6 +260,8 @@ class Invitation(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    #: Set when an admin revoked it: it can no longer be used.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     units: Mapped[list[Unit]] = relationship(
         secondary=invitation_units, order_by="Unit.name", lazy="selectin"

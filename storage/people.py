@@ -7,12 +7,22 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
-from storage.models import Invitation, NotifyMode, Person, Role, Unit, person_units, utcnow
+from storage.models import (
+    Invitation,
+    NotifyMode,
+    OutboxMessage,
+    Person,
+    Role,
+    Unit,
+    action_units,
+    person_units,
+    utcnow,
+)
 from storage.text import without_bidi_controls
 from storage.units import existing_units, resolve_units
 
@@ -108,6 +118,8 @@ async def open_invitation(
     invitation = await session.scalar(query)
     if invitation is None:
         raise InvitationError("invitation_unknown")
+    if invitation.revoked_at is not None:
+        raise InvitationError("invitation_revoked")
     if invitation.used_at is not None:
         raise InvitationError("invitation_used")
     if invitation.expires_at <= now:
@@ -237,16 +249,139 @@ async def administrators(session: AsyncSession) -> Sequence[Person]:
 
 
 async def set_person_active(
-    session: AsyncSession, actor: Person, person_id: int, active: bool
+    session: AsyncSession,
+    actor: Person,
+    person_id: int,
+    active: bool,
+    *,
+    now: dt.datetime | None = None,
 ) -> Person:
+    """Deactivate or reactivate someone; a reactivated person is told so in their chat."""
     if actor.role != Role.ADMIN:
         raise PermissionDenied()
     person = await get_person_by_id(session, person_id)
     if person.id == actor.id and not active:
         raise InvalidInput("cannot_deactivate_self")
+    if active and not person.active:
+        tell_person(session, person, "reactivated", by=actor, now=now)
     person.active = active
     await session.flush()
     return person
+
+
+#: The outbox kind of a notice to someone about their own access (role, units, reactivation).
+ACCOUNT_KIND = "account"
+
+
+def tell_person(
+    session: AsyncSession,
+    person: Person,
+    change: str,
+    *,
+    by: Person,
+    now: dt.datetime | None = None,
+) -> None:
+    """A notice to `person`'s own chat about a change an admin made to their access: `change`
+    is "role", "units" or "reactivated"; the payload says what they have now (it is rendered
+    in their language when delivered)."""
+    if person.telegram_id is None:
+        return
+    payload = {
+        "change": change,
+        "role": str(person.role),
+        "units": [unit.name for unit in person.units],
+        "by": by.name,
+    }
+    now = now or utcnow()
+    session.add(
+        OutboxMessage(
+            chat_id=person.telegram_id,
+            kind=ACCOUNT_KIND,
+            payload=payload,
+            created_at=now,
+            available_at=now,
+        )
+    )
+
+
+async def active_admin_count(session: AsyncSession) -> int:
+    query = select(func.count()).where(Person.role == Role.ADMIN, Person.active.is_(True))
+    return int(await session.scalar(query.select_from(Person)) or 0)
+
+
+async def _editable_person(session: AsyncSession, actor: Person, person_id: int) -> Person:
+    if actor.role != Role.ADMIN or not actor.active:
+        raise PermissionDenied()
+    person = await get_person_by_id(session, person_id)
+    if not person.active:
+        raise InvalidInput("person_inactive")
+    return person
+
+
+async def change_role(
+    session: AsyncSession,
+    actor: Person,
+    person_id: int,
+    *,
+    expected: Role,
+    role: Role,
+    now: dt.datetime | None = None,
+) -> Person:
+    """An admin gives someone another role; the person is told in their chat.
+
+    `expected` is the role the admin saw: if it is no longer the person's (someone changed it
+    meanwhile, or the button is old) `InvalidInput("person_changed")` and nothing changes. The
+    last active admin cannot stop being one (`last_admin`); a focal point needs a unit."""
+    person = await _editable_person(session, actor, person_id)
+    if person.role != expected or expected == role:
+        raise InvalidInput("person_changed")
+    if person.role == Role.ADMIN and await active_admin_count(session) <= 1:
+        raise InvalidInput("last_admin")
+    if role == Role.FOCAL and not person.units:
+        raise InvalidInput("focal_needs_unit")
+    person.role = role
+    tell_person(session, person, "role", by=actor, now=now)
+    await session.flush()
+    return person
+
+
+async def change_unit(
+    session: AsyncSession,
+    actor: Person,
+    person_id: int,
+    unit_id: int,
+    *,
+    add: bool,
+    now: dt.datetime | None = None,
+) -> tuple[Person, Unit]:
+    """An admin adds a unit to someone (`add`) or removes one; the person is told in their
+    chat. A unit they already have (or lack) means the button is old: `person_changed`, and
+    nothing changes. A focal point keeps at least one unit (`focal_needs_unit`)."""
+    person = await _editable_person(session, actor, person_id)
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("unit_not_found", unit_id=unit_id)
+    if (unit in person.units) == add:
+        raise InvalidInput("person_changed")
+    if add:
+        person.units.append(unit)
+        person.units.sort(key=lambda u: u.name)
+    else:
+        if person.role == Role.FOCAL and len(person.units) == 1:
+            raise InvalidInput("focal_needs_unit")
+        person.units.remove(unit)
+    tell_person(session, person, "units", by=actor, now=now)
+    await session.flush()
+    return person, unit
+
+
+async def assignable_units(session: AsyncSession, person: Person) -> list[Unit]:
+    """The units an admin can give someone: those responsible for some key action of the plans,
+    and those the person has already, by name."""
+    in_plans = select(action_units.c.unit_id)
+    units = list((await session.scalars(select(Unit).where(Unit.id.in_(in_plans)))).all())
+    units += [unit for unit in person.units if unit not in units]
+    return sorted(units, key=lambda u: u.name.casefold())
 
 
 async def set_language(session: AsyncSession, person: Person, language: str) -> None:

@@ -37,7 +37,7 @@ STATIC = {
 #: The page runs inside Telegram: its own script and style, Telegram's script, images drawn
 #: here (the chart, as a blob), and calls to this server only.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self'; "
+    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' blob: data:; connect-src 'self'; frame-ancestors https://web.telegram.org "
     "https://*.telegram.org 'self'; base-uri 'none'; form-action 'none'"
 )

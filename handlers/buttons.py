@@ -540,3 +540,12 @@ def pressed(update: Update, kind: type[B]) -> B | None:
     """The button of this kind that was pressed, or None (another kind, or malformed data)."""
     query = update.callback_query
     return kind.parse(query.data) if query is not None else None
+
+
+@dataclass(frozen=True)
+class OpenDashboard(Button):
+    """Not callback data: a button that opens the dashboard (a Telegram Mini App) at `url`
+    (`View.markup` makes it a `web_app` button; Telegram shows those in private chats only)."""
+
+    prefix = "webapp"
+    url: str

@@ -182,9 +182,7 @@ async def action_matrix(
             last_update_at=action.last_update_at,
             evidence=int(evidence or 0),
             latest_comment=(
-                LatestComment(kind, name or "", text, created)
-                if created is not None
-                else None
+                LatestComment(kind, name or "", text, created) if created is not None else None
             ),
             units=units.get(action.id, []),
         )

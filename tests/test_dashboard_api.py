@@ -12,50 +12,32 @@ import pytest
 
 from bot.web.server import web_app
 from storage.actions import ActionFilter, list_actions
-from storage.db import Sessions, transaction
-from storage.followup import post_comment, set_review_status, set_status
-from storage.models import Person, ReviewStatus, Status
+from storage.db import Sessions
+from storage.models import Person
 from storage.people import get_person
 from storage.summary import summarise
-from tests.dashboard_support import dashboard, header, init_data
-from tests.storage_support import NOW, TODAY, make_person, make_plan
+from tests.dashboard_support import (
+    ADMIN,
+    COORDINATOR,
+    FOCAL,
+    GONE,
+    SECRETARIAT,
+    STRANGER,
+    UC_FOCAL,
+    dashboard,
+    header,
+    init_data,
+    make_world,
+)
+from tests.storage_support import NOW, TODAY
 
-FOCAL, UC_FOCAL, COORDINATOR, SECRETARIAT, ADMIN, GONE, STRANGER = 101, 102, 103, 104, 105, 106, 999
 ALL_REFS = {"1.1", "2 y 3.1", "2 y 3.2", "2 y 3.3"}
 PNUD_REFS = {"1.1", "2 y 3.2", "2 y 3.3"}
 
 
 @pytest.fixture
 async def world(sessions: Sessions) -> dict[str, int]:
-    """The small plan, a person per role, a deactivated coordinator, and some history."""
-    async with transaction(sessions) as session:
-        plan = await make_plan(session)
-        focal = await make_person(session, "focal", ["PNUD"], FOCAL)
-        await make_person(session, "focal", ["Unidad de Coordinación"], UC_FOCAL)
-        await make_person(session, "coordinator", telegram_id=COORDINATOR)
-        secretariat = await make_person(session, "secretariat", telegram_id=SECRETARIAT)
-        admin = await make_person(session, "admin", telegram_id=ADMIN)
-        gone = await make_person(session, "coordinator", telegram_id=GONE)
-        gone.active = False
-        rows = await list_actions(session, admin, today=TODAY, flt=ActionFilter.ALL, page_size=50)
-        ids = {row.ref: row.id for row in rows.rows}
-        await post_comment(
-            session, focal, ids["1.1"], "POA aprobado", notify_chat_ids=(), now=NOW
-        )
-        await set_status(
-            session,
-            focal,
-            ids["2 y 3.3"],
-            Status.COMPLETED,
-            justification="Roster listo",
-            notify_chat_ids=(),
-            now=NOW,
-        )
-        await set_review_status(
-            session, secretariat, ids["2 y 3.3"], ReviewStatus.VALIDATED, notify_chat_ids=(),
-            now=NOW,
-        )
-    return {"plan": plan.id, **ids}
+    return await make_world(sessions)
 
 
 @pytest.fixture

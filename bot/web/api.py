@@ -216,7 +216,9 @@ async def plans(request: Request, dashboard: Dashboard, caller: Caller) -> Respo
             "reviews": [
                 {"value": r.value, "label": tr.raw(REVIEW_LABELS[r])} for r in ReviewStatus
             ],
-            "sorts": [{"value": s.value, "label": tr.raw(label)} for s, label in SORT_LABELS.items()],
+            "sorts": [
+                {"value": s.value, "label": tr.raw(label)} for s, label in SORT_LABELS.items()
+            ],
             "i18n": {key: tr.raw(text) for key, text in PAGE_TEXTS.items()},
         }
     )
@@ -395,6 +397,7 @@ async def summary(request: Request, dashboard: Dashboard, caller: Caller) -> Res
                     "label": status_label(tr, s),
                     "count": found.by_status.get(s.value, 0),
                     "percent": percents.get(s.value, 0),
+                    "percent_text": tr.percent(percents.get(s.value, 0) / 100),
                     "validated": found.validated_by_status.get(s.value, 0),
                 }
                 for s in STATUS_ORDER

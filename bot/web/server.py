@@ -56,7 +56,10 @@ def _static_route(name: str) -> Route:
         return Response(
             static_file(name),
             media_type=STATIC[name],
-            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+            headers={
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "Cache-Control": "no-cache",
+            },
         )
 
     path = "/app/" if name == "index.html" else f"/app/{name}"

@@ -255,18 +255,20 @@
 
   function matrixRow(row) {
     const comment = row.latest_comment;
-    const cell = (key, content, extra) =>
-      el("td", Object.assign({ "data-label": t(key), class: content === "" ? "empty" : null }, extra || {}), content);
+    const cell = (key, content, extra) => {
+      const classes = [extra || "", content === "" ? "empty" : ""].join(" ").trim();
+      return el("td", { "data-label": t(key), class: classes || null }, content);
+    };
     return el(
       "tr",
       { "data-id": row.id, "data-ref": row.ref, onclick: () => openAction(row.id) },
-      cell("action", [el("span", { class: "ref" }, row.ref), el("span", { class: "text" }, row.text)], { class: "first" }),
+      cell("action", [el("span", { class: "ref" }, row.ref), el("span", { class: "text" }, row.text)], "first"),
       cell("deadline", [row.deadline || "", el("div", { class: "small" }, row.deadline_words)]),
       cell("units", row.units.join(", ")),
       cell("status", statusPill(row)),
       cell("review", el("span", { class: "pill review " + row.review_status }, row.review_label)),
       cell("latest_comment", comment ? [el("div", { class: "small" }, comment.author + " · " + comment.when), comment.text] : ""),
-      cell("evidence", row.evidence ? "📎 " + row.evidence : "", { class: "num" }),
+      cell("evidence", row.evidence ? "📎 " + row.evidence : "", "num"),
       cell("last_change", row.last_change_text),
     );
   }
@@ -301,18 +303,18 @@
       figure(t("stale"), body.stale),
       figure(t("conditional"), body.conditional),
     );
-    $("figures").prepend(...body.scope.map((line) => el("p", { class: "small" }, line)));
+    $("scope").replaceChildren(...body.scope.map((line) => el("p", { class: "small" }, line)));
     $("legend").textContent = t("progress_legend") + " · " + body.as_of;
     $("statuses").replaceChildren(
       ...body.statuses.map((s) =>
         el("div", { class: "row", "data-status": s.status },
           el("span", null, s.label),
           meter({ [s.status]: s.count }, body.total || 1),
-          el("b", null, s.count + " · " + s.percent + " %")),
+          el("b", null, s.count + " · " + s.percent_text)),
       ),
     );
     const group = (g) =>
-      el("div", { class: "row" }, el("span", null, g.name), meter(g.counts, g.total || 1), el("b", null, g.progress_text + (g.overdue ? " · 🔴 " + g.overdue : "")));
+      el("div", { class: "row" }, el("span", null, g.name), meter(g.counts, g.total || 1), el("b", null, g.progress_text, g.overdue ? el("span", { class: "late" }, " · " + g.overdue + " " + t("overdue").toLowerCase()) : null));
     $("blocks").replaceChildren(...body.by_block.map(group));
     $("units").replaceChildren(...body.by_unit.map(group));
     try {

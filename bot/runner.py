@@ -10,7 +10,6 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-
 from telegram import Update
 from telegram.ext import Application
 

@@ -81,9 +81,7 @@ class View:
         if not self.buttons:
             return None
         return InlineKeyboardMarkup(
-            [
-                [_inline_button(label, button) for label, button in row] for row in self.buttons
-            ]
+            [[_inline_button(label, button) for label, button in row] for row in self.buttons]
         )
 
     def with_notice(self, notice: str) -> View:

@@ -36,7 +36,7 @@ PHONE = (390, 844)
 
 #: CI installs the browser (`.ci/run`): there a missing one fails; on a laptop without it,
 #: these two tests are skipped, saying why.
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     not os.environ.get("CI") and not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
     reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
 )
@@ -118,9 +118,7 @@ def browse(base: str, data: str) -> dict[str, object]:
         }
         loaded = driver.find_element(By.ID, "matrix").get_attribute("data-loaded")
         Select(driver.find_element(By.NAME, "status")).select_by_value(Status.NOT_STARTED.value)
-        wait.until(
-            lambda d: d.find_element(By.ID, "matrix").get_attribute("data-loaded") != loaded
-        )
+        wait.until(lambda d: d.find_element(By.ID, "matrix").get_attribute("data-loaded") != loaded)
         seen["not_started"] = shown_refs(driver)
         seen["count"] = driver.find_element(By.ID, "count").text
         ARTIFACTS.mkdir(exist_ok=True)
@@ -145,6 +143,7 @@ def browse(base: str, data: str) -> dict[str, object]:
         driver.quit()
 
 
+@needs_chromium
 async def test_the_page_filters_what_the_database_holds(sessions, served):
     world = await make_world(sessions)
     async with sessions() as session:
@@ -166,6 +165,7 @@ async def test_the_page_filters_what_the_database_holds(sessions, served):
     assert (ARTIFACTS / "dashboard-phone.png").stat().st_size > 0
 
 
+@needs_chromium
 async def test_the_page_without_telegram_s_signature_shows_nothing(sessions, served):
     await make_world(sessions)
 

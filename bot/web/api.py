@@ -244,7 +244,7 @@ def _choice(tr: Tr, value: str, allowed: type[Status] | type[ReviewStatus]) -> s
         raise BadRequest(tr.raw("Unknown filter value “{value}”.", value=value)) from exc
 
 
-def matrix_filters(request: Request, tr: Tr, timezone: str) -> MatrixFilters:
+def matrix_filters(request: Request, tr: Tr) -> MatrixFilters:
     """The filters of a matrix request (`status`, `review` may repeat or be comma separated;
     `unit`, `block`, `overdue=1`, `since=YYYY-MM-DD`)."""
     query = request.query_params
@@ -323,7 +323,7 @@ async def matrix(request: Request, dashboard: Dashboard, caller: Caller) -> Resp
     tr, deps = caller.tr, dashboard.deps
     plan_id = int(request.path_params["plan_id"])
     title = await _visible_plan(caller, plan_id)
-    filters = matrix_filters(request, tr, deps.timezone)
+    filters = matrix_filters(request, tr)
     try:
         sort = MatrixSort(request.query_params.get("sort") or MatrixSort.REF)
     except ValueError as exc:

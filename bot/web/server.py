@@ -86,7 +86,7 @@ def webhook_route(application: AnyApplication, path: str, secret: str) -> Route:
         try:
             data = json.loads(body)
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("webhook: not an update (%s)", exc)
             return Response(status_code=400)
         await application.update_queue.put(update)

@@ -25,6 +25,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
 | `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
 | `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
+| (none: a `web_app` button) | `OpenDashboard`: opens the dashboard (Mini App) at its URL |
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ same command) registers the person with the invitation's role and units. Someone
 told so: a code of their own role is used up (adding the units they lack, if any), a code of
 another role is first asked about (the invitation's id waits in the conversation state, the
 code is never kept). Wrong codes are counted per Telegram user: past a few, the bot stops even
-checking for a while.
+checking for a while. `/start a<id>` (the dashboard's "open in the chat" link) opens key action
+<id>'s card for someone registered who may see it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 its units, latest comment and evidence count, filtered and sorted.
 
 Visibility is `storage.actions.visible_to` (the chat's own rule: focal points see their units'
-actions); overdue is `overdue_clause`/`is_overdue`. Filters run in SQL; the rows of one plan
+actions); overdue is `overdue_clause`. Filters run in SQL; the rows of one plan
 (at most a few thousand) are sorted here.
 """
 
@@ -16,9 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
 
-from storage.actions import is_overdue, overdue_clause, visible_to
+from storage.actions import overdue_clause, visible_to
 from storage.models import (
     Attachment,
     Comment,
@@ -145,48 +144,62 @@ async def action_matrix(
 ) -> list[MatrixRow]:
     """The rows of one plan the person may see, filtered and sorted (ties in the plan's order)."""
     filters = filters or MatrixFilters()
+    where = _where(person, plan_id, filters, today)
     author = select(Person.name).where(Person.id == Comment.author_id).scalar_subquery()
     query = (
-        select(
-            KeyAction,
+        select(  # plain columns: no ORM objects for a plan of thousands of actions
+            KeyAction.id,
+            KeyAction.plan_id,
             Recommendation.label,
+            KeyAction.position,
+            KeyAction.number,
+            KeyAction.text,
+            KeyAction.deadline_text,
+            KeyAction.deadline_kind,
+            KeyAction.deadline_start,
+            KeyAction.deadline_due,
+            KeyAction.status,
+            KeyAction.review_status,
+            overdue_clause(today).label("overdue"),
+            KeyAction.last_update_at,
             _EVIDENCE_COUNT.label("evidence"),
             Comment.kind,
-            Comment.text,
+            Comment.text.label("comment_text"),
             Comment.created_at,
             author.label("author"),
         )
         .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
         .outerjoin(Comment, Comment.id == _LATEST_COMMENT_ID)
-        .where(*_where(person, plan_id, filters, today))
+        .where(*where)
         .order_by(KeyAction.position, KeyAction.number)
-        .options(lazyload(KeyAction.units))
     )
     found = (await session.execute(query)).all()
-    units = await _unit_names(session, [row[0].id for row in found])
+    units = await _unit_names(session, where) if found else {}
     rows = [
         MatrixRow(
-            id=action.id,
-            plan_id=action.plan_id,
-            block=label,
-            block_position=action.position,
-            number=action.number,
-            text=action.text,
-            deadline_text=action.deadline_text,
-            deadline_kind=action.deadline_kind,
-            deadline_start=action.deadline_start,
-            deadline_due=action.deadline_due,
-            status=action.status,
-            review_status=action.review_status,
-            overdue=is_overdue(action, today),
-            last_update_at=action.last_update_at,
-            evidence=int(evidence or 0),
+            id=row.id,
+            plan_id=row.plan_id,
+            block=row.label,
+            block_position=row.position,
+            number=row.number,
+            text=row.text,
+            deadline_text=row.deadline_text,
+            deadline_kind=row.deadline_kind,
+            deadline_start=row.deadline_start,
+            deadline_due=row.deadline_due,
+            status=row.status,
+            review_status=row.review_status,
+            overdue=bool(row.overdue),
+            last_update_at=row.last_update_at,
+            evidence=int(row.evidence or 0),
             latest_comment=(
-                LatestComment(kind, name or "", text, created) if created is not None else None
+                LatestComment(row.kind, row.author or "", row.comment_text, row.created_at)
+                if row.created_at is not None
+                else None
             ),
-            units=units.get(action.id, []),
+            units=units.get(row.id, []),
         )
-        for action, label, evidence, kind, text, created, name in found
+        for row in found
     ]
     return sort_rows(rows, sort, descending=descending)
 
@@ -234,16 +247,19 @@ async def matrix_choices(session: AsyncSession, person: Person, plan_id: int) ->
     )
 
 
-async def _unit_names(session: AsyncSession, action_ids: Sequence[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    if not action_ids:
-        return names
+async def _unit_names(
+    session: AsyncSession, where: Sequence[ColumnElement[bool]]
+) -> dict[int, list[str]]:
+    """The unit names of the actions the matrix lists (the same conditions: no list of ids)."""
     rows = await session.execute(
         select(action_units.c.action_id, Unit.name)
         .join(Unit, Unit.id == action_units.c.unit_id)
-        .where(action_units.c.action_id.in_(list(action_ids)))
+        .join(KeyAction, KeyAction.id == action_units.c.action_id)
+        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .where(*where)
         .order_by(action_units.c.action_id, Unit.name)
     )
+    names: dict[int, list[str]] = {}
     for action_id, name in rows.all():
         names.setdefault(int(action_id), []).append(str(name))
     return names

@@ -189,6 +189,9 @@ async def test_a_focal_point_asking_for_another_unit_s_action_gets_403(world, cl
 async def test_a_plan_nobody_may_see_is_404(world, client):
     response = await get(client, f"/api/plans/{world['plan'] + 99}/matrix", ADMIN)
     assert response.status_code == 404
+    assert response.json() == {"error": "Ese plan ya no existe."}
+    response = await get(client, f"/api/actions/{world['1.1'] + 99}", ADMIN)
+    assert response.json() == {"error": "Esa acción ya no existe."}
 
 
 def _forged(user: int) -> str:

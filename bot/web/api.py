@@ -44,7 +44,7 @@ from handlers.labels import (
 )
 from handlers.summary import CHART_GROUPS, Resolved, chart_png, resolve, summary_for
 from handlers.summary_text import STATUS_ORDER, share_text
-from storage.actions import action_card, action_history
+from storage.actions import HistoryEntry, action_card, action_history
 from storage.errors import NotFound, PermissionDenied
 from storage.evidence import evidence_of_seen_action
 from storage.matrix import MatrixFilters, MatrixRow, MatrixSort, action_matrix, matrix_choices
@@ -174,8 +174,10 @@ def endpoint(dashboard: Dashboard, handler: Endpoint) -> Callable[[Request], Awa
                 return _error(400, str(error))
             except PermissionDenied:
                 return _error(403, tr.raw("This action is not assigned to your units."))
-            except NotFound:
-                return _error(404, tr.raw("That action no longer exists."))
+            except NotFound as error:
+                if error.code == "action_not_found":
+                    return _error(404, tr.raw("That action no longer exists."))
+                return _error(404, tr.raw("That plan no longer exists."))
 
     return run
 
@@ -438,7 +440,7 @@ async def chart(request: Request, dashboard: Dashboard, caller: Caller) -> Respo
 # An action
 
 
-def _history_entry(tr: Tr, entry: Any) -> dict[str, Any]:
+def _history_entry(tr: Tr, entry: HistoryEntry) -> dict[str, Any]:
     labels = {"status": status_label, "review_status": review_label}
     name = labels.get(entry.kind)
     return {

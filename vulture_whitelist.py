@@ -1,6 +1,8 @@
 """Names vulture cannot see used: read by a library, or by name."""
 
+import uvicorn
 from openpyxl.cell.cell import Cell
+from selenium.webdriver import ChromeOptions
 
 from bench.measure import Stats
 from bot.update_order import OrderedUpdates
@@ -29,4 +31,6 @@ _used = (
     LoopCursor.fetchone,  # the DB-API cursor interface SQLAlchemy's adapter calls
     LoopCursor.fetchmany,
     OrderedUpdates.do_process_update,  # PTB's BaseUpdateProcessor interface
+    uvicorn.Server.should_exit,  # read by uvicorn's main loop: stops the dashboard's server
+    ChromeOptions.binary_location,  # read by selenium: Debian's chromium
 )

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=64, ge=1)
     load_demo_plan: bool = False  # a production start is clean: the demo only when asked
     log_level: str = "INFO"
+    #: The dashboard (Mini App): the public HTTPS address its button opens (no button without
+    #: it), and how old the signed data it sends may be.
+    web_app_url: str = ""
+    web_app_auth_max_age: int = Field(default=3600, ge=1)
 
     @field_validator("secretariat_chat_ids", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `iv:<page>` / `ivr:<id>` / `ivy:<id>` | pending invitations / revoke? / revoke |
 | `up:<id>` / `ur:<id>` / `urc:<id>:<from>:<to>` / `ury:…` | a person / role menu / role? / role |
 | `uu:<id>:<page>` / `uuc:<id>:<unit>:<a·r>` / `uuy:…` | units menu / add·remove unit? / do it |
+| (none: a `web_app` button) | `OpenDashboard`: opens the dashboard (Mini App) at its URL |
 """
 
 from __future__ import annotations
@@ -662,3 +663,12 @@ PERSON_BUTTONS: tuple[type[Button], ...] = (
     AskUnit,
     SetUnit,
 )
+
+
+@dataclass(frozen=True)
+class OpenDashboard(Button):
+    """Not callback data: a button that opens the dashboard (a Telegram Mini App) at `url`
+    (`View.markup` makes it a `web_app` button; Telegram shows those in private chats only)."""
+
+    prefix = "webapp"
+    url: str

@@ -56,6 +56,7 @@ class Deps:
     step_ttl: dt.timedelta  # how long a step left silent stays open
     album_wait: float  # seconds given to Telegram to deliver every file of an album
     clock: Callable[[], dt.datetime] = utcnow
+    web_app_url: str = ""  # the dashboard (Mini App); no button without it
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -5,13 +5,15 @@ same command) registers the person with the invitation's role and units. Someone
 told so: a code of their own role is used up (adding the units they lack, if any), a code of
 another role is first asked about (the invitation's id waits in the conversation state, the
 code is never kept). Wrong codes are counted per Telegram user: past a few, the bot stops even
-checking for a while.
+checking for a while. `/start a<id>` (the dashboard's "open in the chat" link) opens key action
+<id>'s card for someone registered who may see it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,8 +28,10 @@ from handlers.buttons import (
     parse_any,
     pressed,
 )
+from handlers.cards import card_view
 from handlers.command_menus import set_role_commands
 from handlers.context import FlowContext, deactivated_text, flow, invitation_help
+from handlers.dashboard import set_dashboard_menu
 from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
 from handlers.replies import Reply, View
@@ -42,6 +46,9 @@ from storage.people import (
     use_invitation_units,
 )
 
+#: `/start a<id>` (the dashboard's link to an action): never an invitation code, which is
+#: 32 characters long.
+ACTION_LINK = re.compile(r"a\d{1,12}")
 CODE_ATTEMPTS = 5
 CODE_WINDOW = dt.timedelta(minutes=15)
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}  # on the buttons, each in its own language
@@ -146,6 +153,10 @@ async def start(update: Update, context: FlowContext) -> Reply | None:
     user, person, tr = update.effective_user, context.known_person, context.tr
     assert user is not None
     code = context.args[0].strip() if context.args else ""
+    if ACTION_LINK.fullmatch(code):  # the dashboard's "open in the chat": the action's card
+        if person is not None:
+            return Reply([await card_view(context, int(code[1:]))])
+        code = ""  # a stranger: as /start alone
     if code:
         person, reply = await _redeem(update, context, code)
     elif person is not None:
@@ -282,10 +293,15 @@ def _menu_setter(
     context: FlowContext, person: Person, tr: Tr
 ) -> Callable[[], Awaitable[None]] | None:
     """After the answer, the command menu of the person's role (private chats only)."""
-    chat_id = context.chat_id
+    chat_id, bot, url = context.chat_id, context.bot, context.deps.web_app_url
     if not context.in_private:
         return None
-    return lambda: set_role_commands(context.bot, chat_id, person.role, tr)
+
+    async def set_menus() -> None:
+        await set_role_commands(bot, chat_id, person.role, tr)
+        await set_dashboard_menu(bot, chat_id, person.role, tr, url)
+
+    return set_menus
 
 
 def _invitation_error(tr: Tr, code: str) -> str:

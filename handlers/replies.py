@@ -22,11 +22,12 @@ from telegram import (
     InputMediaDocument,
     InputMediaPhoto,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden
 
-from handlers.buttons import Button
+from handlers.buttons import Button, OpenDashboard
 from handlers.i18n import N_, Tr
 from handlers.text import CAPTION_LIMIT, split_message
 from storage.errors import PlanError
@@ -88,15 +89,18 @@ class View:
         if not self.buttons:
             return None
         return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(label, callback_data=button.data()) for label, button in row]
-                for row in self.buttons
-            ]
+            [[_inline_button(label, button) for label, button in row] for row in self.buttons]
         )
 
     def with_notice(self, notice: str) -> View:
         """A confirmation on top of the view it concerns, in one message."""
         return View(f"{notice}\n\n{self.text}", self.buttons, self.file, self.album)
+
+
+def _inline_button(label: str, button: Button) -> InlineKeyboardButton:
+    if isinstance(button, OpenDashboard):
+        return InlineKeyboardButton(label, web_app=WebAppInfo(button.url))
+    return InlineKeyboardButton(label, callback_data=button.data())
 
 
 def in_rows(buttons: Sequence[tuple[str, Button]], per_row: int) -> list[ButtonRow]:

@@ -38,6 +38,7 @@ from handlers.buttons import (
 )
 from handlers.charts import Bar, Series, status_chart
 from handlers.context import Deps, FlowContext, Strangers, flow
+from handlers.dashboard import with_dashboard
 from handlers.i18n import Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -447,8 +448,15 @@ async def summary_pressed(update: Update, context: FlowContext) -> Reply:
 async def _summary_views(
     context: FlowContext, scope: Scope, page: int = 0, overdue_page: int = 0
 ) -> list[View]:
-    return await build_view(
+    views = await build_view(
         context.session, context.deps, context.person, context.tr, scope, page, overdue_page
+    )
+    return with_dashboard(
+        views,
+        context.tr,
+        url=context.deps.web_app_url,
+        role=context.person.role,
+        in_private=context.in_private,
     )
 
 

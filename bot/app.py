@@ -87,4 +87,5 @@ def deps_from(
         step_ttl=dt.timedelta(minutes=settings.step_timeout_minutes),
         album_wait=settings.album_wait_seconds,
         clock=clock,
+        plan_parse_seconds=settings.plan_parse_seconds,
     )

@@ -56,6 +56,7 @@ class Deps:
     step_ttl: dt.timedelta  # how long a step left silent stays open
     album_wait: float  # seconds given to Telegram to deliver every file of an album
     clock: Callable[[], dt.datetime] = utcnow
+    plan_parse_seconds: float = 20.0  # an uploaded plan file is parsed for this long at most
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from storage.plan_files import PlanFileError, import_plan, read_plan_metadata, read_plan_rows
+    from storage.plan_files.names import title_from_file_name
 
     if args.demo:
         await _load_demo(settings)
@@ -82,7 +83,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         print("nothing was imported", file=sys.stderr)
         return 1
     meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
-    title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
+    title = args.title or meta.get("title") or title_from_file_name(args.file.name)
     engine = create_engine(settings.database_url)
     try:
         async with transaction(create_sessions(engine)) as session:

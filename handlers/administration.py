@@ -42,6 +42,7 @@ from storage.plan_files import (
     read_plan_metadata,
     read_plan_rows,
 )
+from storage.plan_files.names import title_from_file_name
 from storage.plan_files.worker import parse_in_worker
 
 PEOPLE_PAGE = 15
@@ -374,7 +375,7 @@ class PlanUpload:
             rows, meta = await parse_in_worker(
                 read_plan_file, content, name, seconds=deps.plan_parse_seconds
             )
-            title = meta.get("title") or PurePath(name).stem.replace("_", " ")
+            title = meta.get("title") or title_from_file_name(name)
             async with transaction(deps.sessions) as session:
                 report = await import_plan(
                     session,

@@ -87,8 +87,24 @@ def is_outage(error: BaseException) -> bool:
             return True
         if _ASYNCPG_ERRORS and isinstance(link, _ASYNCPG_ERRORS):
             return True
-        if isinstance(link, OSError | ConnectionError):
+        if isinstance(link, OSError) and _raised_by_database(link):
             return True
+    return False
+
+
+#: Where the code that talks to the database lives (drivers, SQLAlchemy, our SQLite driver).
+_DATABASE_CODE = ("/sqlalchemy/", "/asyncpg/", "/aiosqlite/", "/storage/sqlite_driver.py")
+
+
+def _raised_by_database(error: BaseException) -> bool:
+    """Whether `error` came out of the database's code: a refused connection is an outage, a
+    file our own code could not write (also an `OSError`) is not."""
+    trace = error.__traceback__
+    while trace is not None:
+        path = trace.tb_frame.f_code.co_filename.replace("\\", "/")
+        if any(part in path for part in _DATABASE_CODE):
+            return True
+        trace = trace.tb_next
     return False
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_application
@@ -174,7 +175,7 @@ def test_bugs_are_not_outages() -> None:
     )
     assert not is_outage(missing)
     assert is_outage(unreachable)
-    assert is_outage(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_outage(FileNotFoundError(2, "No such file", "report.pdf"))  # ours, not the DB's
     assert not is_outage(NetworkError("httpx.ConnectError"))
     assert not is_outage(ValueError("a bug"))
 
@@ -192,7 +193,12 @@ async def test_the_error_handler_answers_without_the_database(sessions) -> None:
     )
 
     async def unreachable(update: Update, context: FlowContext) -> None:
-        raise ConnectionRefusedError(111, "Connection refused")
+        nowhere = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/x")
+        try:
+            async with nowhere.connect() as connection:  # nobody listens there
+                await connection.execute(text("SELECT 1"))
+        finally:
+            await nowhere.dispose()
 
     async def bug(update: Update, context: FlowContext) -> None:
         raise ValueError("a bug")
@@ -215,3 +221,38 @@ async def test_the_error_handler_answers_without_the_database(sessions) -> None:
     answers = [c.params for c in request.calls[before:] if c.method == "answerCallbackQuery"]
     assert any(a["show_alert"] and OUTAGE_EN in a["text"] for a in answers)
     await app.shutdown()
+
+
+async def test_a_sqlite_file_out_of_reach(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite's folder goes away (a disk unmounted) and comes back."""
+    folder = tmp_path / "disk"
+    url = f"sqlite+aiosqlite:///{folder / 'bot.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions = create_sessions(engine)
+    request = OfflineRequest()
+    app = build_application(
+        Settings(telegram_bot_token=TOKEN), sessions, request=request, with_jobs=False
+    )
+    await app.initialize()
+    async with transaction(sessions) as session:
+        code = await create_invitation(session, "admin", [])
+    ana = Chat(app, 4301, language_code="es")
+    await ana.send(f"/start {code}")
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+
+    folder.rename(tmp_path / "away")
+    await engine.dispose()  # the open connections closed: new ones find no file
+    for _ in range(2):
+        await ana.send("/ayuda")
+        assert OUTAGE_ES in request.last(4301).text
+    assert len(_lines(caplog, "database outage")) == 1
+    assert not [r for r in caplog.records if r.exc_info]
+
+    (tmp_path / "away").rename(folder)
+    await ana.send("/ayuda")
+    assert "/acciones" in request.last(4301).text
+    assert len(_lines(caplog, "database back")) == 1
+    await app.shutdown()
+    await engine.dispose()

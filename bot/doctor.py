@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from telegram import Bot, WebhookInfo
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
+from bot.backup import sqlite_path
 from bot.settings import Settings
 from storage.db import alembic_config, create_engine, normalise_url
 
@@ -42,6 +43,14 @@ def _levels(connection: Connection) -> tuple[str, ...]:
 async def check_database(url: str) -> Check:
     shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    file = sqlite_path(url)
+    if file is not None and not file.exists():  # connecting would create an empty one
+        return Check(
+            False,
+            f"database: there is no SQLite file at {file.resolve()}",
+            "check DATABASE_URL (and the folder the bot runs in); python -m bot db upgrade "
+            "creates a new database",
+        )
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:

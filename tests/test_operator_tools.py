@@ -163,4 +163,16 @@ def test_doctor_exits_non_zero_when_something_is_wrong(tmp_path: Path) -> None:
     done = _cli(env, "doctor")
     assert done.returncode == 1
     assert "✗ token: TELEGRAM_BOT_TOKEN is not set" in done.stdout
-    assert "no tables yet" in done.stdout and "problem(s) found" in done.stdout
+    assert "✗ database: there is no SQLite file at" in done.stdout
+    assert "problem(s) found" in done.stdout
+    assert not (tmp_path / "none.db").exists()  # the doctor changes nothing
+
+
+async def test_doctor_checks_the_database_of_each_backend(database_url: str) -> None:
+    from bot.doctor import check_database
+
+    check = await check_database(database_url)
+    assert check.ok and "migrations up to date" in check.what
+    down = await check_database("postgresql://plan:s3cret@127.0.0.1:9/nowhere")  # nobody there
+    assert not down.ok and "cannot be reached" in down.what and "s3cret" not in down.what
+    assert "DATABASE_URL" in down.advice

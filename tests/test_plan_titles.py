@@ -45,3 +45,29 @@ def test_titles_from_names_are_bounded_and_never_empty() -> None:
     assert title_from_file_name("\u200b.csv") == "Plan"
     long = title_from_file_name("x" * 1000 + ".csv")
     assert len(long) == MAX_NAME_TITLE and long.endswith("…")
+
+
+async def test_the_real_process_parses_in_a_worker_and_keeps_the_title(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`python -m bot` against the Bot API simulator: the plan file is parsed in a worker
+    process (started afresh, which must not start a second bot) and titled after its name."""
+    from bot.simulator.server import BotApiSimulator
+    from tests.e2e_support import TOKEN, BotProcess, ask, bot_env, invite, register
+
+    async with BotApiSimulator(token=TOKEN) as sim:
+        sim.add_private_user(1, "Admin")
+        env = bot_env(sim, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", LOAD_DEMO_PLAN="false")
+        code = invite(env, "admin")
+        bot = BotProcess(env, tmp_path / "bot.log").start()
+        try:
+            await sim.wait_for(lambda: sim.stats["getUpdates"], 30)
+            await register(sim, 1, code)
+            await ask(sim, 1, "/plan", "(.xlsx o .csv)")
+            before = len(sim.messages(1))
+            await sim.user_sends_document(1, "<i>plan</i> & co.csv", _big_valid_csv(3), "text/csv")
+            report = await sim.wait_for_message(
+                1, lambda m: "importado" in m.plain_text, 60, before
+            )
+            assert "Plan <i>plan</i> & co importado" in report.plain_text
+        finally:
+            bot.stop()
+        assert bot.output().count("starting in polling mode") == 1  # the worker is no bot

@@ -46,6 +46,22 @@ def _count(connection: sqlite3.Connection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _copy(source: Path, partial: Path) -> tuple[int, int]:
+    """The online backup itself; the number of plans and people in the copy."""
+    # A reader: in WAL mode it waits for no writer and no writer waits for it.
+    origin = sqlite3.connect(source, timeout=30)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            origin.backup(copy)  # every page in one step: consistent even if the bot writes
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            return _count(copy, "plans"), _count(copy, "people")
+        finally:
+            copy.close()
+    finally:
+        origin.close()
+
+
 def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> BackupReport:
     """Copy the SQLite database `source` to `target` (blocking: run it in a thread)."""
     if not source.exists():
@@ -57,18 +73,11 @@ def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> BackupR
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
-    # A reader: in WAL mode it waits for no writer and no writer waits for it.
-    origin = sqlite3.connect(source, timeout=30)
     try:
-        copy = sqlite3.connect(partial)
-        try:
-            origin.backup(copy)  # every page in one step: consistent even if the bot writes
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-            plans, people = _count(copy, "plans"), _count(copy, "people")
-        finally:
-            copy.close()
-    finally:
-        origin.close()
+        plans, people = _copy(source, partial)
+    except sqlite3.Error as error:  # not a database, a disk error...: no half copy left
+        partial.unlink(missing_ok=True)
+        raise BackupRefused(f"{source} could not be copied ({error})") from error
     os.replace(partial, target)
     return BackupReport(target, target.stat().st_size, plans, people)
 

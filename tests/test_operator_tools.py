@@ -90,6 +90,14 @@ def test_backup_while_another_connection_writes(tmp_path: Path) -> None:
     assert _cli(env, "db", "backup", str(copy), "--force").returncode == 0
 
 
+def test_backup_of_something_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.db").write_text("not a database " * 100)
+    done = _cli(_env(f"sqlite:///{tmp_path / 'notes.db'}"), "db", "backup", str(tmp_path / "b"))
+    assert done.returncode == 1 and "could not be copied" in done.stderr
+    assert "nothing was written" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
 def test_backup_of_postgresql_prints_pg_dump_without_the_password() -> None:
     url = "postgresql+asyncpg://plan:s3cret@db.example.org:5433/plan_de_mejora"
     command = pg_dump_command(url, Path("plan.dump"))

@@ -88,4 +88,5 @@ def deps_from(
         album_wait=settings.album_wait_seconds,
         clock=clock,
         web_app_url=settings.web_app_url,
+        plan_parse_seconds=settings.plan_parse_seconds,
     )

@@ -1,5 +1,5 @@
-"""The command line: `python -m bot [run|demo|db upgrade|plan import|plan export|plan list|
-plan archive|plan delete|invite|evidence export]`.
+"""The command line: `python -m bot [run|demo|db upgrade|db backup|plan import|plan export|
+plan list|plan archive|plan delete|invite|evidence export|doctor]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="console chat against a local Telegram simulator")
     demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "backup"])
+    db.add_argument("file", type=Path, nargs="?", help="backup: the copy to write")
+    db.add_argument("--force", action="store_true", help="backup: overwrite FILE")
     plan = sub.add_parser("plan", help="import, export, list, archive or delete plans")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
     imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv (or the demo)")
@@ -55,11 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev_exp.add_argument("directory", type=Path, metavar="DIR")
     ev_exp.add_argument("--plan", type=int, default=None, help="plan id (default: every plan)")
+    sub.add_parser("doctor", help="check the token, database, webhook and notification chats")
     return parser
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from storage.plan_files import PlanFileError, import_plan, read_plan_metadata, read_plan_rows
+    from storage.plan_files.names import title_from_file_name
 
     if args.demo:
         await _load_demo(settings)
@@ -79,7 +83,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         print("nothing was imported", file=sys.stderr)
         return 1
     meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
-    title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
+    title = args.title or meta.get("title") or title_from_file_name(args.file.name)
     engine = create_engine(settings.database_url)
     try:
         async with transaction(create_sessions(engine)) as session:
@@ -291,6 +295,30 @@ async def _plans(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`db backup FILE [--force]`: SQLite copied online; for PostgreSQL, the pg_dump to run."""
+    from bot.backup import BackupRefused, backup, pg_dump_command, sqlite_path
+
+    if args.file is None:
+        print("error: give the file to write: python -m bot db backup FILE", file=sys.stderr)
+        return 2
+    if sqlite_path(settings.database_url) is None:
+        print("PostgreSQL is backed up with its own tool; run (password from PGPASSWORD):")
+        print(f"  {pg_dump_command(settings.database_url, args.file)}")
+        print(f"restore with: pg_restore --clean --no-owner --dbname DATABASE '{args.file}'")
+        return 0
+    try:
+        report = asyncio.run(backup(settings.database_url, args.file, force=args.force))
+    except (BackupRefused, OSError) as exc:
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    print(
+        f"backup written to {report.path}: {report.size:,} bytes, "
+        f"{report.plans} plans, {report.people} people"
+    )
+    return 0
+
+
 def _not_a_busy_outbox(record: logging.LogRecord) -> bool:
     """An outbox pass that outlasts the interval is normal (sends are paced to Telegram's
     limits) and the next pass simply starts later; APScheduler warns of it every tick."""
@@ -317,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import main as demo_main
 
         return demo_main(args.database_url)
+    if command == "db" and args.action == "backup":
+        return _backup(settings, args)  # before any upgrade: a backup is what comes first
+    if command == "doctor":
+        from bot.doctor import doctor
+
+        return asyncio.run(doctor(settings))
     upgrade_sync(settings.database_url)
     if command == "db":
         if settings.load_demo_plan:

@@ -44,6 +44,7 @@ from bot.telegram_limits import GROUP_SENDS_PER_MINUTE, PRIVATE_INTERVAL, retry_
 from handlers.context import FlowContext
 from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, render_combined, render_row
+from handlers.outage import guarded, is_outage
 from handlers.replies import View
 from locales import DEFAULT_LOCALE
 from storage import chats, outbox
@@ -361,6 +362,9 @@ async def deliver_outbox(
         *(one_chat(chat_id, chat_rows) for chat_id, chat_rows in by_chat.items()),
         return_exceptions=True,
     )
+    outages = [r for r in results if isinstance(r, BaseException) and is_outage(r)]
+    if outages:  # the database went away during the pass: the job notes it once
+        raise outages[0]
     for result in results:
         if isinstance(result, BaseException):
             # A database failure while settling: the lease brings the rows back later.
@@ -441,6 +445,7 @@ async def send_digests(
 # JobQueue wiring
 
 
+@guarded
 async def _outbox_job(context: FlowContext) -> None:
     lock: asyncio.Lock = context.bot_data.setdefault("outbox_lock", asyncio.Lock())
     if lock.locked():
@@ -465,6 +470,7 @@ async def _outbox_job(context: FlowContext) -> None:
             )
 
 
+@guarded
 async def _weekly_job(context: FlowContext) -> None:
     deps = context.deps
     await send_reminders(
@@ -477,6 +483,7 @@ async def _weekly_job(context: FlowContext) -> None:
     )
 
 
+@guarded
 async def _daily_job(context: FlowContext) -> None:
     """The daily digests, and forgetting update ids too old for Telegram to deliver again."""
     deps = context.deps

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     #: it), and how old the signed data it sends may be.
     web_app_url: str = ""
     web_app_auth_max_age: int = Field(default=3600, ge=1)
+    plan_parse_seconds: float = Field(default=20.0, gt=0)  # an uploaded plan's parse, at most
 
     @field_validator("secretariat_chat_ids", mode="before")
     @classmethod

@@ -4,7 +4,6 @@ document: the report, or every problem found and nothing imported)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +60,8 @@ from storage.plan_files import (
     read_plan_metadata,
     read_plan_rows,
 )
+from storage.plan_files.names import title_from_file_name
+from storage.plan_files.worker import parse_in_worker
 
 PEOPLE_PAGE = 15
 ADMINS = (Role.ADMIN,)
@@ -97,6 +98,8 @@ ISSUE_TEXTS = {
         "a row has values beyond column {limit}; a plan has at most {limit} columns"
     ),
     "line_too_long": N_("a line is longer than {limit} characters"),
+    "parse_time_limit": N_("reading the file took longer than the limit of {seconds} seconds"),
+    "parse_failed": N_("the file could not be read: the reader stopped before finishing"),
 }
 
 
@@ -356,8 +359,9 @@ async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]
     """A plan spreadsheet from an admin: imported, or every problem listed and nothing changed.
 
     The file is downloaded, checked and parsed once this step's transaction is over (`after`),
-    the parsing in a worker thread: a big or hostile file holds neither the event loop nor a
-    database lock, and everyone else is answered meanwhile. The import then has a transaction
+    the parsing in a worker process with a time limit (`storage.plan_files.worker`): a big or
+    hostile file holds neither the event loop nor a database lock, and everyone else is
+    answered meanwhile. The import then has a transaction
     of its own, which also ends the step."""
     tr = context.tr
     document = message.document
@@ -398,9 +402,12 @@ class PlanUpload:
         tr, deps, name = self.tr, self.deps, self.name
         try:
             content = bytes(await (await self.document.get_file()).download_as_bytearray())
-            # parsed in a worker thread: everyone else is answered meanwhile
-            rows, meta = await asyncio.to_thread(read_plan_file, content, name)
-            title = meta.get("title") or PurePath(name).stem.replace("_", " ")
+            # parsed in a worker process, stopped at the time limit: everyone else is
+            # answered meanwhile
+            rows, meta = await parse_in_worker(
+                read_plan_file, content, name, seconds=deps.plan_parse_seconds
+            )
+            title = meta.get("title") or title_from_file_name(name)
             async with transaction(deps.sessions) as session:
                 report = await import_plan(
                     session,
@@ -421,7 +428,7 @@ class PlanUpload:
 
 def read_plan_file(content: bytes, name: str) -> tuple[list[PlanRow], dict[str, str]]:
     """A plan file's rows and (for a workbook) its details; `PlanFileError` when it cannot be
-    read. Blocking: the caller runs it in a worker thread."""
+    read. Blocking: the caller runs it in a worker process (so: a top-level function)."""
     rows = read_plan_rows(content, name)
     meta = read_plan_metadata(content, name) if name.lower().endswith(".xlsx") else {}
     return rows, meta

@@ -9,7 +9,7 @@ handled `person`, `tr` (their language) and `session` (the step's transaction).
 answers strangers, people of other roles and group chats as asked; the handler then does its
 one job and returns a `Reply` (or a `View`), which is sent after the transaction is committed,
 so no transaction waits on Telegram. A `PlanError` from storage becomes a short refusal and
-nothing of the step is kept.
+nothing of the step is kept; so does a database that cannot be reached (`handlers.outage`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.i18n import N_, Tr, pick_locale
 from handlers.open_steps import StepKey, discard, moves_on
+from handlers.outage import is_outage, outage_of, outage_reply
 from handlers.replies import Reply, View, deliver, deliver_privately, refusal
 from storage.chats import retry_chat
 from storage.clock import today_in
@@ -57,6 +58,7 @@ class Deps:
     album_wait: float  # seconds given to Telegram to deliver every file of an album
     clock: Callable[[], dt.datetime] = utcnow
     web_app_url: str = ""  # the dashboard (Mini App); no button without it
+    plan_parse_seconds: float = 20.0  # an uploaded plan file is parsed for this long at most
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -255,6 +257,13 @@ async def _step(
             result = await handler(update, context)
     except PlanError as error:
         return refusal(tr, error, on_button=update.callback_query is not None)
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        # Nothing of the step was kept, not even the update's id: a redelivery processes it.
+        outage_of(context.bot_data).failed(error, f"update {update.update_id}")
+        return outage_reply(update, tr)
+    outage_of(context.bot_data).answered()
     reply = Reply([result]) if isinstance(result, View) else result
     return _telling(reply, discarded, on_button=update.callback_query is not None)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import CommandHandler
 
 from handlers.context import FlowContext, flow
-from handlers.replies import Reply, View, stale_button
+from handlers.i18n import Tr
+from handlers.outage import is_outage, outage_of, outage_reply
+from handlers.replies import Reply, View, deliver, stale_button
 from storage.db import transaction
 from storage.people import get_person
 
@@ -50,27 +53,57 @@ async def unknown_command(update: Update, context: FlowContext) -> View:
 
 async def on_error(update: object, context: FlowContext) -> None:
     """Log the failure and tell the person; what they sent stays where it was (the conversation
-    state is only changed by a step that succeeded), so they can simply try again."""
+    state is only changed by a step that succeeded), so they can simply try again.
+
+    A database that cannot be reached is one log line per outage (`handlers.outage`), and the
+    answer is chosen without it: the language from Telegram's `language_code`."""
     error = context.error
     if isinstance(error, RetryAfter | TimedOut | NetworkError | Forbidden):
         log.warning("Telegram error while handling an update: %s", error)
         return
+    if error is not None and is_outage(error):
+        outage_of(context.bot_data).failed(error, "update")
+        await _tell(update, context, outage_reply, database=False)
+        return
     log.error("error while handling an update", exc_info=error)
+    await _tell(update, context, _sorry, database=True)
+
+
+def _sorry(update: Update, tr: Tr) -> Reply:
+    text = tr._(
+        "Sorry, something went wrong on our side. Nothing you sent was lost: "
+        "please try again in a moment."
+    )
+    if update.callback_query is not None:
+        return Reply(notice=text, alert=True)
+    return Reply([View(text)], edit=False)
+
+
+async def _tell(
+    update: object,
+    context: FlowContext,
+    reply_for: Callable[[Update, Tr], Reply | None],
+    *,
+    database: bool,
+) -> None:
+    """Answer the update that failed in the person's language: their choice when the database
+    can be asked (`database`), else Telegram's."""
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     user = update.effective_user
+    language = None
+    if database and user is not None:
+        try:
+            async with transaction(context.deps.sessions) as session:
+                person = await get_person(session, user.id, active_only=True)
+            language = person.language if person else None
+        except Exception as error:  # the language is a nicety: Telegram's will do
+            log.info("could not read the person's language: %s", error)
+    tr = context.deps.tr(language, user.language_code if user else None)
+    reply = reply_for(update, tr)
+    if reply is None:
+        return
     try:
-        async with transaction(context.deps.sessions) as session:
-            person = await get_person(session, user.id, active_only=True) if user else None
-        tr = context.deps.tr(
-            person.language if person else None, user.language_code if user else None
-        )
-        await context.bot.send_message(
-            update.effective_chat.id,
-            tr._(
-                "Sorry, something went wrong on our side. Nothing you sent was lost: "
-                "please try again in a moment."
-            ),
-        )
+        await deliver(update, context.bot, reply)
     except Exception:
         log.exception("could not tell the person about the error")

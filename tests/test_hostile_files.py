@@ -4,17 +4,22 @@ bounded; and a big valid file is parsed off the event loop (others are answered 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
+import os
 import resource
-import threading
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import func, select
 
 import handlers.administration as administration
 from handlers.administration import issue_line
 from handlers.i18n import Tr
+from storage.models import Plan
 from storage.plan_files import PlanFileError, read_plan_rows
 from storage.plan_files.records import MAX_COLUMNS, MAX_ROWS
 from tests.test_flows_story import bot, registered  # noqa: F401
@@ -156,29 +161,56 @@ def _big_valid_csv(rows: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-async def test_others_are_answered_while_a_big_file_is_parsed(bot, sessions, monkeypatch):  # noqa: F811
+def slow_read(content: bytes, name: str):  # type: ignore[no-untyped-def]
+    """`read_plan_file` that says when it starts and waits to be released (through files in
+    `$PLAN_TEST_SIGNALS`: it runs in the worker process)."""
+    signals = Path(os.environ["PLAN_TEST_SIGNALS"])
+    (signals / "parsing").touch()
+    deadline = time.monotonic() + 20
+    while not (signals / "released").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return administration.read_plan_file(content, name)
+
+
+def _appears(path: Path) -> bool:
+    deadline = time.monotonic() + 30
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return path.exists()
+
+
+async def test_others_are_answered_while_a_big_file_is_parsed(bot, sessions, monkeypatch, tmp_path):  # noqa: F811
     app, request = bot
     admin = await registered(app, sessions, 901, "admin")
     other = await registered(app, sessions, 902, "coordinator")
-    parsing, released = threading.Event(), threading.Event()
-    real = administration.read_plan_file
-
-    def slow_read(content: bytes, name: str):  # type: ignore[no-untyped-def]
-        parsing.set()
-        result = real(content, name)
-        assert released.wait(20), "the other person was not answered while the file was parsed"
-        return result
-
+    monkeypatch.setenv("PLAN_TEST_SIGNALS", str(tmp_path))
     monkeypatch.setattr(administration, "read_plan_file", slow_read)
     await admin.send("/plan")
     upload = asyncio.create_task(
         admin.send_document("grande.csv", "text/csv", content=_big_valid_csv(1500))
     )
-    assert await asyncio.to_thread(parsing.wait, 20)
+    assert await asyncio.to_thread(_appears, tmp_path / "parsing")
     answered_before = len(request.sent(902))
     await asyncio.wait_for(other.send("/ayuda"), timeout=10)
     assert len(request.sent(902)) > answered_before
     assert not upload.done()
-    released.set()
+    (tmp_path / "released").touch()
     await asyncio.wait_for(upload, timeout=60)
     assert "grande" in request.sent(901)[-1].text
+
+
+async def test_a_parse_over_the_time_limit_is_stopped(bot, sessions, monkeypatch, tmp_path):  # noqa: F811
+    """The worker never finishes (nobody releases it): stopped at the limit, the admin told
+    which limit, nothing imported."""
+    app, request = bot
+    deps = app.bot_data["deps"]
+    monkeypatch.setitem(app.bot_data, "deps", dataclasses.replace(deps, plan_parse_seconds=3))
+    admin = await registered(app, sessions, 903, "admin")
+    monkeypatch.setenv("PLAN_TEST_SIGNALS", str(tmp_path))
+    monkeypatch.setattr(administration, "read_plan_file", slow_read)
+    await admin.send("/plan")
+    await admin.send_document("lento.csv", "text/csv", content=_big_valid_csv(10))
+    answer = request.sent(903)[-1].text
+    assert "lento.csv" in answer and "3 segundos" in answer and "no se cambió nada" in answer
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Plan)) == 1  # the demo's

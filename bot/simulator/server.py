@@ -133,6 +133,8 @@ class BotApiSimulator:
         self.stats: Counter[str] = Counter()
         self.webhook_url = ""
         self.webhook_secret = ""
+        #: Telegram's record of the last failed webhook delivery: (unix time, message).
+        self.webhook_last_error: tuple[int, str] | None = None
         self.away = False
         #: Chats the bot may not write to (kicked from a group, blocked by a person): the 403.
         self.refusals: dict[int, str] = {}
@@ -418,6 +420,14 @@ class BotApiSimulator:
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self.updates),
+            **(
+                {
+                    "last_error_date": self.webhook_last_error[0],
+                    "last_error_message": self.webhook_last_error[1],
+                }
+                if self.webhook_last_error
+                else {}
+            ),
         }
 
     async def _m_sendmessage(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -575,7 +585,8 @@ class BotApiSimulator:
         return True
 
     async def _m_getchat(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self.chats[self._chat_id(p)]
+        # ChatFullInfo: the fields Telegram always sends beside the chat's own.
+        return {"accent_color_id": 0, "max_reaction_count": 11, **self.chats[self._chat_id(p)]}
 
     async def _m_setchatmenubutton(self, _p: dict[str, Any]) -> bool:
         return True
@@ -612,8 +623,9 @@ class BotApiSimulator:
                         timeout=aiohttp.ClientTimeout(total=10),
                     ) as response:
                         delivered = 200 <= response.status < 300
-                except (aiohttp.ClientError, TimeoutError):
+                except (aiohttp.ClientError, TimeoutError) as error:
                     delivered = False
+                    self.webhook_last_error = (int(time.time()), str(error) or "Connection failed")
                 if delivered:
                     if self.updates and self.updates[0] is update:
                         self.updates.pop(0)

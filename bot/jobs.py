@@ -197,6 +197,16 @@ def _outgoing(
 
 
 async def _send(bot: Bot, chat_id: int, message: View) -> None:
+    if message.file is not None:  # a report's file (reporting rounds), made off the event loop
+        await bot.send_document(
+            chat_id,
+            await message.file.content(),
+            caption=message.text or None,
+            filename=message.file.name,
+            parse_mode=ParseMode.HTML,
+            reply_markup=message.markup,
+        )
+        return
     await bot.send_message(
         chat_id,
         message.text,

@@ -23,8 +23,10 @@ from handlers.labels import (
     status_label,
 )
 from handlers.replies import View, in_rows
+from handlers.round_texts import render_round_row
 from handlers.text import MESSAGE_LIMIT, shorten, split_message
 from storage.models import Status
+from storage.rounds import ROUND_KINDS
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
 EVENT_KINDS = ("comment", "review_comment", "status", "review_status")
@@ -564,6 +566,8 @@ def render_row(
         return render_daily_digest(tr, payload, today=today, plan_titles=plan_titles)
     plan_id = payload.get("plan_id")
     title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
+    if kind in ROUND_KINDS:
+        return render_round_row(tr, kind, payload, plan_title=title)
     if kind == "verdict":
         return [render_verdict(tr, payload, plan_title=title)]
     return [render_event(tr, kind, payload, plan_title=title)]

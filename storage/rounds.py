@@ -303,7 +303,7 @@ async def ask_focal_points(session: AsyncSession, rnd: ReportingRound, *, now: d
     payload = _round_payload(rnd)
     await _queue(
         session,
-        [(int(tid), ASK_KIND, payload | {"actions": int(n)}) for _pid, tid, n in rows],
+        [(int(tid or 0), ASK_KIND, payload | {"actions": int(n)}) for _pid, tid, n in rows],
         now,
     )
     return len(rows)
@@ -652,15 +652,15 @@ def _snapshot_rows(
                 "review_comment": latest.get((action.id, CommentKind.REVIEW.value), ""),
                 "review_status": action.review_status,
                 "overdue": overdue,
-                "last_update": action.last_update_at.isoformat()
-                if action.last_update_at
-                else None,
+                "last_update": action.last_update_at.isoformat() if action.last_update_at else None,
             }
         )
     return snapshot
 
 
-async def plan_snapshot(session: AsyncSession, plan_id: int, today: dt.date) -> list[dict[str, Any]]:
+async def plan_snapshot(
+    session: AsyncSession, plan_id: int, today: dt.date
+) -> list[dict[str, Any]]:
     """The plan as it stands: per action (in order) the cells of the plan's table, with the
     latest follow-up and review comments, plus its due date, whether it is overdue and its
     last update."""
@@ -735,7 +735,9 @@ def _baseline_of(rnd: ReportingRound) -> dict[int, tuple[str, bool]]:
     opened = rnd.opened_at.date()
     result: dict[int, tuple[str, bool]] = {}
     for key, (status, due) in (rnd.baseline or {}).items():
-        overdue = bool(due) and dt.date.fromisoformat(due) < opened and status not in CLOSED_STATUSES
+        overdue = (
+            bool(due) and dt.date.fromisoformat(due) < opened and status not in CLOSED_STATUSES
+        )
         result[int(key)] = (status, overdue)
     return result
 
@@ -767,7 +769,9 @@ async def close_round(
     snapshot = await plan_snapshot(session, rnd.plan_id, today)
     previous = await _previous(session, rnd)
     if previous is not None and previous.snapshot is not None:
-        before = {int(r["id"]): (r["follow_up_status"], bool(r["overdue"])) for r in previous.snapshot}
+        before = {
+            int(r["id"]): (r["follow_up_status"], bool(r["overdue"])) for r in previous.snapshot
+        }
         changes = changes_between(snapshot, before, stale_since=previous.opened_at)
     else:
         changes = changes_between(snapshot, _baseline_of(rnd), stale_since=None)
@@ -796,7 +800,9 @@ async def close_round(
     rnd.report = report
     await session.flush()
     info = await _info(session, rnd)
-    await queue_report(session, rnd, info.plan_title, await report_chats(session, notify_chat_ids), now)
+    await queue_report(
+        session, rnd, info.plan_title, await report_chats(session, notify_chat_ids), now
+    )
     return info
 
 
@@ -882,7 +888,9 @@ async def sweep_rounds(
     ).all()
     for rnd in rounds:
         if rnd.closes_on < today:
-            await close_round(session, rnd.id, today=today, now=now, notify_chat_ids=notify_chat_ids)
+            await close_round(
+                session, rnd.id, today=today, now=now, notify_chat_ids=notify_chat_ids
+            )
             sweep.closed.append(rnd.id)
             continue
         sweep.asked += await ask_focal_points(session, rnd, now=now)
@@ -902,4 +910,3 @@ async def sweep_rounds(
             await session.refresh(rnd)
             sweep.reminded += await nudge_pending(session, rnd, now=now, today=today)
     return sweep
-

@@ -47,7 +47,7 @@ def render_ask(tr: Tr, payload: Mapping[str, Any], plan_title: str | None) -> Vi
         _plan_line(tr, plan_title)
         + tr._(
             "📋 <b>Reporting round</b>: {name}",
-            name=Safe(round_name(tr, str(payload.get("title") or ""), closes)),
+            name=Safe(_name(tr, payload)),
         )
         + "\n\n"
         + tr.n_(
@@ -74,7 +74,7 @@ def render_reminder(tr: Tr, payload: Mapping[str, Any], plan_title: str | None) 
         _plan_line(tr, plan_title)
         + tr._(
             "⏰ <b>The reporting round {name} closes {when}</b> ({date}).",
-            name=Safe(round_name(tr, str(payload.get("title") or ""), closes)),
+            name=Safe(_name(tr, payload)),
             when=Safe(when),
             date=tr.short_date(closes),
         )

@@ -370,10 +370,6 @@ async def get_round(session: AsyncSession, round_id: int) -> ReportingRound:
     return rnd
 
 
-async def round_info(session: AsyncSession, round_id: int) -> RoundInfo:
-    return await _info(session, await get_round(session, round_id))
-
-
 async def list_rounds(
     session: AsyncSession, *, plan_id: int | None = None, limit: int = 50
 ) -> list[RoundInfo]:
@@ -384,10 +380,6 @@ async def list_rounds(
     if plan_id is not None:
         query = query.where(ReportingRound.plan_id == plan_id)
     return [await _info(session, r) for r in (await session.scalars(query.limit(limit))).all()]
-
-
-async def open_rounds(session: AsyncSession) -> list[RoundInfo]:
-    return [r for r in await list_rounds(session) if r.is_open]
 
 
 async def current_round(session: AsyncSession, round_id: int | None = None) -> ReportingRound:

@@ -68,6 +68,12 @@ def help_text(tr: Tr, person: Person) -> str:
     ]
     if person.role in (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN):
         lines.append(tr._("/exportar — the plan as a spreadsheet, with follow-up and review"))
+        lines.append(
+            tr._(
+                "/ronda — reporting rounds: ask every focal point for an update by a date, "
+                "see who has answered, close it into a report"
+            )
+        )
         lines.append(tr._("/avisos — how you receive notifications"))
     if person.role in (Role.SECRETARIAT, Role.ADMIN):
         lines.append(

@@ -39,6 +39,7 @@ from handlers.text import shorten
 from storage.errors import PlanError
 from storage.models import ReportingRound, Role
 from storage.rounds import (
+    PersonProgress,
     RoundInfo,
     RoundProgress,
     close_round,
@@ -154,10 +155,7 @@ def _date_question(tr: Tr, plan_id: int, plan_title: str, today: dt.date, past: 
     return View(text, rows)
 
 
-def _person_line(tr: Tr, person: object) -> str:
-    from storage.rounds import PersonProgress
-
-    assert isinstance(person, PersonProgress)
+def _person_line(tr: Tr, person: PersonProgress) -> str:
     if not person.started:
         state = tr._("not started")
     else:

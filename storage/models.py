@@ -391,7 +391,8 @@ class ReportingRound(Base):
     """A reporting round: the secretariat asks for an update of a plan by a date (`closes_on`,
     included). At most one open round per plan (`closed_at` unset); at the close the plan as it
     stood is kept in `snapshot` and what changed since the previous round in `report`.
-    `baseline` is the plan's statuses at the opening (the comparison for a first round)."""
+    `baseline` is the plan at the opening, per action its status and whether it was overdue
+    (the comparison for a plan's first round)."""
 
     __tablename__ = "rounds"
     __table_args__ = (

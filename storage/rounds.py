@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -238,7 +238,7 @@ async def open_round(
         raise _already_open(existing)
     title = " ".join((title or "").split())[:TITLE_MAX]
     baseline = {
-        str(action_id): [status, due.isoformat() if due else None]
+        str(action_id): [status, due is not None and due < today and status not in CLOSED_STATUSES]
         for action_id, status, due in (
             await session.execute(
                 select(KeyAction.id, KeyAction.status, KeyAction.deadline_due).where(
@@ -268,7 +268,7 @@ async def open_round(
     return RoundInfo(new.id, plan.id, plan.title, title, now, closes_on, None, asked)
 
 
-def _open_action() -> Any:
+def _open_action() -> ColumnElement[bool]:
     return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
 
 
@@ -724,14 +724,8 @@ def changes_between(
 
 
 def _baseline_of(rnd: ReportingRound) -> dict[int, tuple[str, bool]]:
-    opened = rnd.opened_at.date()
-    result: dict[int, tuple[str, bool]] = {}
-    for key, (status, due) in (rnd.baseline or {}).items():
-        overdue = (
-            bool(due) and dt.date.fromisoformat(due) < opened and status not in CLOSED_STATUSES
-        )
-        result[int(key)] = (status, overdue)
-    return result
+    """The statuses at the opening, and whether each action was overdue then."""
+    return {int(key): (status, bool(overdue)) for key, (status, overdue) in rnd.baseline.items()}
 
 
 async def close_round(

@@ -41,6 +41,7 @@ from storage.people import (
     set_language,
     use_invitation_units,
 )
+from storage.rounds import ask_newcomers
 
 CODE_ATTEMPTS = 5
 CODE_WINDOW = dt.timedelta(minutes=15)
@@ -264,7 +265,7 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
     """The sender, registered (or registered anew) with the invitation's role and units."""
     user = update.effective_user
     assert user is not None
-    return await register(
+    person = await register(
         context.session,
         invitation,
         telegram_id=user.id,
@@ -273,6 +274,8 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
         language=user.language_code,
         now=context.deps.now(),
     )
+    await ask_newcomers(context.session, now=context.deps.now())  # open reporting rounds
+    return person
 
 
 def _menu_setter(

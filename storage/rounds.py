@@ -74,6 +74,7 @@ TITLE_MAX = 200
 #: for thousands of people leaves room in every second for people's replies and notifications.
 SENDS_PER_SECOND = 15
 TEXT_MAX = 300
+NEWCOMER_DELAY = dt.timedelta(seconds=3)
 LISTED_MAX = 30
 
 
@@ -272,7 +273,13 @@ def _open_action() -> ColumnElement[bool]:
     return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
 
 
-async def ask_focal_points(session: AsyncSession, rnd: ReportingRound, *, now: dt.datetime) -> int:
+async def ask_focal_points(
+    session: AsyncSession,
+    rnd: ReportingRound,
+    *,
+    now: dt.datetime,
+    delay: dt.timedelta = dt.timedelta(0),
+) -> int:
     """Ask every active focal point with open actions in the round's plan who has not been
     asked yet (those who joined since, too): one outbox row each. Returns how many."""
     already = select(RoundPerson.person_id).where(RoundPerson.round_id == rnd.id)
@@ -305,8 +312,20 @@ async def ask_focal_points(session: AsyncSession, rnd: ReportingRound, *, now: d
         session,
         [(int(tid or 0), ASK_KIND, payload | {"actions": int(n)}) for _pid, tid, n in rows],
         now,
+        delay,
     )
     return len(rows)
+
+
+async def ask_newcomers(session: AsyncSession, *, now: dt.datetime) -> int:
+    """Ask, in every open round, the focal points not asked yet (someone who just registered).
+    Their message waits a few seconds, so that it follows the welcome."""
+    asked = 0
+    for rnd in (
+        await session.scalars(select(ReportingRound).where(ReportingRound.closed_at.is_(None)))
+    ).all():
+        asked += await ask_focal_points(session, rnd, now=now, delay=NEWCOMER_DELAY)
+    return asked
 
 
 def _round_payload(rnd: ReportingRound) -> dict[str, Any]:
@@ -319,9 +338,12 @@ def _round_payload(rnd: ReportingRound) -> dict[str, Any]:
 
 
 async def _queue(
-    session: AsyncSession, rows: Sequence[tuple[int, str, dict[str, Any]]], now: dt.datetime
+    session: AsyncSession,
+    rows: Sequence[tuple[int, str, dict[str, Any]]],
+    now: dt.datetime,
+    delay: dt.timedelta = dt.timedelta(0),
 ) -> None:
-    """Outbox rows, made available `SENDS_PER_SECOND` a second (the first ones at once)."""
+    """Outbox rows, made available `SENDS_PER_SECOND` a second (the first after `delay`)."""
     if not rows:
         return
     step = dt.timedelta(seconds=1 / SENDS_PER_SECOND)
@@ -334,7 +356,7 @@ async def _queue(
                 "payload": payload,
                 "digest": False,
                 "created_at": now,
-                "available_at": now + step * index,
+                "available_at": now + delay + step * index,
                 "attempts": 0,
             }
             for index, (chat_id, kind, payload) in enumerate(rows)

@@ -21,6 +21,7 @@ from storage.db import transaction
 from storage.errors import InvalidInput
 from storage.followup import post_comment, set_status
 from storage.models import KeyAction, OutboxMessage, Person, ReportingRound, RoundAnswer, Status
+from storage.people import create_invitation
 from storage.rounds import (
     ASK_KIND,
     REMINDER_KIND,
@@ -401,3 +402,17 @@ async def test_changes_since_the_previous_round(sessions):
     assert [i["ref"] for i in report["newly_overdue"]] == ["1.2"]
     assert [i["ref"] for i in report["unchanged"]] == ["1.1", "1.2", "2.1"]
     assert report["not_reported"] == ["Ana"]
+
+
+async def test_a_focal_point_registering_during_a_round_is_asked_at_once(sessions):
+    await _setup(sessions)
+    round_id = await _open(sessions, TODAY + dt.timedelta(days=10))
+    async with transaction(sessions) as session:
+        code = await create_invitation(session, "focal", ["OCR"], now=NOW)
+    async with running_app(sessions) as (app, request):
+        await Chat(app, 77, first_name="Nora").send(f"/start {code}")
+        await deliver_all(app.bot, sessions, now=NOW + dt.timedelta(seconds=5))
+        ask = request.last(77)
+        assert "Ronda de seguimiento" in ask.text and "2 acciones abiertas" in ask.text
+        assert ask.buttons == [("▶ Empezar", f"rog:{round_id}:0")]
+    assert sorted(r.chat_id for r in await _rows(sessions, ASK_KIND)) == [ANA, LUIS, 77]

@@ -301,5 +301,6 @@ async def guide_pressed(update: Update, context: FlowContext) -> Reply:
                 notice = tr._("Status changed to {status}.", status=status_label(tr, status))
         case _:
             return stale_button(tr)
-    view = await show_next(context, rnd, member, after=action.id)
+    again = action.answer == SKIPPED  # a pass over the skipped ones goes on with the next
+    view = await show_next(context, rnd, member, after=action.id, skipped=again)
     return Reply([view], notice=notice)

@@ -483,17 +483,15 @@ def next_in(
     part: Sequence[RoundAction], *, after: int | None = None, skipped: bool = False
 ) -> RoundAction | None:
     """The next action to show: the first after `after` (in the plan's order) without an
-    answer, else the first without one from the start; with `skipped`, those skipped too."""
-
-    def waiting(action: RoundAction) -> bool:
-        return action.answer is None or (skipped and action.answer == SKIPPED)
-
+    answer, else the first without one from the start. With `skipped` (a pass over the actions
+    skipped for now) those after `after` that were skipped count too, so the pass ends once it
+    reaches the end, without coming back to what was skipped again."""
     ids = [a.id for a in part]
     start = ids.index(after) + 1 if after in ids else 0
-    for action in [*part[start:], *part[:start]]:
-        if waiting(action):
+    for action in part[start:]:
+        if action.answer is None or (skipped and action.answer == SKIPPED):
             return action
-    return None
+    return next((a for a in part[:start] if a.answer is None), None)
 
 
 async def set_position(

@@ -26,7 +26,9 @@ from storage.rounds import (
     ASK_KIND,
     REMINDER_KIND,
     REPORT_KIND,
+    RoundAction,
     close_round,
+    next_in,
     open_round,
     reminder_due,
 )
@@ -416,3 +418,20 @@ async def test_a_focal_point_registering_during_a_round_is_asked_at_once(session
         assert "Ronda de seguimiento" in ask.text and "2 acciones abiertas" in ask.text
         assert ask.buttons == [("▶ Empezar", f"rog:{round_id}:0")]
     assert sorted(r.chat_id for r in await _rows(sessions, ASK_KIND)) == [ANA, LUIS, 77]
+
+
+def test_the_next_action_of_the_sequence():
+    def part(*answers: str | None) -> list[RoundAction]:
+        return [
+            RoundAction(i, f"1.{i}", "", "", "date", None, None, "not_started", "pending", a)
+            for i, a in enumerate(answers, start=1)
+        ]
+
+    fresh = part(None, None, None)
+    assert next_in(fresh).id == 1 and next_in(fresh, after=1).id == 2
+    assert next_in(part(None, "updated", None), after=3).id == 1  # comes back for what is left
+    skipped = part("skipped", "unchanged", "skipped", "updated")
+    assert next_in(skipped) is None
+    assert next_in(skipped, skipped=True).id == 1
+    assert next_in(skipped, after=1, skipped=True).id == 3
+    assert next_in(skipped, after=3, skipped=True) is None  # the pass ends, no loop

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, NotFound
 from storage.models import (
     CLOSED_STATUSES,
@@ -303,18 +304,26 @@ async def ask_focal_points(
     ).all()
     if not rows:
         return 0
-    await session.execute(
-        insert(table_of(RoundPerson)),
-        [{"round_id": rnd.id, "person_id": pid, "asked_at": now} for pid, _tid, _n in rows],
+    # Another process sweeping at the same moment may have asked some: they are asked once.
+    table = table_of(RoundPerson)
+    inserted = set(
+        (
+            await session.scalars(
+                insert_for(dialect_of(session))(table)
+                .on_conflict_do_nothing(index_elements=["round_id", "person_id"])
+                .returning(table.c.person_id),
+                [{"round_id": rnd.id, "person_id": pid, "asked_at": now} for pid, _t, _n in rows],
+            )
+        ).all()
     )
     payload = _round_payload(rnd)
-    await _queue(
-        session,
-        [(int(tid or 0), ASK_KIND, payload | {"actions": int(n)}) for _pid, tid, n in rows],
-        now,
-        delay,
-    )
-    return len(rows)
+    asked = [
+        (int(tid or 0), ASK_KIND, payload | {"actions": int(n)})
+        for pid, tid, n in rows
+        if pid in inserted
+    ]
+    await _queue(session, asked, now, delay)
+    return len(asked)
 
 
 async def ask_newcomers(session: AsyncSession, *, now: dt.datetime) -> int:
@@ -894,9 +903,12 @@ async def sweep_rounds(
     ).all()
     for rnd in rounds:
         if rnd.closes_on < today:
-            await close_round(
-                session, rnd.id, today=today, now=now, notify_chat_ids=notify_chat_ids
-            )
+            try:
+                await close_round(
+                    session, rnd.id, today=today, now=now, notify_chat_ids=notify_chat_ids
+                )
+            except InvalidInput:  # closed meanwhile, by hand or by another process
+                continue
             sweep.closed.append(rnd.id)
             continue
         sweep.asked += await ask_focal_points(session, rnd, now=now)

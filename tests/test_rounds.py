@@ -435,3 +435,30 @@ def test_the_next_action_of_the_sequence():
     assert next_in(skipped, skipped=True).id == 1
     assert next_in(skipped, after=1, skipped=True).id == 3
     assert next_in(skipped, after=3, skipped=True) is None  # the pass ends, no loop
+
+
+async def test_with_several_plans_a_plan_is_chosen_first(sessions):
+    await _setup(sessions)
+    other = await add_plan(
+        sessions, [("1.1", "Otra acción", dt.date(2027, 1, 31), ["PNUD"])], title="Otro plan"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        async with transaction(sessions) as session:
+            await open_round(session, closes_on=TODAY + dt.timedelta(days=7), today=TODAY)
+    assert refused.value.code == "round_plan_needed"
+    async with sessions() as session:
+        plan_id = (await session.get(KeyAction, other["1.1"])).plan_id
+    async with running_app(sessions) as (app, request):
+        carmen = Chat(app, COORDINATOR)
+        await carmen.send("/ronda")
+        picker = request.last(COORDINATOR)
+        assert "elija un plan" in picker.text
+        assert ("Otro plan", f"rop:{plan_id}") in picker.buttons
+        await carmen.press(f"rop:{plan_id}")
+        assert "Nueva ronda de seguimiento</b> · Otro plan" in request.last(COORDINATOR).text
+        await carmen.press(f"roo:{plan_id}:w2")
+        assert "hasta el 8 dic 2026" in request.last(COORDINATOR).text
+        await carmen.send("/ronda")
+        assert ("📋 Otro plan", f"rop:{plan_id}") in request.last(COORDINATOR).buttons
+    asks = await _rows(sessions, ASK_KIND)
+    assert [(r.chat_id, r.payload["plan_id"]) for r in asks] == [(ANA, plan_id)]

@@ -6,7 +6,7 @@ from selenium.webdriver import ChromeOptions
 
 from bench.measure import Stats
 from bot.update_order import OrderedUpdates
-from storage.models import Invitation, UTCDateTime
+from storage.models import Invitation, ReportingRound, RoundAnswer, RoundPerson, UTCDateTime
 from storage.sqlite_driver import LoopCursor
 from storage.summary import GroupProgress
 from tests.offline import OfflineRequest
@@ -23,6 +23,10 @@ _used = (
     UTCDateTime.impl,  # SQLAlchemy's TypeDecorator
     Invitation.created_by_id,  # columns written through the ORM, kept for the record
     Invitation.used_by_id,
+    ReportingRound.opened_by_id,  # who opened and closed a round, and when people were asked
+    ReportingRound.closed_by_id,
+    RoundPerson.asked_at,
+    RoundAnswer.answered_at,
     GroupProgress.in_progress,  # read by name in GroupProgress.count
     GroupProgress.not_started,
     Cell.font,  # cell styles, read by openpyxl when it saves

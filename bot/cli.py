@@ -1,5 +1,5 @@
 """The command line: `python -m bot [run|demo|db upgrade|db backup|plan import|plan export|
-plan list|plan archive|plan delete|invite|evidence export|doctor]`.
+plan list|plan archive|plan delete|invite|evidence export|doctor|round open|list|status|close]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -58,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     ev_exp.add_argument("directory", type=Path, metavar="DIR")
     ev_exp.add_argument("--plan", type=int, default=None, help="plan id (default: every plan)")
     sub.add_parser("doctor", help="check the token, database, webhook and notification chats")
+    rounds = sub.add_parser("round", help="reporting rounds: open, list, status, close")
+    round_sub = rounds.add_subparsers(dest="round_command", required=True)
+    round_open = round_sub.add_parser("open", help="open a round and ask every focal point")
+    round_open.add_argument("--closes", required=True, help="closing date, YYYY-MM-DD (included)")
+    round_open.add_argument("--plan", type=int, default=None, help="plan id (default: the only)")
+    round_open.add_argument("--title", default="", help="e.g. 'Informe semestral'")
+    round_sub.add_parser("list", help="every round: id, plan, title, dates, people asked")
+    round_status = round_sub.add_parser("status", help="who has answered (default: latest)")
+    round_status.add_argument("round_id", type=int, nargs="?", metavar="ID")
+    round_close = round_sub.add_parser("close", help="close a round now and send its report")
+    round_close.add_argument("round_id", type=int, nargs="?", metavar="ID")
     return parser
 
 
@@ -364,4 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_invite(settings, args))
     if command == "evidence":
         return asyncio.run(_evidence(settings, args))
+    if command == "round":
+        from bot.round_cli import round_command
+
+        return asyncio.run(round_command(settings, args))
     return 2

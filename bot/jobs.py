@@ -1,4 +1,5 @@
-"""Background jobs: delivering the outbox, the weekly reminders and digests, the daily digest.
+"""Background jobs: delivering the outbox, the weekly reminders and digests, the daily digest,
+the reporting rounds' sweep.
 
 `deliver_outbox` is the one place that sends what the bot says on its own. It is a plain async
 function (tests and the benchmark call it directly; the JobQueue calls it every
@@ -31,8 +32,10 @@ import datetime as dt
 import logging
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -53,6 +56,7 @@ from storage.conversations import purge_processed_updates
 from storage.db import Sessions, transaction
 from storage.models import utcnow
 from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
+from storage.rounds import Sweep, sweep_rounds
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ SENT_KEPT = dt.timedelta(days=30)
 PROCESSED_KEPT = dt.timedelta(days=2)
 #: PTB's run_daily counts days from Sunday (0) to Saturday (6).
 PTB_DAYS = {name: (index + 1) % 7 for index, name in enumerate(WEEKDAYS)}
+#: Seconds between two sweeps of the reporting rounds (newcomers asked, reminders, closing).
+ROUNDS_INTERVAL = 300
 
 
 @dataclass
@@ -197,6 +203,16 @@ def _outgoing(
 
 
 async def _send(bot: Bot, chat_id: int, message: View) -> None:
+    if message.file is not None:  # a report's file (reporting rounds), made off the event loop
+        await bot.send_document(
+            chat_id,
+            await message.file.content(),
+            caption=message.text or None,
+            filename=message.file.name,
+            parse_mode=ParseMode.HTML,
+            reply_markup=message.markup,
+        )
+        return
     await bot.send_message(
         chat_id,
         message.text,
@@ -441,6 +457,36 @@ async def send_digests(
     return folded
 
 
+async def sweep_rounds_once(
+    sessions: Sessions,
+    *,
+    now: dt.datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    notify_chat_ids: Sequence[int] = (),
+    reminder_hour: int = 9,
+) -> Sweep:
+    """Reporting rounds: close those whose date has passed (their report queued), ask the focal
+    points who joined since, and queue the reminders due (from `reminder_hour`, local time)."""
+    now = now or utcnow()
+    local = now.astimezone(ZoneInfo(timezone))
+    async with transaction(sessions) as session:
+        sweep = await sweep_rounds(
+            session,
+            now=now,
+            today=local.date(),
+            notify_chat_ids=notify_chat_ids,
+            remind=local.hour >= reminder_hour,
+        )
+    if sweep.closed or sweep.reminded or sweep.asked:
+        log.info(
+            "rounds: %s closed, %s reminded, %s newly asked",
+            len(sweep.closed),
+            sweep.reminded,
+            sweep.asked,
+        )
+    return sweep
+
+
 # --------------------------------------------------------------------------------------------
 # JobQueue wiring
 
@@ -494,6 +540,18 @@ async def _daily_job(context: FlowContext) -> None:
         await purge_processed_updates(session, deps.now() - PROCESSED_KEPT)
 
 
+async def _rounds_job(context: FlowContext) -> None:
+    deps = context.deps
+    hour = context.job.data if context.job is not None else None
+    await sweep_rounds_once(
+        deps.sessions,
+        now=deps.now(),
+        timezone=deps.timezone,
+        notify_chat_ids=deps.notify_chat_ids,
+        reminder_hour=hour if isinstance(hour, int) else 9,
+    )
+
+
 def _catch_up_jobs(settings: Settings, now: dt.datetime) -> list[str]:
     """Runs missed while the bot was down earlier today (each still happens only once)."""
     local = now.astimezone(settings.tz)
@@ -530,6 +588,13 @@ def schedule_jobs(
         name=WEEKLY_JOB,
     )
     queue.run_daily(_daily_job, time=dt.time(settings.digest_hour, tzinfo=tz), name=DAILY_JOB)
+    queue.run_repeating(
+        _rounds_job,
+        interval=ROUNDS_INTERVAL,
+        first=min(ROUNDS_INTERVAL, 30),
+        name="reporting_rounds",
+        data=settings.reminder_hour,
+    )
     callbacks = {WEEKLY_JOB: _weekly_job, DAILY_JOB: _daily_job}
     for name in _catch_up_jobs(settings, utcnow()):
         queue.run_once(callbacks[name], when=5, name=f"{name}_catch_up")
@@ -543,4 +608,5 @@ __all__ = [
     "schedule_jobs",
     "send_digests",
     "send_reminders",
+    "sweep_rounds_once",
 ]

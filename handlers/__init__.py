@@ -27,6 +27,8 @@ from handlers import (
     person_entry,
     preferences,
     review,
+    round_guide,
+    rounds,
     steps,
     summary,
 )
@@ -37,6 +39,8 @@ from handlers.buttons import (
     PERSON_BUTTONS,
     REVIEW_QUEUE_BUTTONS,
     ROLE_BUTTONS,
+    ROUND_BUTTONS,
+    ROUND_GUIDE_BUTTONS,
     SUMMARY_BUTTONS,
     ActionList,
     ChooseLanguage,
@@ -100,6 +104,10 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         # The secretariat's review queue
         CommandHandler(["revisar", "review"], review.review_command),
         CallbackQueryHandler(review.review_pressed, pattern=any_of(*REVIEW_QUEUE_BUTTONS)),
+        # Reporting rounds
+        CommandHandler(["ronda", "round"], rounds.round_command),
+        CallbackQueryHandler(rounds.round_pressed, pattern=any_of(*ROUND_BUTTONS)),
+        CallbackQueryHandler(round_guide.guide_pressed, pattern=any_of(*ROUND_GUIDE_BUTTONS)),
         # Follow-up and review
         CommandHandler(["cancelar", "cancel"], conversation.cancel_command),
         CallbackQueryHandler(conversation.button_pressed, pattern=any_of(*FOLLOW_UP_BUTTONS)),

@@ -21,6 +21,7 @@ DESCRIPTIONS = {
     "exportar": N_("Download the plan as a spreadsheet"),
     "avisos": N_("Notification preferences"),
     "revisar": N_("Review queue: actions changed since their validation"),
+    "ronda": N_("Reporting rounds: ask everyone for an update by a date"),
     "ayuda": N_("What I can do"),
     "idioma": N_("Change language"),
     "cancelar": N_("Cancel what you are doing"),
@@ -33,12 +34,13 @@ BASE = ["acciones", "buscar", "resumen"]
 TAIL = ["ayuda", "idioma", "cancelar"]
 ROLE_COMMANDS = {
     Role.FOCAL: [*BASE, *TAIL],
-    Role.COORDINATOR: [*BASE, "exportar", "avisos", *TAIL],
-    Role.SECRETARIAT: ["revisar", *BASE, "exportar", "avisos", *TAIL],
+    Role.COORDINATOR: [*BASE, "exportar", "ronda", "avisos", *TAIL],
+    Role.SECRETARIAT: ["revisar", *BASE, "exportar", "ronda", "avisos", *TAIL],
     Role.ADMIN: [
         *BASE,
         "revisar",
         "exportar",
+        "ronda",
         "avisos",
         "invitar",
         "usuarios",

@@ -15,6 +15,7 @@ from typing import Any, cast
 from telegram import Message, Update
 from telegram.ext import JobQueue
 
+from handlers import round_guide
 from handlers.buttons import (
     FOLLOW_UP_BUTTONS,
     ActionButton,
@@ -307,7 +308,7 @@ async def _finish_evidence(context: FlowContext, action_id: int) -> Reply:
         return Reply(notice=tr._("There is no evidence to save yet: send a photo or a document."))
     await _save_comment(context, data, "", source_key=None)
     saved = tr.n_("Evidence saved ({n} file).", "Evidence saved ({n} files).", len(files))
-    return await _done(context, action_id, saved)
+    return await _done(context, action_id, saved, data)
 
 
 async def _save_comment(
@@ -390,7 +391,7 @@ async def comment_step(
             [View(tr._("Please write the comment as text, or send a photo or a document."))]
         )
     await _save_comment(context, data, text, source_key=_source_key(message), extra=attachment)
-    return await _done(context, action_id, _saved_text(tr, data))
+    return await _done(context, action_id, _saved_text(tr, data), data)
 
 
 def _speaks_for_itself(attachment: NewAttachment, text: str, data: dict[str, Any]) -> bool:
@@ -461,7 +462,7 @@ async def finish_album(context: FlowContext) -> None:
         if data.get("album_text"):
             source = f"{key.chat_id}:album:{key.group}"
             await _save_comment(context, data, str(data["album_text"]), source_key=source)
-            reply = await _done(context, action_id, _saved_text(context.tr, data))
+            reply = await _done(context, action_id, _saved_text(context.tr, data), data)
         else:
             await step.open(State.COMMENT, {k: v for k, v in data.items() if k != "album"})
             files = len(data.get("attachments") or [])
@@ -494,7 +495,10 @@ async def justification_step(message: Message, context: FlowContext, data: dict[
     )
     tr = context.tr
     return await _done(
-        context, action_id, tr._("Status changed to {status}.", status=status_label(tr, status))
+        context,
+        action_id,
+        tr._("Status changed to {status}.", status=status_label(tr, status)),
+        data,
     )
 
 
@@ -527,9 +531,14 @@ def _written(context: FlowContext, message: Message, missing: str) -> str | Repl
     return _text_of(message) or Reply([View(context.tr._(missing))])
 
 
-async def _done(context: FlowContext, action_id: int, notice: str) -> Reply:
-    """The step is over: the action's card, with what was done on top."""
+async def _done(
+    context: FlowContext, action_id: int, notice: str, data: dict[str, Any] | None = None
+) -> Reply:
+    """The step is over: the action's card, with what was done on top (in a reporting
+    round's guided sequence, the next action instead)."""
     await context.step.close()
+    if data and data.get("round"):
+        return await round_guide.after_step(context, int(data["round"]), action_id, notice)
     return Reply([(await card_view(context, action_id)).with_notice(notice)])
 
 
@@ -557,6 +566,8 @@ async def _cancelled(context: FlowContext) -> View:
     action_id = int(state.data.get("action") or 0)
     if not action_id:
         return View(cancelled)
+    if state.data.get("round"):
+        return await round_guide.back_to(context, int(state.data["round"]), action_id, cancelled)
     return (await card_view(context, action_id)).with_notice(cancelled)
 
 

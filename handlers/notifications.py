@@ -24,11 +24,13 @@ from handlers.labels import (
     status_label,
 )
 from handlers.replies import View, in_rows
+from handlers.round_texts import render_round_row
 from handlers.text import MESSAGE_LIMIT, shorten, split_message
 from storage.attachments import AttachmentKind, describe_attachment, kind_words
 from storage.chats import CHAT_UNREACHABLE_KIND
 from storage.models import Status
 from storage.people import ACCOUNT_KIND
+from storage.rounds import ROUND_KINDS
 
 #: Event kinds written by storage.followup; rows of these kinds may be combined in one message.
 EVENT_KINDS = ("comment", "review_comment", "status", "review_status")
@@ -620,6 +622,8 @@ def render_row(
         return [render_chat_unreachable(tr, payload)]
     plan_id = payload.get("plan_id")
     title = plan_titles.get(int(plan_id)) if plan_titles and plan_id is not None else None
+    if kind in ROUND_KINDS:
+        return render_round_row(tr, kind, payload, plan_title=title)
     if kind == "verdict":
         return [render_verdict(tr, payload, plan_title=title)]
     return [render_event(tr, kind, payload, plan_title=title)]

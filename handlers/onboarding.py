@@ -45,6 +45,7 @@ from storage.people import (
     set_language,
     use_invitation_units,
 )
+from storage.rounds import ask_newcomers
 
 #: `/start a<id>` (the dashboard's link to an action): never an invitation code, which is
 #: 32 characters long.
@@ -75,6 +76,12 @@ def help_text(tr: Tr, person: Person) -> str:
     ]
     if person.role in (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN):
         lines.append(tr._("/exportar — the plan as a spreadsheet, with follow-up and review"))
+        lines.append(
+            tr._(
+                "/ronda — reporting rounds: ask every focal point for an update by a date, "
+                "see who has answered, close it into a report"
+            )
+        )
         lines.append(tr._("/avisos — how you receive notifications"))
     if person.role in (Role.SECRETARIAT, Role.ADMIN):
         lines.append(
@@ -278,7 +285,7 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
     """The sender, registered (or registered anew) with the invitation's role and units."""
     user = update.effective_user
     assert user is not None
-    return await register(
+    person = await register(
         context.session,
         invitation,
         telegram_id=user.id,
@@ -287,6 +294,8 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
         language=user.language_code,
         now=context.deps.now(),
     )
+    await ask_newcomers(context.session, now=context.deps.now())  # open reporting rounds
+    return person
 
 
 def _menu_setter(

@@ -17,6 +17,7 @@ from handlers.context import FlowContext, flow
 from handlers.conversation import comment_step, justification_step, observation_step
 from handlers.onboarding import role_question_step
 from handlers.replies import Reply, View
+from handlers.rounds import date_step
 from storage.models import Role
 
 Step = Callable[[Message, FlowContext, dict[str, Any]], Awaitable[Reply | None]]
@@ -28,6 +29,7 @@ STEPS: dict[State, Step] = {
     State.PLAN_UPLOAD: plan_step,
     State.SEARCH: search_step,
     State.CONFIRM_ROLE: role_question_step,
+    State.ROUND_DATE: date_step,
 }
 
 

@@ -43,6 +43,7 @@ from storage.models import (
     table_of,
     utcnow,
 )
+from storage.rounds import note_update
 from storage.text import is_blank, without_bidi_controls
 
 COMMENT_MAX_LENGTH = 3000
@@ -308,6 +309,7 @@ async def post_comment(
         await session.execute(insert(table_of(Attachment)), files)
     if kind == CommentKind.FOLLOW_UP:
         await _update_action(session, action, {"last_update_at": now})
+        await note_update(session, person, action, now=now)
     comment = PostedComment(
         comment_id, action.id, CommentKind(kind).value, body, source_key, now, tuple(attachments)
     )
@@ -428,6 +430,8 @@ async def _apply_change(
         )
     ).all()
     await _update_action(session, action, values)
+    if change.field == "status":
+        await note_update(session, person, action, now=now)
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)

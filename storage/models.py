@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -417,3 +418,73 @@ class KnownChat(Base):
     unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
     moved_to: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReportingRound(Base):
+    """A reporting round: the secretariat asks for an update of a plan by a date (`closes_on`,
+    included). At most one open round per plan (`closed_at` unset); at the close the plan as it
+    stood is kept in `snapshot` and what changed since the previous round in `report`.
+    `baseline` is the plan at the opening, per action its status and whether it was overdue
+    (the comparison for a plan's first round)."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (
+        Index(
+            "uq_rounds_open_plan",
+            "plan_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    #: The smallest "days before the close" reminder already queued (3, then 1).
+    reminded_days: Mapped[int | None] = mapped_column(Integer)
+    baseline: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RoundPerson(Base):
+    """A focal point asked in a round, and where they are in its guided sequence."""
+
+    __tablename__ = "round_people"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The action the guided sequence shows them now (None: not started, or finished).
+    current_action_id: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoundAnswer(Base):
+    """What a focal point reported on an action in a round: `unchanged`, `updated` or `skipped`;
+    `late` when it came after the round closed."""
+
+    __tablename__ = "round_answers"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("key_actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    answer: Mapped[str] = mapped_column(String(20))
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)

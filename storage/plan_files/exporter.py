@@ -376,3 +376,32 @@ async def export_plan_csv(
         path_or_buffer.write(text)
     else:
         cast(IO[bytes], path_or_buffer).write(text.encode("utf-8"))
+
+
+def snapshot_workbook(
+    snapshot: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    locale: str = DEFAULT_LOCALE,
+    labels: Callable[[str], str] | None = None,
+) -> bytes:
+    """A plan kept as rows (a reporting round's snapshot: one mapping per action, keyed by the
+    `Field` values) as .xlsx bytes, in the layout of the plan's table, with the plan sheet.
+    Plain CPU work: call it off the event loop."""
+    label = _labeller(labels, locale)
+    statuses = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
+    rows = [
+        {f: label(str(row[f.value])) if f in statuses else row.get(f.value, "") for f in Field}
+        for row in snapshot
+    ]
+    plan = Plan(title=title, programme="", evaluation="", source_file="")
+    content = _PlanContent(plan, rows, [])
+    workbook = Workbook()
+    main = workbook.active
+    assert main is not None
+    main.title = MAIN_SHEET_TITLE
+    _main_sheet(main, content, column_headers(locale))
+    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), plan, locale)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -12,7 +12,7 @@ import pytest
 
 from bot.web.server import web_app
 from storage.actions import ActionFilter, list_actions
-from storage.db import Sessions
+from storage.db import Sessions, transaction
 from storage.models import Person
 from storage.people import get_person
 from storage.summary import summarise
@@ -29,7 +29,7 @@ from tests.dashboard_support import (
     init_data,
     make_world,
 )
-from tests.storage_support import NOW, TODAY
+from tests.storage_support import NOW, TODAY, make_plan
 
 ALL_REFS = {"1.1", "2 y 3.1", "2 y 3.2", "2 y 3.3"}
 PNUD_REFS = {"1.1", "2 y 3.2", "2 y 3.3"}
@@ -253,3 +253,26 @@ async def test_the_page_and_its_files_are_served(client):
     assert script.status_code == 200 and "Authorization" in script.text
     assert (await client.get("/app/app.css")).status_code == 200
     assert (await client.get("/app", follow_redirects=False)).headers["location"] == "/app/"
+
+
+async def test_every_plan_together_is_resumen_todos(world, client, sessions):
+    async with transaction(sessions) as session:
+        second = await make_plan(session, "Segundo plan")
+    body = (await get(client, "/api/summary", COORDINATOR)).json()
+    async with sessions() as session:
+        expected = await summarise(session, today=TODAY, now=NOW, plan_ids=None)
+    assert body["total"] == expected.total == 8
+    assert body["plans_total"] == 2
+    assert {p["name"]: p["total"] for p in body["by_plan"]} == {
+        "Plan de prueba": 4,
+        "Segundo plan": 4,
+    }
+    assert body["progress"] == expected.progress
+    focal = (await get(client, "/api/summary", FOCAL)).json()
+    assert focal["total"] == 6  # PNUD's actions of both plans, as /resumen todos says it
+    chart = await get(client, "/api/chart.png", SECRETARIAT)
+    assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
+    for path in ("/api/summary", "/api/chart.png"):
+        forged = await client.get(path, headers=header(_forged(COORDINATOR)))
+        assert forged.status_code == 401 and forged.json() == {"error": ""}
+    assert second.id != world["plan"]

@@ -22,12 +22,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.web.server import web_app
 from storage.actions import ActionFilter, list_actions
-from storage.db import Sessions
+from storage.db import Sessions, transaction
 from storage.models import Status
 from storage.people import get_person
-from tests.dashboard_support import FOCAL, dashboard, init_data, make_world
+from tests.dashboard_support import COORDINATOR, FOCAL, dashboard, init_data, make_world
 from tests.e2e_support import free_port
-from tests.storage_support import TODAY
+from tests.storage_support import TODAY, make_plan
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -187,3 +187,42 @@ async def test_the_page_without_telegram_s_signature_shows_nothing(sessions, ser
 
     message, rows = await asyncio.to_thread(forged, served)
     assert "Telegram" in message and rows == 0
+
+
+def browse_all_plans(base: str, data: str) -> dict[str, object]:
+    """Open the page with two plans, pick "All plans": what the summary showed."""
+    driver = chromium()
+    try:
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": telegram_stub(data)}
+        )
+        driver.get(f"{base}/app/")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: d.find_element(By.ID, "matrix").get_attribute("data-loaded"))
+        picker = Select(driver.find_element(By.ID, "plan"))
+        choices = [option.text for option in picker.options]
+        picker.select_by_value("all")
+        wait.until(lambda d: d.find_element(By.ID, "blocks-heading").text == "By plan")
+        wait.until(lambda d: d.find_element(By.ID, "chart").get_attribute("src"))
+        return {
+            "choices": choices,
+            "matrix_tab": driver.find_element(By.ID, "tab-matrix").is_displayed(),
+            "figures": driver.find_element(By.ID, "figures").text,
+            "groups": driver.find_element(By.ID, "blocks").text,
+        }
+    finally:
+        driver.quit()
+
+
+@needs_chromium
+async def test_every_plan_together_in_the_page(sessions, served):
+    await make_world(sessions)
+    async with transaction(sessions) as session:
+        await make_plan(session, "Segundo plan")
+
+    seen = await asyncio.to_thread(browse_all_plans, served, init_data(COORDINATOR, language="en"))
+
+    assert seen["choices"] == ["Plan de prueba", "Segundo plan", "All plans"]
+    assert seen["matrix_tab"] is False  # one plan's table: not offered for every plan together
+    assert "8" in str(seen["figures"]).split()  # 4 + 4 key actions
+    assert "Plan de prueba" in str(seen["groups"]) and "Segundo plan" in str(seen["groups"])

@@ -7,6 +7,7 @@ answer from `storage` under the chat's own visibility rules, labels in the perso
 | `GET /api/plans/{id}/matrix` | one row per visible key action, filtered and sorted |
 | `GET /api/plans/{id}/summary` | `/resumen`'s numbers (the same `storage.summary`) |
 | `GET /api/plans/{id}/chart.png` | `/resumen`'s chart (drawn in a worker thread) |
+| `GET /api/summary`, `/api/chart.png` | the same for every plan one sees (`/resumen todos`) |
 | `GET /api/actions/{id}` | an action's detail, evidence and history |
 
 401: the call is not signed for a registered, active person (and nothing else is said); 403:
@@ -31,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.web.auth import Unauthorized, init_data_from, person_of, verify
-from handlers.buttons import Scope
+from handlers.buttons import ALL_PLANS, Scope
 from handlers.context import Deps
 from handlers.i18n import N_, Tr
 from handlers.labels import (
@@ -86,6 +87,8 @@ PAGE_TEXTS = {
     "stale": N_("Without news"),
     "conditional": N_("Conditional"),
     "by_block": N_("By recommendation"),
+    "by_plan": N_("By plan"),
+    "all_plans": N_("All plans"),
     "by_unit": N_("By unit"),
     "chart": N_("Chart"),
     "loading": N_("Loading…"),
@@ -383,9 +386,16 @@ def _group(tr: Tr, group: GroupProgress) -> dict[str, Any]:
     }
 
 
-async def summary(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
-    tr, deps = caller.tr, dashboard.deps
-    resolved = await _resolved(caller, int(request.path_params["plan_id"]))
+async def _portfolio(caller: Caller) -> Resolved:
+    """Every plan the person may see, as `/resumen todos` sums them."""
+    resolved = await resolve(caller.session, caller.person, caller.tr, Scope(plan=ALL_PLANS))
+    if not isinstance(resolved, Resolved):
+        raise NotFound("plan_not_found", plan_id=0)
+    return resolved
+
+
+async def _summary_response(caller: Caller, deps: Deps, resolved: Resolved) -> Response:
+    tr = caller.tr
     found = await summary_for(caller.session, deps, resolved)
     percents = found.percents()
     return JSONResponse(
@@ -416,6 +426,8 @@ async def summary(request: Request, dashboard: Dashboard, caller: Caller) -> Res
             "applicable": found.applicable,
             "progress": found.progress,
             "progress_text": share_text(tr, found.progress, found.applicable),
+            "by_plan": [_group(tr, g) for g in found.by_plan],
+            "plans_total": found.plans_total,
             "by_block": [_group(tr, g) for g in found.by_block],
             "blocks_total": found.blocks_total,
             "by_unit": [_group(tr, g) for g in found.by_unit],
@@ -425,15 +437,32 @@ async def summary(request: Request, dashboard: Dashboard, caller: Caller) -> Res
     )
 
 
-async def chart(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
-    tr, deps = caller.tr, dashboard.deps
+async def summary(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
     resolved = await _resolved(caller, int(request.path_params["plan_id"]))
+    return await _summary_response(caller, dashboard.deps, resolved)
+
+
+async def portfolio_summary(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
+    """All the plans the person may see together, with a line per plan (`/resumen todos`)."""
+    return await _summary_response(caller, dashboard.deps, await _portfolio(caller))
+
+
+async def _chart_response(caller: Caller, deps: Deps, resolved: Resolved) -> Response:
     found = await summary_for(caller.session, deps, resolved, group_limit=CHART_GROUPS)
     if not found.total:
         raise NotFound("plan_empty")
-    draw = partial(chart_png, tr, found, resolved.title, deps.today())
+    draw = partial(chart_png, caller.tr, found, resolved.title, deps.today())
     png = await asyncio.to_thread(draw)  # matplotlib: not on the event loop
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+async def chart(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
+    resolved = await _resolved(caller, int(request.path_params["plan_id"]))
+    return await _chart_response(caller, dashboard.deps, resolved)
+
+
+async def portfolio_chart(request: Request, dashboard: Dashboard, caller: Caller) -> Response:
+    return await _chart_response(caller, dashboard.deps, await _portfolio(caller))
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,5 +538,7 @@ def api_routes(dashboard: Dashboard) -> list[Route]:
         get("/api/plans/{plan_id:int}/matrix", matrix),
         get("/api/plans/{plan_id:int}/summary", summary),
         get("/api/plans/{plan_id:int}/chart.png", chart),
+        get("/api/summary", portfolio_summary),
+        get("/api/chart.png", portfolio_chart),
         get("/api/actions/{action_id:int}", action),
     ]

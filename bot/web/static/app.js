@@ -11,6 +11,7 @@
   };
   const state = { texts: {}, boot: null, plan: null, tab: "matrix", webApp: null, chartUrl: null };
   const $ = (id) => document.getElementById(id);
+  const ALL = "all"; // the plan picker's choice of every plan together
 
   function t(key) {
     return state.texts[key] || FALLBACK[key] || key;
@@ -157,10 +158,13 @@
       return;
     }
     const picker = $("plan");
-    options(picker, state.boot.plans.map((p) => [p.id, p.title]), null);
+    const choices = state.boot.plans.map((p) => [p.id, p.title]);
+    if (choices.length > 1) choices.push([ALL, t("all_plans")]);
+    options(picker, choices, null);
     picker.hidden = state.boot.plans.length < 2;
     picker.setAttribute("aria-label", t("plan"));
-    picker.addEventListener("change", () => choosePlan(Number(picker.value)));
+    picker.addEventListener("change", () =>
+      choosePlan(picker.value === ALL ? ALL : Number(picker.value)));
     $("tabs").hidden = false;
     for (const button of $("tabs").querySelectorAll("button")) {
       button.addEventListener("click", () => show(button.dataset.tab));
@@ -179,7 +183,15 @@
     state.plan = planId;
     $("plan").value = String(planId);
     $("filters").reset();
-    await show(state.tab);
+    // Every plan together: the summary only (the matrix is one plan's table).
+    const matrixTab = $("tabs").querySelector('[data-tab="matrix"]');
+    if (matrixTab) matrixTab.hidden = planId === ALL;
+    await show(planId === ALL ? "summary" : state.tab);
+  }
+
+  /** The API path of the chosen plan's summary or chart, or of every plan's. */
+  function summaryPath(what) {
+    return state.plan === ALL ? what : "plans/" + state.plan + "/" + what;
   }
 
   async function show(tab) {
@@ -289,7 +301,7 @@
   async function loadSummary() {
     let body;
     try {
-      body = await call("plans/" + state.plan + "/summary");
+      body = await call(summaryPath("summary"));
     } catch (error) {
       failed(error);
       return;
@@ -315,10 +327,12 @@
     );
     const group = (g) =>
       el("div", { class: "row" }, el("span", null, g.name), meter(g.counts, g.total || 1), el("b", null, g.progress_text, g.overdue ? el("span", { class: "late" }, " · " + g.overdue + " " + t("overdue").toLowerCase()) : null));
-    $("blocks").replaceChildren(...body.by_block.map(group));
+    const portfolio = state.plan === ALL;
+    $("blocks-heading").textContent = t(portfolio ? "by_plan" : "by_block");
+    $("blocks").replaceChildren(...(portfolio ? body.by_plan : body.by_block).map(group));
     $("units").replaceChildren(...body.by_unit.map(group));
     try {
-      const blob = await call("plans/" + state.plan + "/chart.png", null, "blob");
+      const blob = await call(summaryPath("chart.png"), null, "blob");
       if (state.chartUrl) URL.revokeObjectURL(state.chartUrl);
       state.chartUrl = URL.createObjectURL(blob);
       $("chart").src = state.chartUrl;

@@ -106,6 +106,7 @@ HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
         "Comentarios del secretariado",
         "Secretariat comments",
         "Secretariat - Comments",
+        "Secretariat",
     ),
     Field.REVIEW_STATUS: (
         "Estado del secretariado",

@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     plan = sub.add_parser("plan", help="import, export, list, archive or delete plans")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
-    imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv (or the demo)")
+    imp = plan_sub.add_parser(
+        "import", help="import a plan from .xlsx, .csv or .docx (or the demo)"
+    )
     imp.add_argument("file", type=Path, nargs="?")
     imp.add_argument("--demo", action="store_true", help="load the bundled demo plan instead")
     imp.add_argument("--title", default=None)
@@ -78,7 +80,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             print(plain_issue_line(issue), file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1
-    meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
+    meta = read_plan_metadata(args.file)
     title = args.title or meta.get("title") or args.file.stem.replace("_", " ")
     engine = create_engine(settings.database_url)
     try:

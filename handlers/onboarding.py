@@ -85,7 +85,7 @@ def help_text(tr: Tr, person: Person) -> str:
             )
         )
         lines.append(tr._("/usuarios — people, their roles and units; deactivate someone"))
-        lines.append(tr._("/plan — import a plan spreadsheet (.xlsx or .csv)"))
+        lines.append(tr._("/plan — import a plan (.xlsx, .csv or Word .docx)"))
     lines.append(tr._("/idioma — change language · /cancelar — leave what you are doing"))
     return "\n".join(lines)
 

@@ -55,13 +55,27 @@ def _headers(layout: Layout) -> tuple[list[str], list[str]]:
     if layout.english:
         first = ["Key actions", "Time-frame", "Responsible", "Follow-up", "", "Secretariat", ""]
         second = ["", "", "", "Comments", "Status", "Comments", "Status"]
-        flat = ["Key actions", "Time-frame", "Responsible unit(s)", "Follow-up - Comments",
-                "Follow-up - Status", "Secretariat - Comments", "Secretariat - Status"]
+        flat = [
+            "Key actions",
+            "Time-frame",
+            "Responsible unit(s)",
+            "Follow-up - Comments",
+            "Follow-up - Status",
+            "Secretariat - Comments",
+            "Secretariat - Status",
+        ]
     else:
         first = ["Acciones clave", "Plazo", "Responsable", "Seguimiento", "", "Secretariado", ""]
         second = ["", "", "", "Comentarios", "Estado", "Comentarios", "Estado"]
-        flat = ["Acciones clave", "Plazo", "Responsable", "Comentarios", "Estado",
-                "Comentarios", "Estado"]
+        flat = [
+            "Acciones clave",
+            "Plazo",
+            "Responsable",
+            "Comentarios",
+            "Estado",
+            "Comentarios",
+            "Estado",
+        ]
     if layout.header_rows == 1:
         return flat, []
     return first, second

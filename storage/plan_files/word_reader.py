@@ -64,7 +64,7 @@ _GROUPS = {
 }
 _COMMENT_COLUMNS = (Field.FOLLOW_UP_COMMENT, Field.REVIEW_COMMENT)
 _STATUS_COLUMNS = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
-_BARE_NUMBER_HEADERS = frozenset({"", "n", "no", "nro", "num", "numero", "number"})
+_BARE_NUMBER_HEADERS = frozenset({"", "n", "no", "nro", "num", "numero", "number"})  # "#" is ""
 #: A table is the plan's when its header names at least this many columns.
 _MIN_PLAN_COLUMNS = 2
 #: "1.", "2.Elaboración", "2 .Fortalecer", "3) Propiciar" at the start of an action.
@@ -72,7 +72,32 @@ _NUMBER_PREFIX = re.compile(r"^\s*(\d{1,4})\s*[.)]\s*")
 _NUMBER_ONLY = re.compile(r"^\s*\d{1,4}\s*[.)º°]?\s*$")
 #: A line ending with one of these words goes on in the next line.
 _LINKING_WORDS = frozenset(
-    "a al con de del e el en la las los o para por u y and for in of on the to with".split()
+    [
+        "a",
+        "al",
+        "con",
+        "de",
+        "del",
+        "e",
+        "el",
+        "en",
+        "la",
+        "las",
+        "los",
+        "o",
+        "para",
+        "por",
+        "u",
+        "y",
+        "and",
+        "for",
+        "in",
+        "of",
+        "on",
+        "the",
+        "to",
+        "with",
+    ]
 )
 #: Cells read as one phrase: their lines always joined.
 _ONE_LINE = (Field.LABEL, Field.NUMBER, Field.DEADLINE, Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
@@ -140,9 +165,7 @@ def unbroken(text: str) -> str:
             after
             and words
             and (
-                after[0].islower()
-                or before.endswith(",")
-                or words[-1].casefold() in _LINKING_WORDS
+                after[0].islower() or before.endswith(",") or words[-1].casefold() in _LINKING_WORDS
             )
         )
         if joins:
@@ -213,8 +236,8 @@ def _find_header(
         if sub is not None and not _is_subheader(sub, top):
             sub = None
         names = _column_names(top, sub)
+        _number_beside_action(names)
         columns, issues = header_map(Row(index + 1, list(names)))
-        _number_beside_action(columns, names)
         if len(columns) >= _MIN_PLAN_COLUMNS:
             header = _TableHeader(
                 columns,
@@ -225,17 +248,13 @@ def _find_header(
     return None, [], 0
 
 
-def _number_beside_action(columns: dict[Field, int], names: Sequence[str]) -> None:
+def _number_beside_action(names: list[str]) -> None:
     """A bare "Nº" (or "No.", "#") just before the actions is the action's number, not the
     recommendation's, in a Word table."""
-    at = columns.get(Field.LABEL)
-    if (
-        at is not None
-        and Field.NUMBER not in columns
-        and columns.get(Field.ACTION) == at + 1
-        and match_key(names[at]) in _BARE_NUMBER_HEADERS
-    ):
-        columns[Field.NUMBER] = columns.pop(Field.LABEL)
+    for index, name in enumerate(names[:-1]):
+        bare = name.strip() and match_key(name) in _BARE_NUMBER_HEADERS
+        if bare and _header_field(names[index + 1]) == Field.ACTION:
+            names[index] = column_header(Field.NUMBER)
 
 
 def _is_header_row(cells: Sequence[_Cell]) -> bool:
@@ -244,8 +263,9 @@ def _is_header_row(cells: Sequence[_Cell]) -> bool:
     if len(columns) >= _MIN_PLAN_COLUMNS:
         return True
     texts = [c.text for c in cells if c.first and c.text]
-    return bool(texts) and all(_header_field(text) in (*_COMMENT_COLUMNS, *_STATUS_COLUMNS)
-                               for text in texts)
+    return bool(texts) and all(
+        _header_field(text) in (*_COMMENT_COLUMNS, *_STATUS_COLUMNS) for text in texts
+    )
 
 
 def _only_text(cells: Sequence[_Cell]) -> str | None:
@@ -375,8 +395,10 @@ class _DocumentReader:
         if not values.get(Field.LABEL) and section is not None:
             values[Field.LABEL] = section.label
         if section is not None and values.get(Field.LABEL) == section.label:
-            for column, lines in ((Field.RECOMMENDATION, section.text),
-                                  (Field.RESPONSE, section.response)):
+            for column, lines in (
+                (Field.RECOMMENDATION, section.text),
+                (Field.RESPONSE, section.response),
+            ):
                 if not values.get(column):
                     values[column] = self.clean(column, _paragraphs_text(lines))
         action = values.get(Field.ACTION, "")
@@ -434,7 +456,7 @@ def _open(data: bytes) -> DocumentObject:
 
 
 def _is_export(document: DocumentObject) -> bool:
-    return document.core_properties.identifier == EXPORT_MARK
+    return bool(document.core_properties.identifier == EXPORT_MARK)
 
 
 def _body(document: DocumentObject) -> Iterable[Paragraph | Table]:

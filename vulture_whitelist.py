@@ -1,5 +1,7 @@
 """Names vulture cannot see used: read by a library, or by name."""
 
+from docx.table import Table
+from docx.text.run import Run
 from openpyxl.cell.cell import Cell
 
 from bench.measure import Stats
@@ -29,4 +31,6 @@ _used = (
     LoopCursor.fetchone,  # the DB-API cursor interface SQLAlchemy's adapter calls
     LoopCursor.fetchmany,
     OrderedUpdates.do_process_update,  # PTB's BaseUpdateProcessor interface
+    Run.bold,  # Word styles, written into the document by python-docx
+    Table.style,
 )

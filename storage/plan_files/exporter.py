@@ -105,7 +105,7 @@ def _labeller(labels: Callable[[str], str] | None, locale: str) -> Callable[[str
     return label
 
 
-async def _plan_content(
+async def plan_content(
     session: AsyncSession, plan_id: int, label: Callable[[str], str]
 ) -> _PlanContent:
     """The rows of the main sheet (recommendation cells on a block's first row only) and the
@@ -326,7 +326,7 @@ async def export_plan(
     default). `headers` replaces some or all column headers.
     """
     label = _labeller(labels, locale)
-    content = await _plan_content(session, plan_id, label)
+    content = await plan_content(session, plan_id, label)
     workbook = Workbook()
     main = workbook.active
     assert main is not None
@@ -351,7 +351,7 @@ async def export_plan_csv(
     program would run as a formula gets an apostrophe in front, which reading removes again.
     `labels`, `headers` and `locale` as for `export_plan`."""
     label = _labeller(labels, locale)
-    content = await _plan_content(session, plan_id, label)
+    content = await plan_content(session, plan_id, label)
     names = {**column_headers(locale), **(headers or {})}
     out = io.StringIO(newline="")
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

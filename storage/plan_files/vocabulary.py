@@ -189,6 +189,8 @@ METADATA_LABELS: dict[str, str] = {
 }
 METADATA_SYNONYMS: dict[str, tuple[str, ...]] = {"programme": ("Program",)}
 EXPORTED_AT_LABEL = N_("Exported (UTC)")
+#: The day an export shows the plan as of (in the deployment's timezone).
+AS_OF_LABEL = N_("Status as of")
 
 
 def translate(message: str, locale: str = DEFAULT_LOCALE) -> str:

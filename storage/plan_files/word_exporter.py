@@ -165,7 +165,7 @@ async def export_plan_docx(
     now or as it stood at `as_of` (the date printed under the title, in `tz`). `labels` and
     `locale` as for `export_plan`. The document is built in a worker thread."""
     label = _labeller(labels, locale)
-    content = await plan_content(session, plan_id, label)
+    content = await plan_content(session, plan_id, label, as_of=as_of)
     plan = content.plan
     details = {"title": plan.title, "programme": plan.programme, "evaluation": plan.evaluation}
     moment = as_of or utcnow()

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings, get_settings
+from storage.clock import end_of_day
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
 from storage.models import action_ref
 from storage.plans import PlanInfo
@@ -28,13 +29,6 @@ def _day(text: str) -> dt.date:
 
 #: The formats `plan export` writes, by the file's extension.
 EXPORT_FORMATS = (".xlsx", ".csv", ".docx")
-
-
-def end_of_day(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """The last moment of `day` where the plan is followed (as of a date means all of it)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz) - dt.timedelta(
-        microseconds=1
-    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.cli import end_of_day
+from storage.clock import end_of_day
 from storage.db import Sessions, transaction
 from storage.followup import post_comment, set_review_status, set_status
 from storage.models import (

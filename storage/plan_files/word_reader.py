@@ -65,6 +65,7 @@ _GROUPS = {
 _COMMENT_COLUMNS = (Field.FOLLOW_UP_COMMENT, Field.REVIEW_COMMENT)
 _STATUS_COLUMNS = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
 _BARE_NUMBER_HEADERS = frozenset({"", "n", "no", "nro", "num", "numero", "number"})  # "#" is ""
+_LONGEST_HEADER = 80
 #: A table is the plan's when its header names at least this many columns.
 _MIN_PLAN_COLUMNS = 2
 #: "1.", "2.Elaboración", "2 .Fortalecer", "3) Propiciar" at the start of an action.
@@ -188,7 +189,10 @@ def _paragraphs_text(lines: Sequence[str]) -> str:
 
 
 def _header_field(text: str) -> Field | None:
-    return HEADER_LOOKUP.get(match_key(text)) if text else None
+    """The column a header names (None for any longer text: no header is that long)."""
+    if not text or len(text) > _LONGEST_HEADER:
+        return None
+    return HEADER_LOOKUP.get(match_key(text))
 
 
 def _is_subheader(row: Sequence[_Cell], top: Sequence[_Cell]) -> bool:
@@ -258,14 +262,12 @@ def _number_beside_action(names: list[str]) -> None:
 
 
 def _is_header_row(cells: Sequence[_Cell]) -> bool:
-    """A header repeated inside the table (on each page, or under each heading row)."""
-    columns, _ = header_map(Row(0, [c.text if c.first else "" for c in cells]))
-    if len(columns) >= _MIN_PLAN_COLUMNS:
-        return True
-    texts = [c.text for c in cells if c.first and c.text]
-    return bool(texts) and all(
-        _header_field(text) in (*_COMMENT_COLUMNS, *_STATUS_COLUMNS) for text in texts
-    )
+    """A header repeated inside the table (on each page, or under each heading row): every
+    filled cell a header word, two or more of them, or only "Comentarios"/"Estado"."""
+    fields = [_header_field(c.text) for c in cells if c.first and c.text]
+    if not fields or None in fields:
+        return False
+    return len(fields) >= _MIN_PLAN_COLUMNS or fields[0] in (*_COMMENT_COLUMNS, *_STATUS_COLUMNS)
 
 
 def _only_text(cells: Sequence[_Cell]) -> str | None:

@@ -33,6 +33,7 @@ from storage.plan_files.exporter import plan_content
 from storage.plan_files.vocabulary import Field
 from tests.report_support import NOW, add_person
 from tests.test_word_export import document_content
+from tests.word_support import Layout, word_plan
 
 LIMA = ZoneInfo("America/Lima")
 IMPORTED = NOW - dt.timedelta(days=30)
@@ -225,7 +226,21 @@ def test_the_command_line_exports_as_of_a_date(tmp_path: Path) -> None:
             check=False,
         )
 
-    assert cli("plan", "import", "--demo").returncode == 0
+    broken = tmp_path / "roto.docx"
+    broken.write_bytes(word_plan(layout=Layout(follow_up={("4", 2): ("", "A medias", "", "")})))
+    refused = cli("plan", "import", str(broken))
+    assert refused.returncode == 1
+    assert "• Table 3, row 4, column “Seguimiento - Estado”: “A medias” is not a status" in (
+        refused.stderr
+    )
+    assert "nothing was imported" in refused.stderr
+    assert "there are no plans" in cli("plan", "list").stdout
+    plan = tmp_path / "Plan de mejora.docx"
+    plan.write_bytes(word_plan())
+    imported = cli("plan", "import", str(plan))
+    assert imported.returncode == 0, imported.stderr
+    assert "plan 1 created: Plan de Mejora del Programa Conjunto" in imported.stdout
+    assert "13 added" in imported.stdout
     for name in ("plan.docx", "plan.xlsx", "plan.csv"):
         done = cli("plan", "export", str(tmp_path / name), "--as-of", "2012-03-31")
         assert done.returncode == 0, done.stderr

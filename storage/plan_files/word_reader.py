@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 
 from storage.plan_files.cells import Row, clean_text
 from storage.plan_files.records import (
     HEADER_SEARCH_ROWS,
+    MAX_COLUMNS,
     MAX_TITLE_LENGTH,
     PlanFileError,
     PlanFileIssue,
@@ -66,6 +66,7 @@ _COMMENT_COLUMNS = (Field.FOLLOW_UP_COMMENT, Field.REVIEW_COMMENT)
 _STATUS_COLUMNS = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
 _BARE_NUMBER_HEADERS = frozenset({"", "n", "no", "nro", "num", "numero", "number"})  # "#" is ""
 _LONGEST_HEADER = 80
+_VAL = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val"
 #: A table is the plan's when its header names at least this many columns.
 _MIN_PLAN_COLUMNS = 2
 #: "1.", "2.Elaboración", "2 .Fortalecer", "3) Propiciar" at the start of an action.
@@ -133,24 +134,65 @@ class _TableHeader:
     rows: int  # header rows, from the table's first row
 
 
-def _cell_text(text: str) -> str:
+def _tag(element: Any) -> str:
+    return str(element.tag).rsplit("}", 1)[-1]
+
+
+def _value(element: Any, path: str) -> str | None:
+    """The `w:val` of the element at `path` (tags without their namespace), None if absent."""
+    for name in path.split("/"):
+        element = next((child for child in element if _tag(child) == name), None)
+        if element is None:
+            return None
+    value = element.get(_VAL)
+    return "" if value is None else str(value)
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    """A paragraph's text as Word shows it: line breaks as "\n", tabs as "\t" (deleted text and
+    field codes are other elements, not read)."""
+    parts: list[str] = []
+    for node in paragraph.iter():
+        tag = _tag(node)
+        if tag == "t" and node.text:
+            parts.append(node.text)
+        elif tag in ("br", "cr"):
+            parts.append("\n")
+        elif tag == "tab" and _tag(node.getparent()) == "r":
+            parts.append("\t")
+    return "".join(parts)
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell's paragraphs, one a line (nested tables left out)."""
+    text = "\n".join(_paragraph_text(p) for p in cell if _tag(p) == "p")
     return clean_text(text.replace("\x0b", "\n"))
 
 
-def _grid(table: Table) -> list[list[_Cell]]:
+def _count(value: str | None, default: int) -> int:
+    """A count of grid columns (bounded: `safety` has checked the cells, not these)."""
+    return min(int(value), MAX_COLUMNS) if value and value.isdigit() else default
+
+
+def _grid(table: Any) -> list[list[_Cell]]:
     """The table's rows as layout-grid cells; a vertically merged cell repeats its text in the
-    rows it covers, a horizontally merged one in the columns it covers (`first` only once)."""
+    rows it covers, a horizontally merged one in the columns it covers (`first` only once).
+    Read from the document's XML: python-docx's cell objects search the table on each call."""
     grid: list[list[_Cell]] = []
-    for row in table.rows:
-        cells = [_Cell("", True, 1) for _ in range(row.grid_cols_before)]
-        previous = None
-        for cell in row.cells:
-            if cell is previous:
-                cells.append(_Cell(cells[-1].text, False, cells[-1].span))
-                continue
-            previous = cell
-            cells.append(_Cell(_cell_text(cell.text), True, cell.grid_span))
+    above: list[_Cell] = []
+    for row in (child for child in table if _tag(child) == "tr"):
+        before = _count(_value(row, "trPr/gridBefore"), 0)
+        cells = [_Cell("", True, 1) for _ in range(before)]
+        for cell in (child for child in row if _tag(child) == "tc"):
+            span = max(1, _count(_value(cell, "tcPr/gridSpan"), 1))
+            merge = _value(cell, "tcPr/vMerge")
+            column = len(cells)
+            continued = merge is not None and merge != "restart" and column < len(above)
+            text = above[column].text if continued else _cell_text(cell)
+            cells.append(_Cell(text, True, span))
+            cells += [_Cell(text, False, span) for _ in range(span - 1)]
         grid.append(cells)
+        above = cells
     return grid
 
 
@@ -317,7 +359,7 @@ class _DocumentReader:
         target = self.section.response if self.section.in_response else self.section.text
         target.append(text)
 
-    def table(self, number: int, table: Table) -> None:
+    def table(self, number: int, table: Any) -> None:
         grid = _grid(table)
         header, issues, found_at = _find_header(grid)
         if header is None:
@@ -461,8 +503,20 @@ def _is_export(document: DocumentObject) -> bool:
     return bool(document.core_properties.identifier == EXPORT_MARK)
 
 
-def _body(document: DocumentObject) -> Iterable[Paragraph | Table]:
-    return document.iter_inner_content()
+def _body(document: DocumentObject) -> Iterator[tuple[str, Any]]:
+    """The body's paragraphs ("p", text) and tables ("tbl", element) in order, content
+    controls opened."""
+    pending = list(document.element.body)
+    pending.reverse()
+    while pending:
+        element = pending.pop()
+        tag = _tag(element)
+        if tag == "p":
+            yield "p", clean_text(_paragraph_text(element).replace("\x0b", "\n"))
+        elif tag == "tbl":
+            yield "tbl", element
+        elif tag in ("sdt", "sdtContent", "customXml"):
+            pending.extend(reversed(list(element)))
 
 
 def read_docx_rows(data: bytes) -> list[PlanRow]:
@@ -471,12 +525,12 @@ def read_docx_rows(data: bytes) -> list[PlanRow]:
     document = _open(data)
     reader = _DocumentReader(_is_export(document))
     tables = 0
-    for item in _body(document):
-        if isinstance(item, Table):
+    for kind, item in _body(document):
+        if kind == "tbl":
             tables += 1
             reader.table(tables, item)
         else:
-            reader.paragraph(_cell_text(item.text))
+            reader.paragraph(item)
     return reader.plan_rows()
 
 
@@ -495,10 +549,10 @@ def read_docx_metadata(data: bytes) -> dict[str, str]:
             if value and value.strip():
                 result[key] = value.strip()[:MAX_TITLE_LENGTH]
         return result
-    for item in _body(document):
-        if isinstance(item, Table):
+    for kind, item in _body(document):
+        if kind == "tbl":
             break
-        text = " ".join(item.text.split())
+        text = " ".join(item.split())
         if recommendation_heading(text) is not None:
             break
         if text:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from storage.models import KeyAction, Plan
 from storage.plan_files import read_plan_rows
 from tests.offline import Chat
-from tests.report_support import running_app
+from tests.report_support import add_plan, running_app
 from tests.test_flows_story import bot, registered  # noqa: F401
 from tests.test_word_export import document_content, seed_with_follow_up
 from tests.word_support import Layout, seed_rows, word_plan
@@ -96,3 +96,19 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         answers = [c for c in request.calls[before:] if c.method == "answerCallbackQuery"]
         assert len(answers) == 1 and answers[0].params.get("text")
         assert not [c for c in request.calls[before:] if c.method == "sendDocument"]
+
+
+async def test_the_plan_picker_keeps_the_format_and_the_date(sessions):
+    await seed_with_follow_up(sessions)
+    await add_plan(sessions, [("1.1", "Otra acción", None, ["PNUD"])], title="Segundo plan")
+    async with running_app(sessions) as (app, request):
+        chat = Chat(app, COORDINATOR)
+        await chat.send("/exportar word al 31/03/2012")
+        picker = request.last(COORDINATOR)
+        assert [b[1] for b in picker.buttons] == ["ea:w:1:20120331", "ea:w:2:20120331"]
+        await chat.press("ea:w:2:20120331")
+        name, data = request.last_file("sendDocument")
+        assert name == "plan_de_mejora_2_2012-03-31.docx"
+        content = document_content(data)
+        assert content[:2] == ["Segundo plan", "Situación al 31 de marzo de 2012"]
+        assert [r.action for r in read_plan_rows(data, name)] == ["Otra acción"]

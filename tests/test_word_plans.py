@@ -347,3 +347,26 @@ def test_a_document_from_a_file_path(tmp_path: Path) -> None:
     path.write_bytes(word_plan())
     assert len(read_plan_rows(path)) == 13
     assert read_plan_metadata(path) == {"title": SEED_TITLE}
+
+
+def test_a_note_across_the_table_after_its_actions_is_not_the_recommendation() -> None:
+    document = Document(io.BytesIO(word_plan()))
+    table = document.tables[0]
+    cells = table.add_row().cells
+    cells[0].merge(cells[-1]).text = "Nota: la CR revisará el avance en marzo."
+    cells = table.add_row().cells
+    for cell, text in zip(cells, ["3. Informe de avance", "Marzo 2012", "OCR"], strict=False):
+        cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    rows = read_plan_rows(buffer.getvalue(), "plan.docx")
+    seed = seed_rows()
+    assert [_key(r) for r in rows[:2] + rows[3:]] == [_key(r) for r in seed]
+    added = rows[2]
+    assert (added.label, added.number, added.action, added.deadline) == (
+        "1",
+        3,
+        "Informe de avance",
+        "Marzo 2012",
+    )
+    assert added.management_response == seed[0].management_response

@@ -74,32 +74,8 @@ _NUMBER_PREFIX = re.compile(r"^\s*(\d{1,4})\s*[.)]\s*")
 _NUMBER_ONLY = re.compile(r"^\s*\d{1,4}\s*[.)º°]?\s*$")
 #: A line ending with one of these words goes on in the next line.
 _LINKING_WORDS = frozenset(
-    [
-        "a",
-        "al",
-        "con",
-        "de",
-        "del",
-        "e",
-        "el",
-        "en",
-        "la",
-        "las",
-        "los",
-        "o",
-        "para",
-        "por",
-        "u",
-        "y",
-        "and",
-        "for",
-        "in",
-        "of",
-        "on",
-        "the",
-        "to",
-        "with",
-    ]
+    {"a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "los", "o", "para", "por", "u"}
+    | {"y", "and", "for", "in", "of", "on", "the", "to", "with"}
 )
 #: Cells read as one phrase: their lines always joined.
 _ONE_LINE = (Field.LABEL, Field.NUMBER, Field.DEADLINE, Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
@@ -123,6 +99,7 @@ class _Section:
     text: list[str] = field(default_factory=list)
     response: list[str] = field(default_factory=list)
     in_response: bool = False
+    actions: int = 0  # rows read under it: text after them is a note, not the block's
 
 
 @dataclass(slots=True)
@@ -404,14 +381,18 @@ class _DocumentReader:
             return
         text = _only_text(cells)
         if text is not None:
-            self.collecting = True
-            self.paragraph(text)
-            self.collecting = False
+            section = self.section
+            if section is None or not section.actions or recommendation_heading(text):
+                self.collecting = True
+                self.paragraph(text)
+                self.collecting = False
             return
         if Field.LABEL not in header.columns and self.section is None:
             self.unlabelled = True  # no heading above, no recommendation column
             return
         values = self.values(cells, header)
+        if self.section is not None:
+            self.section.actions += 1
         row = Row(len(self.rows) + 1, [values.get(f, "") for f in _FIELDS])
         self.rows.append(row)
         self.where[row.number] = (table, number)

@@ -1,6 +1,8 @@
 """Names vulture cannot see used: read by a library, or by name."""
 
 import uvicorn
+from docx.table import Table
+from docx.text.run import Run
 from openpyxl.cell.cell import Cell
 from selenium.webdriver import ChromeOptions
 
@@ -37,4 +39,6 @@ _used = (
     OrderedUpdates.do_process_update,  # PTB's BaseUpdateProcessor interface
     uvicorn.Server.should_exit,  # read by uvicorn's main loop: stops the dashboard's server
     ChromeOptions.binary_location,  # read by selenium: Debian's chromium
+    Run.bold,  # Word styles, written into the document by python-docx
+    Table.style,
 )

@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
 
 from bot.settings import Settings, get_settings
+from storage.clock import end_of_day
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
 from storage.models import action_ref
 from storage.plans import PlanInfo
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+#: The formats `plan export` writes, by the file's extension.
+EXPORT_FORMATS = (".xlsx", ".csv", ".docx")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,14 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--force", action="store_true", help="backup: overwrite FILE")
     plan = sub.add_parser("plan", help="import, export, list, archive or delete plans")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
-    imp = plan_sub.add_parser("import", help="import a plan from .xlsx or .csv (or the demo)")
+    imp = plan_sub.add_parser(
+        "import", help="import a plan from .xlsx, .csv or .docx (or the demo)"
+    )
     imp.add_argument("file", type=Path, nargs="?")
     imp.add_argument("--demo", action="store_true", help="load the bundled demo plan instead")
     imp.add_argument("--title", default=None)
     imp.add_argument("--plan", type=int, default=None, help="update this plan id in place")
-    exp = plan_sub.add_parser("export", help="export a plan to .xlsx (or .csv)")
+    exp = plan_sub.add_parser("export", help="export a plan to .xlsx, .csv or .docx")
     exp.add_argument("file", type=Path)
     exp.add_argument("--plan", type=int, default=None, help="plan id (default: the first)")
+    exp.add_argument(
+        "--as-of",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the plan as it stood at the end of that day (BOT_TIMEZONE); default: now",
+    )
     plan_sub.add_parser("list", help="every plan: id, title, actions, comments, archived")
     archive = plan_sub.add_parser("archive", help="hide a plan from every view (kept)")
     archive.add_argument("plan_id", type=int, metavar="ID")
@@ -93,7 +115,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             print(plain_issue_line(issue), file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1
-    meta = read_plan_metadata(args.file) if args.file.suffix == ".xlsx" else {}
+    meta = read_plan_metadata(args.file)
     title = args.title or meta.get("title") or title_from_file_name(args.file.name)
     engine = create_engine(settings.database_url)
     try:
@@ -122,8 +144,14 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from storage.actions import list_plans
-    from storage.plan_files import export_plan, export_plan_csv
+    from storage.plan_files import export_plan, export_plan_csv, export_plan_docx
 
+    extension = args.file.suffix.lower()
+    if extension not in EXPORT_FORMATS:
+        print(f"error: export to {', '.join(EXPORT_FORMATS)} (not {extension!r})", file=sys.stderr)
+        return 2
+    tz, locale = settings.tz, settings.bot_locale
+    as_of = end_of_day(args.as_of, tz) if args.as_of is not None else None
     engine = create_engine(settings.database_url)
     try:
         async with transaction(create_sessions(engine)) as session:
@@ -132,13 +160,18 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
                 print("there is no plan to export", file=sys.stderr)
                 return 1
             plan_id = args.plan or plans[0].id
-            if args.file.suffix.lower() == ".csv":
-                await export_plan_csv(session, plan_id, args.file)
+            if extension == ".csv":
+                await export_plan_csv(session, plan_id, args.file, locale=locale, as_of=as_of)
+            elif extension == ".docx":
+                await export_plan_docx(
+                    session, plan_id, args.file, tz=tz, locale=locale, as_of=as_of
+                )
             else:
-                await export_plan(session, plan_id, args.file)
+                await export_plan(session, plan_id, args.file, tz=tz, locale=locale, as_of=as_of)
     finally:
         await engine.dispose()
-    print(f"plan {plan_id} written to {args.file}")
+    when = f" as of the end of {args.as_of.isoformat()}" if args.as_of is not None else ""
+    print(f"plan {plan_id} written to {args.file}{when}")
     return 0
 
 

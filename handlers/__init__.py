@@ -46,6 +46,7 @@ from handlers.buttons import (
     ChooseLanguage,
     ChooseNotifyMode,
     ExportPlan,
+    ExportPlanAsOf,
     OpenCard,
     OpenCardAnew,
     RetryChat,
@@ -91,6 +92,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(summary.summary_pressed, pattern=any_of(*SUMMARY_BUTTONS)),
         CommandHandler(["exportar", "export"], export.export_command),
         CallbackQueryHandler(export.export_pressed, pattern=ExportPlan.matches),
+        CallbackQueryHandler(export.export_pressed, pattern=ExportPlanAsOf.matches),
         # Notification preferences
         CommandHandler(["avisos", "notices"], preferences.notices_command),
         CallbackQueryHandler(preferences.notices_chosen, pattern=ChooseNotifyMode.matches),

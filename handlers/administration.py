@@ -65,7 +65,7 @@ from storage.plan_files.worker import parse_in_worker
 
 PEOPLE_PAGE = 15
 ADMINS = (Role.ADMIN,)
-PLAN_EXTENSIONS = (".xlsx", ".csv")
+PLAN_EXTENSIONS = (".xlsx", ".csv", ".docx")
 ISSUES_SHOWN = 15
 ALREADY_ACTIVE = N_("This person is active already.")
 ALREADY_DEACTIVATED = N_("This person is deactivated already.")
@@ -74,7 +74,14 @@ UNITS_LISTED = 20
 ISSUE_TEXTS = {
     "empty_file": N_("the file is empty"),
     "not_a_spreadsheet": N_("this is not a readable {expected} file"),
-    "unsupported_format": N_("files of type {extension} are not plans: send .xlsx or .csv"),
+    "unsupported_format": N_(
+        "files of type {extension} are not plans: send .xlsx, .csv or a Word document (.docx)"
+    ),
+    "not_a_document": N_("this is not a readable Word document (.docx)"),
+    "no_plan_table": N_(
+        "no table of key actions was found (a table with the headers Acciones clave, Plazo, "
+        "Responsable...)"
+    ),
     "no_rows": N_("no key action rows were found under the headers"),
     "missing_column": N_("the column “{column}” is missing"),
     "duplicate_column": N_("the column “{column}” appears twice"),
@@ -266,10 +273,12 @@ async def plan_command(update: Update, context: FlowContext) -> View:
     await context.step.open(State.PLAN_UPLOAD, {})
     return View(
         tr._(
-            "Send me the plan spreadsheet (.xlsx or .csv) as a document: one row per key "
-            "action, with the columns of the plan table (Recomendación Nº, Acción clave, "
-            "Plazo, Responsable...). A plan with the same title is updated in place, keeping "
-            "its comments. If anything is wrong, I will tell you where and import nothing."
+            "Send me the plan as a document: a spreadsheet (.xlsx or .csv) with one row per "
+            "key action and the columns of the plan table (Recomendación Nº, Acción clave, "
+            "Plazo, Responsable...), or the Word document of the plan (.docx: a heading "
+            "“Recomendación de la Evaluación Nº …” and a table of key actions per "
+            "recommendation). A plan with the same title is updated in place, keeping its "
+            "comments. If anything is wrong, I will tell you where and import nothing."
         ),
         [[(tr.raw("✖ Cancel"), CancelStep())]],
     )
@@ -298,6 +307,16 @@ def describe_issue(_: Callable[..., str], issue: PlanFileIssue) -> str:
     what = Safe(  # escaped already, when `_` escapes
         _(template, **values) if template else _("unexpected content ({code})", code=issue.code)
     )
+    if issue.table and issue.row and issue.column:
+        return _(
+            "• Table {table}, row {row}, column “{column}”: {what}",
+            table=issue.table,
+            row=issue.row,
+            column=issue.column,
+            what=what,
+        )
+    if issue.table and issue.row:
+        return _("• Table {table}, row {row}: {what}", table=issue.table, row=issue.row, what=what)
     if issue.row and issue.column:
         return _(
             "• Row {row}, column “{column}”: {what}", row=issue.row, column=issue.column, what=what
@@ -367,12 +386,19 @@ async def plan_step(message: Message, context: FlowContext, data: dict[str, Any]
     document = message.document
     if document is None:
         return Reply(
-            [View(tr._("Please send the plan as a document (.xlsx or .csv), or /cancelar."))]
+            [View(tr._("Please send the plan as a document (.xlsx, .csv or .docx), or /cancelar."))]
         )
     name = document.file_name or "plan"
     if PurePath(name.lower()).suffix not in PLAN_EXTENSIONS:
         return Reply(
-            [View(tr._("Please send the plan as .xlsx or .csv (this is “{name}”).", name=name))]
+            [
+                View(
+                    tr._(
+                        "Please send the plan as .xlsx, .csv or .docx (this is “{name}”).",
+                        name=name,
+                    )
+                )
+            ]
         )
     if (document.file_size or 0) > MAX_FILE_BYTES:
         issue = PlanFileIssue(None, None, "file_too_large", {"limit_mb": MAX_FILE_BYTES >> 20})
@@ -427,10 +453,11 @@ class PlanUpload:
 
 
 def read_plan_file(content: bytes, name: str) -> tuple[list[PlanRow], dict[str, str]]:
-    """A plan file's rows and (for a workbook) its details; `PlanFileError` when it cannot be
-    read. Blocking: the caller runs it in a worker process (so: a top-level function)."""
+    """A plan file's rows and (for a workbook or a Word document) its details; `PlanFileError`
+    when it cannot be read. Blocking: the caller runs it in a worker process (so: a top-level
+    function)."""
     rows = read_plan_rows(content, name)
-    meta = read_plan_metadata(content, name) if name.lower().endswith(".xlsx") else {}
+    meta = read_plan_metadata(content, name)
     return rows, meta
 
 

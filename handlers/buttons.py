@@ -23,7 +23,8 @@ what was asked for: handlers check again on the server what the person may do.
 | `nm:<mode>` | notification preference |
 | `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
 | `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
-| `ex:<x·c>:<plan>` / `ex:l:<page>:<x·c>` | export a plan / export plan picker |
+| `ex:<x·c·w>:<plan>` / `ex:l:<page>:<x·c·w>` | export a plan / export plan picker |
+| `ea:<x·c·w>:<plan>:<day>` / `ea:l:<page>:<x·c·w>:<day>` | the same as of a day (yyyymmdd) |
 | `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
 | `rc:<chat id>` | (admins' notice of an unreachable chat) retry delivering to it |
 | `iv:<page>` / `ivr:<id>` / `ivy:<id>` | pending invitations / revoke? / revoke |
@@ -80,6 +81,7 @@ CODES: dict[type[Enum], dict[str, Enum]] = {
 class ExportFormat(StrEnum):
     XLSX = "x"
     CSV = "c"
+    DOCX = "w"
 
 
 class State(StrEnum):
@@ -369,6 +371,26 @@ class ExportPlans(Button):
     prefix = "ex:l"
     page: int
     format: ExportFormat
+
+
+@dataclass(frozen=True)
+class ExportPlanAsOf(Button):
+    """A plan's export as it stood at the end of a day (`day`: yyyymmdd)."""
+
+    prefix = "ea"
+    format: ExportFormat
+    plan_id: int
+    day: int
+
+
+@dataclass(frozen=True)
+class ExportPlansAsOf(Button):
+    """A page of the plan picker of an export as of a day."""
+
+    prefix = "ea:l"
+    page: int
+    format: ExportFormat
+    day: int
 
 
 @dataclass(frozen=True)

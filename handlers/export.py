@@ -1,58 +1,200 @@
 """/exportar: the plan as a spreadsheet in the layout of the original table (the import
 contract), with the latest follow-up and review comments and statuses filled in and a sheet with
-the whole history; or as CSV (`/exportar csv`, or the button under the spreadsheet).
+the whole history; as CSV (`/exportar csv`); or as a Word document in the layout of the original
+plan (`/exportar word`). The buttons under the file offer the other formats. `/exportar word al
+31/03/2012` gives the plan as it stood at the end of that day (rebuilt from its history).
 
-The file is written by storage.plan_files (the same exporter as the command line), with labels
+The file is written by storage.plan_files (the same exporters as the command line), with labels
 and headers in the person's language.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from babel.dates import ParseError, parse_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.buttons import ExportFormat, ExportPlan, ExportPlans, parse_any
+from handlers.buttons import (
+    Button,
+    ExportFormat,
+    ExportPlan,
+    ExportPlanAsOf,
+    ExportPlans,
+    ExportPlansAsOf,
+    parse_any,
+)
 from handlers.context import Deps, FlowContext, Strangers, flow
-from handlers.i18n import N_, Tr
+from handlers.i18n import N_, Safe, Tr
 from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
+from storage.clock import end_of_day
 from storage.models import Role
 from storage.summary import PlanChoice, plan_choices
 
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
 EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
+EXTENSIONS = {ExportFormat.XLSX: "xlsx", ExportFormat.CSV: "csv", ExportFormat.DOCX: "docx"}
+#: The words of `/exportar` that choose a format.
+FORMAT_WORDS = {
+    "xlsx": ExportFormat.XLSX,
+    "excel": ExportFormat.XLSX,
+    "csv": ExportFormat.CSV,
+    "word": ExportFormat.DOCX,
+    "docx": ExportFormat.DOCX,
+}
+#: The words before a date: "al 31/03/2012", "as of 3/31/2012".
+AS_OF_WORDS = {"al", "a", "hasta", "as", "of", "at", "on"}
+#: The buttons under a file: the other formats, in this order.
+FORMAT_BUTTONS = {
+    ExportFormat.DOCX: N_("📝 Word (.docx)"),
+    ExportFormat.XLSX: N_("📊 Spreadsheet (.xlsx)"),
+    ExportFormat.CSV: N_("📄 CSV"),
+}
+_SAMPLE_DAY = dt.date(2012, 3, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What `/exportar` was asked for: a format, and the day the plan is shown as of."""
+
+    format: ExportFormat
+    day: dt.date | None = None
+
+
+def date_example(tr: Tr) -> str:
+    """31/03/2012 as the person's language writes a day in numbers (03/31/2012 in English)."""
+    pattern = tr.babel_locale.date_formats["short"].pattern
+    pattern = re.sub(r"y+", "yyyy", re.sub(r"M+", "MM", re.sub(r"d+", "dd", pattern)))
+    return tr.date(_SAMPLE_DAY, pattern)
+
+
+def parse_day(text: str, tr: Tr) -> dt.date | None:
+    """A day written as the person's language writes it in numbers, or as YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parse_date(text, locale=tr.babel_locale)
+    except (ParseError, ValueError, IndexError):
+        return None
+
+
+def parse_request(args: Sequence[str], tr: Tr, today: dt.date) -> ExportRequest | View:
+    """`/exportar [word|csv|excel] [al DD/MM/AAAA]`; a view explaining the date when it cannot
+    be read or has not come yet."""
+    fmt = ExportFormat.XLSX
+    rest: list[str] = []
+    for word in args:
+        key = word.casefold()
+        if key in FORMAT_WORDS:
+            fmt = FORMAT_WORDS[key]
+        elif key not in AS_OF_WORDS:
+            rest.append(word)
+    if not rest:
+        return ExportRequest(fmt)
+    text = " ".join(rest)
+    day = parse_day(text, tr)
+    example = tr._("<code>/exportar word al {date}</code>", date=date_example(tr))
+    if day is None:
+        return View(
+            tr._(
+                "I could not read the date “{text}”. Write it like this: {example}",
+                text=text,
+                example=Safe(example),
+            )
+        )
+    if day > today:
+        return View(
+            tr._(
+                "{date} has not come yet: the plan can be exported as of today or an earlier day.",
+                date=tr.short_date(day),
+            )
+        )
+    return ExportRequest(fmt, day)
 
 
 def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: ExportFormat) -> str:
     """`plan_de_mejora_2026-11-24.xlsx`; with several plans, the plan's id too."""
     middle = f"_{plan_id}" if len(plans) > 1 else ""
-    return f"plan_de_mejora{middle}_{today}.{'csv' if fmt == ExportFormat.CSV else 'xlsx'}"
+    return f"plan_de_mejora{middle}_{today}.{EXTENSIONS[fmt]}"
 
 
-def _picker(tr: Tr, plans: Sequence[PlanChoice], fmt: ExportFormat, page: int) -> View:
+def _day_code(day: dt.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def _day_of(code: int) -> dt.date | None:
+    try:
+        return dt.date(code // 10_000, code // 100 % 100, code % 100)
+    except ValueError:
+        return None
+
+
+def _plan_button(fmt: ExportFormat, plan_id: int, day: dt.date | None) -> Button:
+    return ExportPlan(fmt, plan_id) if day is None else ExportPlanAsOf(fmt, plan_id, _day_code(day))
+
+
+def _page_button(page: int, fmt: ExportFormat, day: dt.date | None) -> Button:
+    return ExportPlans(page, fmt) if day is None else ExportPlansAsOf(page, fmt, _day_code(day))
+
+
+def _picker(tr: Tr, plans: Sequence[PlanChoice], request: ExportRequest, page: int) -> View:
     pages = max(1, -(-len(plans) // PICKER_PAGE))
     page = max(0, min(page, pages - 1))
     rows: list[ButtonRow] = [
         [
             (
                 tr.raw("{title} ({n})", title=shorten(plan.title, 48), n=plan.actions),
-                ExportPlan(fmt, plan.id),
+                _plan_button(request.format, plan.id, request.day),
             )
         ]
         for plan in plans[page * PICKER_PAGE : (page + 1) * PICKER_PAGE]
     ]
     nav: ButtonRow = []
     if page > 0:
-        nav.append(("‹", ExportPlans(page - 1, fmt)))
+        nav.append(("‹", _page_button(page - 1, request.format, request.day)))
     if page < pages - 1:
-        nav.append(("›", ExportPlans(page + 1, fmt)))
+        nav.append(("›", _page_button(page + 1, request.format, request.day)))
     if nav:
         rows.append(nav)
     return View(tr._("Which plan do you want to export?"), rows)
+
+
+async def _write(
+    session: AsyncSession, tr: Tr, plan_id: int, request: ExportRequest, buffer: io.BytesIO
+) -> None:
+    # Imported here: openpyxl and python-docx are only needed when someone exports.
+    from storage.plan_files import export_plan, export_plan_csv, export_plan_docx
+
+    as_of = end_of_day(request.day, tr.tz) if request.day is not None else None
+    if request.format == ExportFormat.CSV:
+        await export_plan_csv(session, plan_id, buffer, locale=tr.locale, as_of=as_of)
+    elif request.format == ExportFormat.DOCX:
+        await export_plan_docx(session, plan_id, buffer, locale=tr.locale, tz=tr.tz, as_of=as_of)
+    else:
+        await export_plan(session, plan_id, buffer, locale=tr.locale, tz=tr.tz, as_of=as_of)
+
+
+def _about(tr: Tr, fmt: ExportFormat) -> str:
+    if fmt == ExportFormat.CSV:
+        return tr._("The plan sheet only; the spreadsheet also has the full history.")
+    if fmt == ExportFormat.DOCX:
+        return tr._(
+            "The plan in the layout of the original document, with the latest comments and "
+            "statuses."
+        )
+    return tr._(
+        "Latest comments and statuses in the plan sheet; every comment in “{sheet}”.",
+        sheet=tr.raw("History"),
+    )
 
 
 async def build_export(
@@ -61,44 +203,33 @@ async def build_export(
     tr: Tr,
     plans: Sequence[PlanChoice],
     plan_id: int,
-    fmt: ExportFormat,
+    request: ExportRequest,
 ) -> View:
-    # Imported here: openpyxl is only needed when someone exports.
-    from storage.plan_files import export_plan, export_plan_csv
-
     plan = next((p for p in plans if p.id == plan_id), None)
     if plan is None:
         return View(tr._("That plan no longer exists."))
     buffer = io.BytesIO()
-    if fmt == ExportFormat.CSV:
-        await export_plan_csv(session, plan_id, buffer, locale=tr.locale)
-    else:
-        await export_plan(session, plan_id, buffer, locale=tr.locale, tz=tr.tz)
-    today = deps.today()
+    await _write(session, tr, plan_id, request, buffer)
+    shown = request.day or deps.today()
     lines = [
         tr._("📥 <b>{title}</b>", title=shorten(plan.title, 200)),
         tr.n_("{n} key action", "{n} key actions", plan.actions)
         + " · "
-        + tr._("as of {date}", date=tr.short_date(today)),
+        + tr._("as of {date}", date=tr.short_date(shown)),
+        _about(tr, request.format),
     ]
-    if fmt == ExportFormat.CSV:
-        lines.append(tr._("The plan sheet only; the spreadsheet also has the full history."))
-        other = (tr.raw("📊 Spreadsheet (.xlsx)"), ExportPlan(ExportFormat.XLSX, plan_id))
-    else:
-        lines.append(
-            tr._(
-                "Latest comments and statuses in the plan sheet; every comment in “{sheet}”.",
-                sheet=tr.raw("History"),
-            )
-        )
-        other = (tr.raw("📄 CSV"), ExportPlan(ExportFormat.CSV, plan_id))
-    name = file_name(plans, plan_id, today.isoformat(), fmt)
+    others: ButtonRow = [
+        (tr.raw(label), _plan_button(fmt, plan_id, request.day))
+        for fmt, label in FORMAT_BUTTONS.items()
+        if fmt != request.format
+    ]
+    name = file_name(plans, plan_id, shown.isoformat(), request.format)
     document = OutgoingFile("document", name, data=buffer.getvalue())
-    return View("\n".join(lines), [[other]], file=document)
+    return View("\n".join(lines), [others], file=document)
 
 
 async def export_view(
-    context: FlowContext, fmt: ExportFormat, plan_id: int | None, page: int = 0
+    context: FlowContext, request: ExportRequest, plan_id: int | None, page: int = 0
 ) -> View:
     """The file of the plan asked for, or the plan picker when there are several."""
     tr = context.tr
@@ -107,18 +238,19 @@ async def export_view(
         return View(tr._("There is no plan to export yet."))
     if plan_id is None:
         if len(plans) > 1:
-            return _picker(tr, plans, fmt, page)
+            return _picker(tr, plans, request, page)
         plan_id = plans[0].id
-    return await build_export(context.session, context.deps, tr, plans, plan_id, fmt)
+    return await build_export(context.session, context.deps, tr, plans, plan_id, request)
 
 
 @flow(strangers=Strangers.REFUSE, roles=EXPORT_ROLES, refusal_text=EXPORTERS_ONLY)
 async def export_command(update: Update, context: FlowContext) -> View:
-    """/exportar [csv]: the plan as a spreadsheet (or CSV)."""
-    args = [a.casefold() for a in context.args or []]
-    return await export_view(
-        context, ExportFormat.CSV if "csv" in args else ExportFormat.XLSX, None
-    )
+    """/exportar [word|csv] [al DD/MM/AAAA]: the plan as a spreadsheet (or CSV, or Word), now
+    or as it stood on that day."""
+    request = parse_request(context.args or [], context.tr, context.deps.today())
+    if isinstance(request, View):
+        return request
+    return await export_view(context, request, None)
 
 
 @flow(
@@ -126,9 +258,16 @@ async def export_command(update: Update, context: FlowContext) -> View:
 )
 async def export_pressed(update: Update, context: FlowContext) -> Reply:
     """An export button: a plan's file, or a page of the plan picker (edited in place)."""
-    button = parse_any(update, ExportPlan, ExportPlans)
-    if isinstance(button, ExportPlans):
-        return Reply([await export_view(context, button.format, None, button.page)])
-    if isinstance(button, ExportPlan):
-        return Reply([await export_view(context, button.format, button.plan_id)], edit=False)
+    button = parse_any(update, ExportPlan, ExportPlans, ExportPlanAsOf, ExportPlansAsOf)
+    day: dt.date | None = None
+    if isinstance(button, ExportPlanAsOf | ExportPlansAsOf):
+        day = _day_of(button.day)
+        if day is None:
+            return stale_button(context.tr)
+    if isinstance(button, ExportPlans | ExportPlansAsOf):
+        request = ExportRequest(button.format, day)
+        return Reply([await export_view(context, request, None, button.page)])
+    if isinstance(button, ExportPlan | ExportPlanAsOf):
+        request = ExportRequest(button.format, day)
+        return Reply([await export_view(context, request, button.plan_id)], edit=False)
     return stale_button(context.tr)

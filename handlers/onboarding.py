@@ -102,7 +102,7 @@ def help_text(tr: Tr, person: Person) -> str:
             tr._("/usuarios — people, their roles and units: change them, deactivate someone")
         )
         lines.append(tr._("/invitaciones — the pending invitations; revoke one"))
-        lines.append(tr._("/plan — import a plan spreadsheet (.xlsx or .csv)"))
+        lines.append(tr._("/plan — import a plan (.xlsx, .csv or Word .docx)"))
         lines.append(
             tr._(
                 "/vincular secretariado — sent inside a group: the group receives the "

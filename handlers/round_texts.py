@@ -8,6 +8,7 @@ recipient's language; the same report is sent again on request from /ronda.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -175,26 +176,35 @@ def report_file_name(payload: Mapping[str, Any], extension: str) -> str:
 
 
 def round_report_files(tr: Tr, payload: Mapping[str, Any]) -> list[OutgoingFile]:
-    """The files of a round's report, built from its snapshot when sent (off the event loop).
-
-    The one place that chooses them: for now the plan's spreadsheet as it stood at the close;
-    a Word and a PDF export of the same snapshot go here when they exist."""
-    from storage.plan_files.exporter import snapshot_workbook
+    """The files of a round's report, built from its snapshot when sent (off the event loop):
+    the plan as it stood at the close, as the Word document the secretariat sends on and as a
+    spreadsheet. The one place that chooses them."""
+    from storage.plan_files.exporter import snapshot_rows, snapshot_workbook
+    from storage.plan_files.word_exporter import build_document
 
     snapshot = list(payload.get("snapshot") or [])
     title = str(payload.get("plan_title") or "")
-    locale = tr.locale
+    locale, tz = tr.locale, tr.tz
+    closed_at = payload.get("closed_at")
+    moment = dt.datetime.fromisoformat(closed_at) if closed_at else dt.datetime.now(dt.UTC)
+
+    def word() -> bytes:
+        rows = snapshot_rows(snapshot, locale=locale)
+        details = {"title": title, "programme": "", "evaluation": ""}
+        buffer = io.BytesIO()
+        build_document(details, rows, moment, tz=tz, locale=locale).save(buffer)
+        return buffer.getvalue()
 
     def spreadsheet() -> bytes:
-        return snapshot_workbook(snapshot, title=title, locale=locale)
+        day = moment.astimezone(tz).date()
+        return snapshot_workbook(snapshot, title=title, as_of=day, locale=locale)
 
+    caption = tr.raw("The plan as it stood at the close of the round.")
     return [
+        OutgoingFile("document", report_file_name(payload, "docx"), render=word, caption=caption),
         OutgoingFile(
-            "document",
-            report_file_name(payload, "xlsx"),
-            render=spreadsheet,
-            caption=tr.raw("The plan as it stood at the close of the round."),
-        )
+            "document", report_file_name(payload, "xlsx"), render=spreadsheet, caption=caption
+        ),
     ]
 
 

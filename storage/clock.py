@@ -14,3 +14,10 @@ DEFAULT_TIMEZONE = "America/Lima"
 def today_in(tz: str | dt.tzinfo, now: dt.datetime | None = None) -> dt.date:
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     return (now or utcnow()).astimezone(zone).date()
+
+
+def end_of_day(day: dt.date, tz: str | dt.tzinfo) -> dt.datetime:
+    """The last moment of `day` in `tz`: the plan "as of" a date is the plan at its end."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return midnight - dt.timedelta(microseconds=1)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from zoneinfo import ZoneInfo
 
+import docx
 import openpyxl
 
 from bot.simulator.server import BotApiSimulator
@@ -79,9 +80,21 @@ async def test_a_reporting_round(engine, database_url, tmp_path):
                 SECRETARIAT, lambda m: "Ronda de seguimiento cerrada" in m.plain_text, 30
             )
             assert "1 de 2 puntos focales informaron" in report.plain_text
-            document = await sim.wait_for_message(SECRETARIAT, lambda m: m.document is not None, 30)
+            word = await sim.wait_for_message(
+                SECRETARIAT,
+                lambda m: m.document is not None and m.document["file_name"].endswith(".docx"),
+                30,
+            )
+            document = docx.Document(io.BytesIO(sim.file_bytes(word.document["file_id"])))
+            rows = sum(len(table.rows) - 2 for table in document.tables)  # two header rows each
+            assert rows == 13  # the demo plan's 13 actions
+            spreadsheet = await sim.wait_for_message(
+                SECRETARIAT,
+                lambda m: m.document is not None and m.document["file_name"].endswith(".xlsx"),
+                30,
+            )
             sheet = openpyxl.load_workbook(
-                io.BytesIO(sim.file_bytes(document.document["file_id"]))
+                io.BytesIO(sim.file_bytes(spreadsheet.document["file_id"]))
             ).worksheets[0]
             assert sheet.max_row == 14  # the header and the demo plan's 13 actions
         except Exception:

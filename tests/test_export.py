@@ -127,7 +127,7 @@ async def test_xlsx_export_in_the_original_layout_with_history(sessions):
     call = request.last(COORDINATOR)
     assert call.method == "sendDocument"
     assert "13 acciones clave · al 24 nov 2026" in call.text
-    assert call.buttons == [("📄 CSV", "ex:c:1")]
+    assert call.buttons == [("📝 Word (.docx)", "ex:w:1"), ("📄 CSV", "ex:c:1")]
     name, data = request.last_file("sendDocument")
     assert name == "plan_de_mejora_2026-11-24.xlsx"
     book = load_workbook(io.BytesIO(data))
@@ -167,7 +167,7 @@ async def test_csv_option(sessions):
     async with running_app(sessions) as (app, request):
         chat = Chat(app, SECRETARY)
         await chat.send("/exportar")
-        await chat.press(request.last(SECRETARY).buttons[0][1])
+        await chat.press(request.last(SECRETARY).buttons[1][1])
         await chat.send("/exportar csv")
     names = [f[2] for f in request.files if f[0] == "sendDocument"]
     assert names == [
@@ -183,7 +183,10 @@ async def test_csv_option(sessions):
     assert [r[4] for r in rows[1:]] == [e[4] for e in expected]
     assert [r[8] for r in rows[1:]] == [e[8] for e in expected]
     assert next(r for r in rows if r[4].startswith("Formulación"))[7] == "Estrategia aprobada"
-    assert request.last(SECRETARY).buttons == [("📊 Planilla (.xlsx)", "ex:x:1")]
+    assert request.last(SECRETARY).buttons == [
+        ("📝 Word (.docx)", "ex:w:1"),
+        ("📊 Planilla (.xlsx)", "ex:x:1"),
+    ]
     assert len(read_plan_rows(data, name)) == 13
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
@@ -350,6 +351,16 @@ async def test_close_by_hand_in_chat_sends_the_report_and_the_snapshot_stays(ses
         sheet = load_workbook(io.BytesIO(data)).active
         assert [c.value for c in sheet[2]][4] == "Revisar el POA"
         assert [c.value for c in sheet[2]][8] == "Completada"
+        [(word_name, word_data)] = [
+            f[2:] for f in request.files if f[0] == "sendDocument" and f[2].endswith(".docx")
+        ][-1:]
+        assert word_name == f"ronda_{round_id}_2026-12-04.docx"
+        document = Document(io.BytesIO(word_data))
+        assert document.paragraphs[0].text == "Plan de prueba"
+        # closed by hand before its date: the document shows the plan on the day it closed
+        assert document.paragraphs[1].text == "Situación al 25 de noviembre de 2026"
+        cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+        assert "Revisar el POA" in " ".join(cells) and "Completada" in cells
         # re-sent on request, from the list of past rounds
         await carmen.press("rol")
         assert (f"{'4 dic 2026'} · Informe semestral", f"rov:{round_id}") in request.last(

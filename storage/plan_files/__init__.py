@@ -1,4 +1,4 @@
-"""Plan spreadsheets (.xlsx, .csv): reading them, importing them into the database, exporting.
+"""Plan files (.xlsx, .csv, .docx): reading them, importing them into the database, exporting.
 
 The layout is the one of the original Word table, one row per key action (see the "Plan
 spreadsheet" contract in DESIGN.md). The package is split by job:
@@ -10,7 +10,9 @@ spreadsheet" contract in DESIGN.md). The package is split by job:
 - `safety`: the limits a file is checked against before it is parsed (zip bombs, huge sheets);
 - `readers`: .xlsx and .csv files into sheets, then into rows (`read_plan_rows`);
 - `importer`: rows into a plan, updated in place (`import_plan`);
-- `exporter`: a plan into .xlsx or .csv (`export_plan`, `export_plan_csv`);
+- `exporter`: a plan into .xlsx or .csv (`export_plan`, `export_plan_csv`), as of a date;
+- `word_layout`, `word_reader`, `word_exporter`: the plan as a Word document (.docx), its
+  headings and table, read (through `readers`) and written (`export_plan_docx`);
 - `demo`: the bundled seed plan (`load_demo_plan`).
 
 Reading never touches the database and reports *every* problem of a file at once, so nothing is
@@ -35,6 +37,7 @@ from storage.plan_files.records import (
     PlanRow,
 )
 from storage.plan_files.vocabulary import ENGLISH_HEADERS, OVERDUE, SPANISH_HEADERS, Field
+from storage.plan_files.word_exporter import export_plan_docx
 
 __all__ = [
     "DEMO_EVALUATION",
@@ -52,6 +55,7 @@ __all__ = [
     "PlanRow",
     "export_plan",
     "export_plan_csv",
+    "export_plan_docx",
     "import_plan",
     "load_demo_plan",
     "read_plan_metadata",

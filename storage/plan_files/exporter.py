@@ -37,6 +37,7 @@ from storage.models import (
 )
 from storage.plan_files.cells import csv_safe
 from storage.plan_files.vocabulary import (
+    AS_OF_LABEL,
     EXPORTED_AT_LABEL,
     HISTORY_SHEET_LABEL,
     HISTORY_TITLES,
@@ -106,11 +107,20 @@ def _labeller(labels: Callable[[str], str] | None, locale: str) -> Callable[[str
     return label
 
 
-async def _plan_content(
-    session: AsyncSession, plan_id: int, label: Callable[[str], str]
+async def plan_content(
+    session: AsyncSession,
+    plan_id: int,
+    label: Callable[[str], str],
+    *,
+    as_of: dt.datetime | None = None,
 ) -> _PlanContent:
     """The rows of the main sheet (recommendation cells on a block's first row only) and the
-    history, with stored values already turned into words by `label`."""
+    history, with stored values already turned into words by `label`.
+
+    With `as_of`, the plan as it stood at that moment, rebuilt from the append-only history
+    (see `_stood_at`): the comments and status changes made until then, the statuses they
+    left, and only the actions that existed. Texts, deadlines and units are today's (an import
+    updates them in place, without history)."""
     plan = await session.get(Plan, plan_id)
     if plan is None:
         raise NotFound("plan_not_found", plan_id=plan_id)
@@ -145,6 +155,9 @@ async def _plan_content(
             .order_by(StatusChange.created_at, StatusChange.id)
         )
     ).all()
+    statuses = {a.id: (a.status, a.review_status) for a in actions}
+    if as_of is not None:
+        actions, comments, changes, statuses = _stood_at(actions, comments, changes, as_of)
     latest = {(c.action_id, c.kind): c.text for c in comments}
     rec_by_id = {rec.id: rec for rec in recs}
     rows: list[dict[Field, Any]] = []
@@ -163,14 +176,76 @@ async def _plan_content(
                 Field.DEADLINE: action.deadline_text,
                 Field.RESPONSIBLE: action.responsible_text,
                 Field.FOLLOW_UP_COMMENT: latest.get((action.id, CommentKind.FOLLOW_UP.value), ""),
-                Field.FOLLOW_UP_STATUS: label(action.status),
+                Field.FOLLOW_UP_STATUS: label(statuses[action.id][0]),
                 Field.REVIEW_COMMENT: latest.get((action.id, CommentKind.REVIEW.value), ""),
-                Field.REVIEW_STATUS: label(action.review_status),
+                Field.REVIEW_STATUS: label(statuses[action.id][1]),
             }
         )
     refs = {a.id: (rec_by_id[a.recommendation_id].label, a.number) for a in actions}
     history = _history(comments, changes, refs, label)
     return _PlanContent(plan, rows, history)
+
+
+#: An import takes a moment: what it created within this time of the plan's first action is
+#: the plan's first import.
+_FIRST_IMPORT = dt.timedelta(minutes=5)
+
+
+def _stood_at(
+    actions: Sequence[KeyAction],
+    comments: Sequence[Comment],
+    changes: Sequence[StatusChange],
+    as_of: dt.datetime,
+) -> tuple[list[KeyAction], list[Comment], list[StatusChange], dict[int, tuple[str, str]]]:
+    """The actions, comments and status changes that existed at `as_of`, and each action's
+    (status, review status) then.
+
+    What the plan's first import brought (its actions, and the comments and statuses of the
+    file, which have no author) is the plan's starting point: it counts as known from the
+    start, since the document it came from existed before the bot did, and a date before the
+    import shows the plan as imported rather than nothing. Later imports and everything
+    posted in chat count from their time. A status is the one the last change until `as_of`
+    set, else the one the first later change started from, else the current one."""
+    first_import = min((a.created_at for a in actions), default=as_of) + _FIRST_IMPORT
+
+    def original(at: dt.datetime, author_id: int | None) -> bool:
+        return author_id is None and at <= first_import
+
+    def order(item: Comment | StatusChange) -> tuple[bool, dt.datetime, int]:
+        return (not original(item.created_at, item.author_id), item.created_at, item.id)
+
+    kept_actions = [a for a in actions if a.created_at <= max(as_of, first_import)]
+    ids = {a.id for a in kept_actions}
+    kept_comments = sorted(
+        (
+            c
+            for c in comments
+            if c.action_id in ids and (c.created_at <= as_of or original(c.created_at, c.author_id))
+        ),
+        key=order,
+    )
+    ordered_changes = sorted((c for c in changes if c.action_id in ids), key=order)
+    kept_changes = [
+        c for c in ordered_changes if c.created_at <= as_of or original(c.created_at, c.author_id)
+    ]
+    kept_ids = {c.id for c in kept_changes}
+    last_kept: dict[tuple[int, str], str] = {}
+    first_later: dict[tuple[int, str], str] = {}
+    for change in ordered_changes:
+        key = (change.action_id, change.field)
+        if change.id in kept_ids:
+            last_kept[key] = change.new_value
+        else:
+            first_later.setdefault(key, change.old_value)
+
+    def status_then(action: KeyAction, name: str) -> str:
+        key = (action.id, name)
+        return last_kept.get(key) or first_later.get(key) or str(getattr(action, name))
+
+    statuses = {
+        a.id: (status_then(a, "status"), status_then(a, "review_status")) for a in kept_actions
+    }
+    return kept_actions, kept_comments, kept_changes, statuses
 
 
 def _history(
@@ -290,12 +365,13 @@ def _history_sheet(ws: Worksheet, content: _PlanContent, tz: dt.tzinfo | None, l
         ws.cell(row=index, column=1).number_format = "yyyy-mm-dd hh:mm"
 
 
-def _metadata_sheet(ws: Worksheet, plan: Plan, locale: str) -> None:
+def _metadata_sheet(ws: Worksheet, plan: Plan, locale: str, as_of: dt.date) -> None:
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 60
-    values: list[tuple[str, str | dt.datetime]] = [
+    values: list[tuple[str, str | dt.date]] = [
         (translate(METADATA_LABELS[key], locale), getattr(plan, key)) for key in METADATA_LABELS
     ]
+    values.append((translate(AS_OF_LABEL, locale), as_of))
     values.append(
         (translate(EXPORTED_AT_LABEL, locale), utcnow().replace(tzinfo=None, microsecond=0))
     )
@@ -304,6 +380,7 @@ def _metadata_sheet(ws: Worksheet, plan: Plan, locale: str) -> None:
         ws.cell(row=index, column=1).font = _HEADER_FONT
         _write_cell(ws, index, 2, value)
         ws.cell(row=index, column=2).alignment = _WRAP
+    ws.cell(row=len(values) - 1, column=2).number_format = "yyyy-mm-dd"
     ws.cell(row=len(values), column=2).number_format = "yyyy-mm-dd hh:mm"
 
 
@@ -326,8 +403,10 @@ async def export_plan(
     history_sheet_title: str | None = None,
     tz: dt.tzinfo | None = None,
     locale: str = DEFAULT_LOCALE,
+    as_of: dt.datetime | None = None,
 ) -> None:
-    """Write the plan as .xlsx in the layout of the original table.
+    """Write the plan as .xlsx in the layout of the original table, as it stands now or as it
+    stood at `as_of` (`plan_content`; the date, in `tz`, is written in the "Plan" sheet).
 
     Sheets: the plan (one row per key action, the latest comment of each kind and the current
     statuses), the full history (comments and status changes; times in `tz`, UTC by default),
@@ -337,7 +416,7 @@ async def export_plan(
     default). `headers` replaces some or all column headers.
     """
     label = _labeller(labels, locale)
-    content = await _plan_content(session, plan_id, label)
+    content = await plan_content(session, plan_id, label, as_of=as_of)
     workbook = Workbook()
     main = workbook.active
     assert main is not None
@@ -345,7 +424,8 @@ async def export_plan(
     _main_sheet(main, content, {**column_headers(locale), **(headers or {})})
     history = workbook.create_sheet(_history_sheet_title(history_sheet_title, locale))
     _history_sheet(history, content, tz, locale)
-    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), content.plan, locale)
+    day = (as_of or utcnow()).astimezone(tz or dt.UTC).date()
+    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), content.plan, locale, day)
     await asyncio.to_thread(workbook.save, path_or_buffer)
 
 
@@ -357,12 +437,13 @@ async def export_plan_csv(
     labels: Callable[[str], str] | None = None,
     headers: Mapping[Field, str] | None = None,
     locale: str = DEFAULT_LOCALE,
+    as_of: dt.datetime | None = None,
 ) -> None:
     """Write the plan's main sheet as CSV (UTF-8 with BOM, for Excel). Text that a spreadsheet
     program would run as a formula gets an apostrophe in front, which reading removes again.
-    `labels`, `headers` and `locale` as for `export_plan`."""
+    `labels`, `headers`, `locale` and `as_of` as for `export_plan`."""
     label = _labeller(labels, locale)
-    content = await _plan_content(session, plan_id, label)
+    content = await plan_content(session, plan_id, label, as_of=as_of)
     names = {**column_headers(locale), **(headers or {})}
     out = io.StringIO(newline="")
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -378,22 +459,33 @@ async def export_plan_csv(
         cast(IO[bytes], path_or_buffer).write(text.encode("utf-8"))
 
 
+def snapshot_rows(
+    snapshot: Sequence[Mapping[str, Any]],
+    *,
+    locale: str = DEFAULT_LOCALE,
+    labels: Callable[[str], str] | None = None,
+) -> list[dict[Field, Any]]:
+    """A plan kept as rows (a reporting round's snapshot: one mapping per action, keyed by the
+    `Field` values) as the rows an export writes, statuses in words."""
+    label = _labeller(labels, locale)
+    statuses = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
+    return [
+        {f: label(str(row[f.value])) if f in statuses else row.get(f.value, "") for f in Field}
+        for row in snapshot
+    ]
+
+
 def snapshot_workbook(
     snapshot: Sequence[Mapping[str, Any]],
     *,
     title: str,
+    as_of: dt.date,
     locale: str = DEFAULT_LOCALE,
     labels: Callable[[str], str] | None = None,
 ) -> bytes:
-    """A plan kept as rows (a reporting round's snapshot: one mapping per action, keyed by the
-    `Field` values) as .xlsx bytes, in the layout of the plan's table, with the plan sheet.
-    Plain CPU work: call it off the event loop."""
-    label = _labeller(labels, locale)
-    statuses = (Field.FOLLOW_UP_STATUS, Field.REVIEW_STATUS)
-    rows = [
-        {f: label(str(row[f.value])) if f in statuses else row.get(f.value, "") for f in Field}
-        for row in snapshot
-    ]
+    """A snapshot (see `snapshot_rows`) as .xlsx bytes, in the layout of the plan's table,
+    with the plan sheet saying what day it shows. Plain CPU work: call it off the event loop."""
+    rows = snapshot_rows(snapshot, locale=locale, labels=labels)
     plan = Plan(title=title, programme="", evaluation="", source_file="")
     content = _PlanContent(plan, rows, [])
     workbook = Workbook()
@@ -401,7 +493,7 @@ def snapshot_workbook(
     assert main is not None
     main.title = MAIN_SHEET_TITLE
     _main_sheet(main, content, column_headers(locale))
-    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), plan, locale)
+    _metadata_sheet(workbook.create_sheet(METADATA_SHEET_TITLE), plan, locale, as_of)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

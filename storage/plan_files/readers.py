@@ -1,5 +1,6 @@
-"""Reading plan files (.xlsx, .csv): the file's sheets as rows of text cells, then its key
-actions (`read_plan_rows`) or, for an exported workbook, the plan's details (`read_plan_metadata`).
+"""Reading plan files (.xlsx, .csv, and Word's .docx through `word_reader`): the file's sheets
+as rows of text cells, then its key actions (`read_plan_rows`) or, for an exported workbook or a
+Word document, the plan's details (`read_plan_metadata`).
 
 Reading never touches the database and reports *every* problem of a file at once
 (`PlanFileError`), so nothing is imported from a file with a mistake.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import zipfile
 from collections.abc import Iterable, Iterator
 from itertools import zip_longest
 from pathlib import Path, PurePath
@@ -28,9 +30,16 @@ from storage.plan_files.records import (
     PlanFileIssue,
     PlanRow,
 )
-from storage.plan_files.safety import check_csv, check_size, check_xlsx
+from storage.plan_files.safety import (
+    DOCUMENT_PART,
+    check_csv,
+    check_docx,
+    check_size,
+    check_xlsx,
+)
 from storage.plan_files.table import RowReader, choose_sheet, header_issues, header_map
 from storage.plan_files.vocabulary import METADATA_LOOKUP, METADATA_SHEET_TITLE, match_key
+from storage.plan_files.word_reader import read_docx_metadata, read_docx_rows
 
 #: A plan file: its bytes, or its path.
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -45,16 +54,33 @@ def _read_source(source: Source, file_name: str | None) -> tuple[bytes, str]:
     return path.read_bytes(), file_name or path.name
 
 
+#: The extensions of the plan files read, as an error message lists them.
+EXTENSIONS = [".xlsx", ".csv", ".docx"]
+
+
 def _file_kind(data: bytes, file_name: str) -> str | None:
-    """ "xlsx", "csv", or None when the extension is of a format this module does not read."""
+    """ "xlsx", "csv", "docx", or None when the extension is of a format not read here."""
     extension = PurePath(file_name).suffix.lower()
     if extension in (".xlsx", ".xlsm"):
         return "xlsx"
     if extension in (".csv", ".txt", ".tsv"):
         return "csv"
+    if extension in (".docx", ".docm"):
+        return "docx"
     if extension:
         return None
-    return "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
+    if not data.startswith(b"PK\x03\x04"):
+        return "csv"
+    return "docx" if _has_document_part(data) else "xlsx"
+
+
+def _has_document_part(data: bytes) -> bool:
+    """A zip holding a Word document's main part (read from the zip's directory only)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return DOCUMENT_PART in archive.namelist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _trim(rows: Iterable[Row]) -> list[Row]:
@@ -158,7 +184,8 @@ def _load_csv(data: bytes) -> list[Sheet]:
 
 
 def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow]:
-    """The key actions of a plan file (.xlsx or .csv), or `PlanFileError` with every problem.
+    """The key actions of a plan file (.xlsx, .csv or .docx), or `PlanFileError` with every
+    problem.
 
     `source` is the file's bytes or its path; `file_name` (its extension) tells the format.
     The file is checked against the limits before it is parsed (`safety`); it is parsed in
@@ -175,10 +202,13 @@ def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow
                     None,
                     None,
                     "unsupported_format",
-                    {"extension": PurePath(name).suffix.lower(), "expected": [".xlsx", ".csv"]},
+                    {"extension": PurePath(name).suffix.lower(), "expected": EXTENSIONS},
                 )
             ]
         )
+    if kind == "docx":
+        check_docx(data)
+        return read_docx_rows(data)
     if kind == "xlsx":
         check_xlsx(data)
         sheets = _load_xlsx(data)
@@ -200,9 +230,17 @@ def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow
 
 def read_plan_metadata(source: Source, file_name: str | None = None) -> dict[str, str]:
     """Title, programme, evaluation and source file from the "Plan" sheet of an exported
-    workbook (only the keys found; empty for a CSV file or a workbook without that sheet)."""
+    workbook, or from a Word document (`read_docx_metadata`); only the keys found, empty for a
+    CSV file or a workbook without that sheet."""
     data, name = _read_source(source, file_name)
-    if _file_kind(data, name) != "xlsx" or not data.startswith(b"PK\x03\x04"):
+    kind = _file_kind(data, name)
+    if kind == "docx":
+        try:
+            check_docx(data)
+            return read_docx_metadata(data)
+        except PlanFileError:
+            return {}
+    if kind != "xlsx" or not data.startswith(b"PK\x03\x04"):
         return {}
     try:
         check_xlsx(data, scan_sheets=False)

@@ -42,17 +42,20 @@ class PlanFileIssue:
     `row` is the 1-based row a person sees in a spreadsheet program; `column` the column's
     header as written in the file (or the expected header when it is missing); `code` a stable
     machine code; `detail` the values for the message (``expected``, ``found``, ``limit``...).
+    `table` is the 1-based table of a Word document the row belongs to (None in a spreadsheet).
     """
 
     row: int | None
     column: str | None
     code: str
     detail: dict[str, Any] = field(default_factory=dict)
+    table: int | None = None
 
     def __str__(self) -> str:
         where = ", ".join(
             part
             for part in (
+                f"table {self.table}" if self.table is not None else "",
                 f"row {self.row}" if self.row is not None else "",
                 f"column {self.column!r}" if self.column else "",
             )

@@ -107,6 +107,7 @@ HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
         "Comentarios del secretariado",
         "Secretariat comments",
         "Secretariat - Comments",
+        "Secretariat",
     ),
     Field.REVIEW_STATUS: (
         "Estado del secretariado",
@@ -194,6 +195,8 @@ METADATA_LABELS: dict[str, str] = {
 }
 METADATA_SYNONYMS: dict[str, tuple[str, ...]] = {"programme": ("Program",)}
 EXPORTED_AT_LABEL = N_("Exported (UTC)")
+#: The day an export shows the plan as of (in the deployment's timezone).
+AS_OF_LABEL = N_("Status as of")
 
 
 def translate(message: str, locale: str = DEFAULT_LOCALE) -> str:

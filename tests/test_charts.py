@@ -8,7 +8,7 @@ from typing import Any
 
 from matplotlib import image
 
-from handlers.charts import Bar, Series, status_chart
+from reports.charts import Bar, Series, status_chart
 from handlers.i18n import Tr
 from handlers.summary import chart_png
 from storage.db import transaction

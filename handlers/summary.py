@@ -25,7 +25,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.as_of import take_as_of
+from handlers.as_of import compact, take_as_of
 from handlers.buttons import (
     ALL_PLANS,
     SUMMARY_BUTTONS,
@@ -39,7 +39,6 @@ from handlers.buttons import (
     SummaryPlans,
     parse_any,
 )
-from reports.charts import Bar, Series, status_chart
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import Tr
 from handlers.labels import (
@@ -60,6 +59,7 @@ from handlers.summary_text import (
     share_text,
 )
 from handlers.text import CAPTION_LIMIT, shorten, split_message
+from reports.charts import Bar, Series, status_chart
 from storage.actions import find_units_matching
 from storage.clock import end_of_day
 from storage.models import Person, Role, Status
@@ -312,6 +312,8 @@ def _summary_buttons(
         second.append(
             (tr.raw("📥 Spreadsheet"), ExportPlan(ExportFormat.XLSX, resolved.plan_ids[0]))
         )
+        report = ExportPlan(ExportFormat.PDF, resolved.plan_ids[0], compact(scope.as_of))
+        second.append((tr.raw("📄 PDF report"), report))
     if second:
         rows.append(second)
     return rows

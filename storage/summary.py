@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
 
 from storage.actions import ActionRow
 from storage.as_of import Actions, actions_at
@@ -495,9 +494,23 @@ def _rows_query(actions: Actions, where: ColumnElement[bool]) -> Select[Any]:
 async def _rows(session: AsyncSession, query: Select[Any], today: dt.date) -> list[ActionRow]:
     rows = []
     for values in (await session.execute(query)).all():
-        due, status = values[7], values[8]
-        overdue = due is not None and due < today and status not in CLOSED_STATUSES
-        rows.append(ActionRow(*values, overdue=overdue))
+        (id_, plan_id, label, number, text, deadline_text, kind, due, status, review, last) = values
+        rows.append(
+            ActionRow(
+                id=id_,
+                plan_id=plan_id,
+                label=label,
+                number=number,
+                text=text,
+                deadline_text=deadline_text,
+                deadline_kind=kind,
+                deadline_due=due,
+                status=status,
+                review_status=review,
+                last_update_at=last,
+                overdue=due is not None and due < today and status not in CLOSED_STATUSES,
+            )
+        )
     return rows
 
 

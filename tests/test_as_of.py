@@ -11,9 +11,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import update
 
+from bot.cli import _parser, _report
+from bot.settings import Settings
 from handlers.as_of import read_day
 from handlers.buttons import Scope, ShowSummary
-from handlers.i18n import Tr
 from reports.pdf import plan_report_pdf
 from storage.clock import end_of_day
 from storage.db import transaction
@@ -309,3 +310,55 @@ async def test_resumen_with_a_wrong_date_says_so_with_an_example(sessions, words
         await Chat(app, COORDINATOR).send(f"/resumen {words}")
     text = request.last(COORDINATOR).text
     assert answer in text and "/resumen al 31/03/2012" in text
+
+
+async def test_exportar_pdf_as_of_a_date_and_from_the_summary(sessions):
+    await _history(sessions)
+    async with running_app(sessions, clock=Clock(NOW)) as (app, request):
+        chat = Chat(app, COORDINATOR)
+        await chat.send("/exportar pdf al 31/03/2012")
+        call = request.last(COORDINATOR)
+        name, data = request.last_file("sendDocument")
+        assert call.method == "sendDocument" and name == "plan_de_mejora_2012-03-31.pdf"
+        assert "Situación al 31 de marzo de 2012" in call.text
+        text, _ = _pdf_text(data)
+        assert "Situación al 31 de marzo de 2012" in text and "Acciones vencidas (1)" in text
+
+        await chat.send("/resumen al 30/06/2012")
+        pdf_button = dict(request.last(COORDINATOR).buttons)["📄 Informe PDF"]
+        await chat.press(pdf_button)
+        name, data = request.last_file("sendDocument")
+        assert name == "plan_de_mejora_2012-06-30.pdf"
+        assert "Acciones vencidas (2)" in _pdf_text(data)[0]
+
+        await chat.send("/exportar pdf")
+        name, data = request.last_file("sendDocument")
+        assert name == "plan_de_mejora_2026-11-24.pdf" and "Hecho al fin" in _pdf_text(data)[0]
+
+        await chat.send("/exportar pdf al 31/02/2012")
+        assert "No pude leer la fecha “31/02/2012”" in request.last(COORDINATOR).text
+
+
+async def test_command_line_report(sessions, database_url, tmp_path, capsys):
+    plan_id, _ = await _history(sessions)
+    settings = Settings(database_url=database_url, telegram_bot_token="", bot_username="")
+    out = tmp_path / "informe.pdf"
+    args = _parser().parse_args(["plan", "report", str(out), "--as-of", "2012-01-31"])
+    assert await _report(settings, args) == 0
+    assert capsys.readouterr().out.strip() == f"report of plan {plan_id} written to {out}"
+    text, pages = _pdf_text(out.read_bytes())
+    assert "Situación al 31 de enero de 2012" in text and "Borrador del POA listo" in text
+    assert f"Página {pages} de {pages}" in text
+
+    english = _parser().parse_args(
+        ["plan", "report", str(out), "--plan", str(plan_id), "--language", "en"]
+    )
+    assert await _report(settings, english) == 0
+    assert "Situation as of" in _pdf_text(out.read_bytes())[0]
+
+    missing = _parser().parse_args(["plan", "report", str(out), "--plan", "999"])
+    assert await _report(settings, missing) == 1
+    assert "there is no plan 999" in capsys.readouterr().err
+    future = _parser().parse_args(["plan", "report", str(out), "--as-of", "2999-01-01"])
+    assert await _report(settings, future) == 2
+    assert "in the future" in capsys.readouterr().err

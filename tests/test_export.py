@@ -127,7 +127,7 @@ async def test_xlsx_export_in_the_original_layout_with_history(sessions):
     call = request.last(COORDINATOR)
     assert call.method == "sendDocument"
     assert "13 acciones clave · al 24 nov 2026" in call.text
-    assert call.buttons == [("📄 CSV", "ex:c:1")]
+    assert call.buttons == [("📄 CSV", "ex:c:1"), ("📄 Informe PDF", "ex:p:1")]
     name, data = request.last_file("sendDocument")
     assert name == "plan_de_mejora_2026-11-24.xlsx"
     book = load_workbook(io.BytesIO(data))
@@ -183,7 +183,10 @@ async def test_csv_option(sessions):
     assert [r[4] for r in rows[1:]] == [e[4] for e in expected]
     assert [r[8] for r in rows[1:]] == [e[8] for e in expected]
     assert next(r for r in rows if r[4].startswith("Formulación"))[7] == "Estrategia aprobada"
-    assert request.last(SECRETARY).buttons == [("📊 Planilla (.xlsx)", "ex:x:1")]
+    assert request.last(SECRETARY).buttons == [
+        ("📊 Planilla (.xlsx)", "ex:x:1"),
+        ("📄 Informe PDF", "ex:p:1"),
+    ]
     assert len(read_plan_rows(data, name)) == 13
 
 

@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import N_, translations
 from reports.charts import Bar, Series, status_chart
+from reports.pdf_table import Style, draw_table
 from storage.clock import end_of_day, today_in
 from storage.models import ReviewStatus, Status, action_ref
 from storage.plan_report import MatrixRow, PlanReport, plan_report
@@ -174,38 +175,14 @@ def _table(
     widths: Sequence[float],
     *,
     size: float = 8.5,
-    right: Sequence[int] = (),
-    red_rows: Sequence[int] = (),
+    right: Collection[int] = (),
+    red: Collection[tuple[int, int]] = (),
 ) -> None:
-    """A table over the page's width, wrapping its text, headings repeated on each page."""
-    pdf.set_font(FONT, "", size)
-    align = tuple("RIGHT" if i in right else "LEFT" for i in range(len(widths)))
-    with pdf.table(
-        col_widths=tuple(widths),
-        text_align=align,
-        line_height=size * 0.48,
-        headings_style=_headings_style(),
-        padding=1,
-        width=pdf.epw,
-    ) as table:
-        heading = table.row()
-        for text in headings:
-            heading.cell(text)
-        for index, values in enumerate(rows):
-            if index in red_rows:
-                pdf.set_text_color(*OVERDUE_RGB)
-            row = table.row()
-            for value in values:
-                row.cell(_clean(value))
-            if index in red_rows:
-                pdf.set_text_color(0, 0, 0)
-    pdf.ln(2)
-
-
-def _headings_style() -> object:
-    from fpdf.fonts import FontFace
-
-    return FontFace(family=FONT, emphasis="BOLD", fill_color=HEADING_FILL)
+    """A table of the given column widths (mm) that wraps its text, its headings repeated on
+    each page it runs over; the cells (row, column) in `red` written in red."""
+    style = Style(FONT, size, HEADING_FILL, OVERDUE_RGB)
+    cleaned = [[_clean(value) for value in values] for values in rows]
+    draw_table(pdf, headings, cleaned, widths, style, right=right, red=red)
 
 
 def _group_rows(tr: _Texts, groups: Sequence[GroupProgress]) -> list[list[str]]:
@@ -325,19 +302,19 @@ def render_report(report: PlanReport, locale: str) -> bytes:
         (60, 25, 25),
         size=9.5,
         right=(1, 2),
-        red_rows=(len(STATUS_ORDER),) if summary.overdue else (),
+        red={(len(STATUS_ORDER), 0), (len(STATUS_ORDER), 1)} if summary.overdue else (),
     )
     if summary.total:
         png = _chart(tr, report)
         pdf.image(io.BytesIO(png), w=pdf.epw * 0.9, x=pdf.l_margin + pdf.epw * 0.05)
-    widths = (44, 17, 19, 19, 19, 19, 17, 19)
+    widths = (33, 21, 21, 21, 21, 21, 21, 21)
     _heading(pdf, tr._("By recommendation"))
     _table(
         pdf,
         _group_headings(tr, tr._("Recommendation")),
         _group_rows(tr, summary.by_block),
         widths,
-        size=8,
+        size=7.5,
         right=tuple(range(1, 8)),
     )
     _heading(pdf, tr._("By unit"))
@@ -346,7 +323,7 @@ def render_report(report: PlanReport, locale: str) -> bytes:
         _group_headings(tr, tr._("Unit")),
         _group_rows(tr, summary.by_unit),
         widths,
-        size=8,
+        size=7.5,
         right=tuple(range(1, 8)),
     )
 
@@ -367,6 +344,7 @@ def render_report(report: PlanReport, locale: str) -> bytes:
             ],
             (16, 84, 35, 45),
             size=8,
+            red={(index, 2) for index in range(len(report.overdue))},
         )
     else:
         _paragraph(pdf, tr._("No action is overdue."))
@@ -402,11 +380,13 @@ def _matrix(pdf: FPDF, tr: _Texts, rows: Sequence[MatrixRow]) -> None:
         if text.strip():
             _paragraph(pdf, text, 8.5)
         pdf.ln(1)
-        values = []
+        values: list[list[str]] = []
+        red: set[tuple[int, int]] = set()
         for row in actions:
             status = tr.status(row.status)
             if row.overdue:
                 status += "\n" + tr._("Overdue")
+                red.add((len(values), 4))
             comment = row.follow_up
             if row.review:
                 comment += ("\n" if comment else "") + tr._("Secretariat") + ": " + row.review
@@ -421,7 +401,7 @@ def _matrix(pdf: FPDF, tr: _Texts, rows: Sequence[MatrixRow]) -> None:
                     tr.review(row.review_status),
                 ]
             )
-        _table(pdf, headings, values, widths, size=7.5)
+        _table(pdf, headings, values, widths, size=7.5, red=red)
 
 
 async def plan_report_pdf(

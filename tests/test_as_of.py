@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+from fpdf import FPDF
 from pypdf import PdfReader
 from sqlalchemy import update
 
@@ -15,7 +16,8 @@ from bot.cli import _parser, _report
 from bot.settings import Settings
 from handlers.as_of import read_day
 from handlers.buttons import Scope, ShowSummary
-from reports.pdf import plan_report_pdf
+from reports.pdf import font_path, plan_report_pdf
+from reports.pdf_table import Style, draw_table
 from storage.clock import end_of_day
 from storage.db import transaction
 from storage.followup import post_comment, set_review_status, set_status
@@ -362,3 +364,25 @@ async def test_command_line_report(sessions, database_url, tmp_path, capsys):
     future = _parser().parse_args(["plan", "report", str(out), "--as-of", "2999-01-01"])
     assert await _report(settings, future) == 2
     assert "in the future" in capsys.readouterr().err
+
+
+def test_a_row_taller_than_a_page_continues_on_the_next():
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", str(font_path()))
+    pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
+    pdf.add_page()
+    words = [f"palabra{n}" for n in range(1500)]
+    rows = [["1.1", " ".join(words), "Año 2012 — señal 📈"], ["1.2", "corta", "fin"]]
+    draw_table(
+        pdf,
+        ["Nº", "Texto", "Nota"],
+        rows,
+        (20, 100, 60),
+        Style("DejaVu", 9, (0, 0, 0), (255, 0, 0)),
+    )
+    reader = PdfReader(io.BytesIO(bytes(pdf.output())))
+    assert len(reader.pages) >= 3
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert all(word in text.split() for word in words)  # every word, none cut or lost
+    assert "Año 2012 — señal" in text and "fin" in text
+    assert text.count("Texto") == len(reader.pages)  # the headings on every page

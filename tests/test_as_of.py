@@ -386,3 +386,21 @@ def test_a_row_taller_than_a_page_continues_on_the_next():
     assert all(word in text.split() for word in words)  # every word, none cut or lost
     assert "Año 2012 — señal" in text and "fin" in text
     assert text.count("Texto") == len(reader.pages)  # the headings on every page
+
+
+async def test_the_plan_picker_keeps_the_date(sessions):
+    plan_id, _ = await _history(sessions)
+    await add_plan(sessions, ACTIONS[:1], title="Otro plan", created_at=CREATED)
+    async with running_app(sessions, clock=Clock(NOW)) as (app, request):
+        chat = Chat(app, COORDINATOR)
+        await chat.send("/exportar pdf al 31/03/2012")
+        buttons = dict(request.last(COORDINATOR).buttons)
+        assert buttons[f"{TITLE} (5)"] == f"ex:p:{plan_id}:20120331"
+        await chat.press(buttons[f"{TITLE} (5)"])
+        name, data = request.last_file("sendDocument")
+        assert name == f"plan_de_mejora_{plan_id}_2012-03-31.pdf"
+        assert "Situación al 31 de marzo de 2012" in _pdf_text(data)[0]
+        before = len(request.calls)
+        await chat.press(f"ex:p:{plan_id}:20120231")  # not a day: answered as a stale button
+        [answer] = request.calls[before:]
+        assert answer.method == "answerCallbackQuery" and "ya no es válido" in answer.params["text"]

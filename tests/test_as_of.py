@@ -393,6 +393,13 @@ async def test_the_plan_picker_keeps_the_date(sessions):
     await add_plan(sessions, ACTIONS[:1], title="Otro plan", created_at=CREATED)
     async with running_app(sessions, clock=Clock(NOW)) as (app, request):
         chat = Chat(app, COORDINATOR)
+        await chat.send("/resumen al 31/03/2012")  # which plan? the date goes with the choice
+        choices = dict(request.last(COORDINATOR).buttons)
+        assert choices[f"{TITLE} (5)"] == f"rs:s:{plan_id}:@20120331"
+        assert choices["📚 Todos los planes"] == "rs:s:all:@20120331"
+        await chat.press(choices[f"{TITLE} (5)"])
+        assert "<i>Situación al 31 de marzo de 2012</i>" in request.last(COORDINATOR).text
+
         await chat.send("/exportar pdf al 31/03/2012")
         buttons = dict(request.last(COORDINATOR).buttons)
         assert buttons[f"{TITLE} (5)"] == f"ex:p:{plan_id}:20120331"

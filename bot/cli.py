@@ -119,6 +119,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    if args.file.suffix.lower() == ".pdf":  # the committee's report, as `plan report` makes it
+        return await _report(
+            settings, argparse.Namespace(**{"as_of": None, "language": None, **vars(args)})
+        )
     from storage.actions import list_plans
     from storage.plan_files import export_plan, export_plan_csv
 

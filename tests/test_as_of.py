@@ -12,7 +12,7 @@ from fpdf import FPDF
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from bot.cli import _parser, _report
+from bot.cli import _export, _parser, _report
 from bot.settings import Settings
 from handlers.as_of import read_day
 from handlers.buttons import Scope, ShowSummary
@@ -411,3 +411,12 @@ async def test_the_plan_picker_keeps_the_date(sessions):
         await chat.press(f"ex:p:{plan_id}:20120231")  # not a day: answered as a stale button
         [answer] = request.calls[before:]
         assert answer.method == "answerCallbackQuery" and "ya no es válido" in answer.params["text"]
+
+
+async def test_plan_export_to_a_pdf_file_is_the_report(sessions, database_url, tmp_path, capsys):
+    plan_id, _ = await _history(sessions)
+    settings = Settings(database_url=database_url, telegram_bot_token="", bot_username="")
+    out = tmp_path / "plan.pdf"
+    assert await _export(settings, _parser().parse_args(["plan", "export", str(out)])) == 0
+    assert capsys.readouterr().out.strip() == f"report of plan {plan_id} written to {out}"
+    assert "Situación al" in _pdf_text(out.read_bytes())[0]

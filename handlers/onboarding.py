@@ -68,6 +68,12 @@ def help_text(tr: Tr, person: Person) -> str:
     ]
     if person.role in (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN):
         lines.append(tr._("/exportar — the plan as a spreadsheet, with follow-up and review"))
+        lines.append(
+            tr._(
+                "/exportar pdf — the report for the committee, also as it stood on a day: "
+                "<code>/exportar pdf al 31/03/2012</code> (and <code>/resumen al 31/03/2012</code>)"
+            )
+        )
         lines.append(tr._("/avisos — how you receive notifications"))
     if person.role in (Role.SECRETARIAT, Role.ADMIN):
         lines.append(

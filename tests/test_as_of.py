@@ -10,7 +10,7 @@ import io
 import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.cli import _export, _parser, _report
 from bot.settings import Settings
@@ -420,3 +420,13 @@ async def test_plan_export_to_a_pdf_file_is_the_report(sessions, database_url, t
     assert await _export(settings, _parser().parse_args(["plan", "export", str(out)])) == 0
     assert capsys.readouterr().out.strip() == f"report of plan {plan_id} written to {out}"
     assert "Situación al" in _pdf_text(out.read_bytes())[0]
+
+
+async def test_the_report_of_a_plan_without_actions(sessions):
+    await add_plan(sessions, [], title="Plan vacío")
+    async with sessions() as session:
+        plan_id = (await session.scalars(select(Plan.id))).one()
+        data = await plan_report_pdf(session, plan_id, locale="es", tz=LIMA)
+    text, pages = _pdf_text(data)
+    assert "Plan vacío" in text and "0 acciones clave" in text
+    assert "Ninguna acción está vencida." in text and pages == 2

@@ -1,5 +1,6 @@
 """The command line: `python -m bot [run|demo|db upgrade|db backup|plan import|plan export|
-plan list|plan archive|plan delete|invite|evidence export|doctor|round open|list|status|close]`.
+plan list|plan archive|plan delete|plan report|invite|evidence export|doctor|round open|list|
+status|close]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings, get_settings
+from locales import SUPPORTED
 from storage.clock import end_of_day
 from storage.db import create_engine, create_sessions, transaction, upgrade_sync
 from storage.models import action_ref
@@ -67,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("plan_id", type=int, metavar="ID")
     remove.add_argument("--yes", action="store_true", help="delete (else: say what would go)")
     remove.add_argument("--force", action="store_true", help="even if people commented on it")
+    report = plan_sub.add_parser("report", help="the committee's PDF report of a plan")
+    report.add_argument("file", type=Path, metavar="FILE.pdf")
+    report.add_argument("--plan", type=int, default=None, help="plan id (default: the first)")
+    report.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the plan as it stood at the end of that day (default: now)",
+    )
+    report.add_argument("--language", default=None, help="es or en (default: BOT_LOCALE)")
     invite = sub.add_parser("invite", help="create an invitation code and its deep link")
     invite.add_argument("--role", required=True, help="focal, coordinator, secretariat, admin")
     invite.add_argument("--unit", action="append", default=[], help="a responsible unit")
@@ -143,6 +156,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    if args.file.suffix.lower() == ".pdf":  # the committee's report, as `plan report` makes it
+        return await _report(
+            settings, argparse.Namespace(**{"as_of": None, "language": None, **vars(args)})
+        )
     from storage.actions import list_plans
     from storage.plan_files import export_plan, export_plan_csv, export_plan_docx
 
@@ -172,6 +189,40 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     when = f" as of the end of {args.as_of.isoformat()}" if args.as_of is not None else ""
     print(f"plan {plan_id} written to {args.file}{when}")
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from reports.pdf import plan_report_pdf
+    from storage.actions import list_plans
+    from storage.clock import today_in
+    from storage.errors import NotFound
+
+    language = args.language or settings.bot_locale
+    if language not in SUPPORTED:
+        print(f"unknown language {language!r}: {', '.join(SUPPORTED)}", file=sys.stderr)
+        return 2
+    if args.as_of is not None and args.as_of > today_in(settings.bot_timezone):
+        print(f"{args.as_of} is in the future: give a day up to today", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            plans = await list_plans(session)
+            if not plans:
+                print("there is no plan to report on", file=sys.stderr)
+                return 1
+            plan_id = args.plan or plans[0].id
+            data = await plan_report_pdf(
+                session, plan_id, locale=language, tz=settings.bot_timezone, as_of=args.as_of
+            )
+    except NotFound:
+        print(f"error: there is no plan {args.plan}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(args.file.write_bytes, data)
+    print(f"report of plan {plan_id} written to {args.file}")
     return 0
 
 
@@ -402,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if command == "plan":
-        action = {"import": _import, "export": _export}.get(args.plan_command, _plans)
+        commands = {"import": _import, "export": _export, "report": _report}
+        action = commands.get(args.plan_command, _plans)
         return asyncio.run(action(settings, args))
     if command == "invite":
         return asyncio.run(_invite(settings, args))

@@ -46,7 +46,6 @@ from handlers.buttons import (
     ChooseLanguage,
     ChooseNotifyMode,
     ExportPlan,
-    ExportPlanAsOf,
     OpenCard,
     OpenCardAnew,
     RetryChat,
@@ -92,7 +91,6 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(summary.summary_pressed, pattern=any_of(*SUMMARY_BUTTONS)),
         CommandHandler(["exportar", "export"], export.export_command),
         CallbackQueryHandler(export.export_pressed, pattern=ExportPlan.matches),
-        CallbackQueryHandler(export.export_pressed, pattern=ExportPlanAsOf.matches),
         # Notification preferences
         CommandHandler(["avisos", "notices"], preferences.notices_command),
         CallbackQueryHandler(preferences.notices_chosen, pattern=ChooseNotifyMode.matches),

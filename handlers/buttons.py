@@ -23,8 +23,7 @@ what was asked for: handlers check again on the server what the person may do.
 | `nm:<mode>` | notification preference |
 | `rs:s:<plan>:<scope>` / `rs:g:…` / `rs:l:<page>:<scope>` | summary / its chart / plan picker |
 | `rs:v:<plan>.<page>:<scope>` | a page of the summary's overdue actions |
-| `ex:<x·c·w>:<plan>` / `ex:l:<page>:<x·c·w>` | export a plan / export plan picker |
-| `ea:<x·c·w>:<plan>:<day>` / `ea:l:<page>:<x·c·w>:<day>` | the same as of a day (yyyymmdd) |
+| `ex:<x·c·w·p>:<plan>[:<day>]` / `ex:l:<page>:<x·c·w·p>[:<day>]` | export a plan / plan picker |
 | `ry:<invitation>` / `rn:<invitation>` | change to an invitation's role / keep one's role |
 | `rc:<chat id>` | (admins' notice of an unreachable chat) retry delivering to it |
 | `iv:<page>` / `ivr:<id>` / `ivy:<id>` | pending invitations / revoke? / revoke |
@@ -43,6 +42,7 @@ what was asked for: handlers check again on the server what the person may do.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import typing
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -82,6 +82,7 @@ class ExportFormat(StrEnum):
     XLSX = "x"
     CSV = "c"
     DOCX = "w"
+    PDF = "p"
 
 
 class State(StrEnum):
@@ -357,40 +358,40 @@ class ChooseNotifyMode(Button):
     mode: NotifyMode
 
 
+class _DayLast(Button):
+    """A button whose last field is an optional day (YYYYMMDD, "" for now), left out of the data
+    when empty, so that buttons sent before the field existed still work."""
+
+    def data(self) -> str:
+        text = super().data()
+        return text.removesuffix(":")
+
+    @classmethod
+    def parse(cls, data: object) -> Self | None:
+        button = super().parse(data)
+        if button is None and isinstance(data, str):
+            button = super().parse(data + ":")
+        return button
+
+
 @dataclass(frozen=True)
-class ExportPlan(Button):
+class ExportPlan(_DayLast):
+    """A plan's file; `as_of` is the day it is "as of" as YYYYMMDD ("": now)."""
+
     prefix = "ex"
     format: ExportFormat
     plan_id: int
+    as_of: str = ""
 
 
 @dataclass(frozen=True)
-class ExportPlans(Button):
+class ExportPlans(_DayLast):
     """A page of the export's plan picker."""
 
     prefix = "ex:l"
     page: int
     format: ExportFormat
-
-
-@dataclass(frozen=True)
-class ExportPlanAsOf(Button):
-    """A plan's export as it stood at the end of a day (`day`: yyyymmdd)."""
-
-    prefix = "ea"
-    format: ExportFormat
-    plan_id: int
-    day: int
-
-
-@dataclass(frozen=True)
-class ExportPlansAsOf(Button):
-    """A page of the plan picker of an export as of a day."""
-
-    prefix = "ea:l"
-    page: int
-    format: ExportFormat
-    day: int
+    as_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -443,15 +444,20 @@ class Scope:
     """What a summary covers: a plan id, `ALL_PLANS` or `UNCHOSEN` (ask first); overdue actions
     only; one unit or one recommendation block (its key, see `handlers.summary.block_key`).
 
-    Written in button data as `o` (overdue only) followed by `u<unit id>` or `b<block key>`."""
+    Written in button data as `o` (overdue only) followed by `u<unit id>` or `b<block key>`.
+    `as_of`, the day the summary is "as of" (None: now), goes first as `@YYYYMMDD`."""
 
     plan: str = UNCHOSEN
     overdue: bool = False
     unit_id: int | None = None
     block: str | None = None
+    as_of: dt.date | None = None
+
+    def date_code(self) -> str:
+        return f"@{self.as_of:%Y%m%d}" if self.as_of is not None else ""
 
     def code(self) -> str:
-        code = "o" if self.overdue else ""
+        code = self.date_code() + ("o" if self.overdue else "")
         if self.unit_id is not None:
             code += f"u{self.unit_id}"
         elif self.block:
@@ -462,13 +468,20 @@ class Scope:
     def parse(cls, plan: str, code: str) -> Scope | None:
         if plan not in (ALL_PLANS, UNCHOSEN) and not plan.isdigit():
             return None
+        as_of = None
+        if code.startswith("@"):
+            try:
+                as_of = dt.datetime.strptime(code[1:9], "%Y%m%d").date()
+            except ValueError:
+                return None
+            code = code[9:]
         overdue = code.startswith("o")
         rest = code[1:] if overdue else code
         if rest.startswith("u") and rest[1:].isdigit():
-            return cls(plan=plan, overdue=overdue, unit_id=int(rest[1:]))
+            return cls(plan=plan, overdue=overdue, unit_id=int(rest[1:]), as_of=as_of)
         if rest.startswith("b") and rest[1:]:
-            return cls(plan=plan, overdue=overdue, block=rest[1:])
-        return cls(plan=plan, overdue=overdue) if not rest else None
+            return cls(plan=plan, overdue=overdue, block=rest[1:], as_of=as_of)
+        return cls(plan=plan, overdue=overdue, as_of=as_of) if not rest else None
 
     @property
     def plan_ids(self) -> list[int] | None:
@@ -490,7 +503,7 @@ class _ScopedButton(Button):
         text = f"{self.prefix}:{self.verb}:{self._head()}:{scope.code()}"
         if len(text.encode()) <= CALLBACK_DATA_LIMIT:
             return text
-        return f"{self.prefix}:{self.verb}:{self._head()}:"
+        return f"{self.prefix}:{self.verb}:{self._head()}:{scope.date_code()}"
 
     @classmethod
     def matches(cls, data: object) -> bool:

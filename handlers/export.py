@@ -1,8 +1,9 @@
 """/exportar: the plan as a spreadsheet in the layout of the original table (the import
 contract), with the latest follow-up and review comments and statuses filled in and a sheet with
-the whole history; as CSV (`/exportar csv`); or as a Word document in the layout of the original
-plan (`/exportar word`). The buttons under the file offer the other formats. `/exportar word al
-31/03/2012` gives the plan as it stood at the end of that day (rebuilt from its history).
+the whole history; as CSV (`/exportar csv`); as a Word document in the layout of the original
+plan (`/exportar word`); or as the committee's PDF report (`/exportar pdf`). The buttons under
+the file offer the other formats. `/exportar word al 31/03/2012` gives the plan as it stood at
+the end of that day (rebuilt from its history), in any format.
 
 The file is written by storage.plan_files (the same exporters as the command line), with labels
 and headers in the person's language.
@@ -20,15 +21,8 @@ from babel.dates import ParseError, parse_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.buttons import (
-    Button,
-    ExportFormat,
-    ExportPlan,
-    ExportPlanAsOf,
-    ExportPlans,
-    ExportPlansAsOf,
-    parse_any,
-)
+from handlers.as_of import compact, from_compact
+from handlers.buttons import Button, ExportFormat, ExportPlan, ExportPlans, parse_any
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import N_, Safe, Tr
 from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
@@ -40,7 +34,12 @@ from storage.summary import PlanChoice, plan_choices
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
 EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
-EXTENSIONS = {ExportFormat.XLSX: "xlsx", ExportFormat.CSV: "csv", ExportFormat.DOCX: "docx"}
+EXTENSIONS = {
+    ExportFormat.XLSX: "xlsx",
+    ExportFormat.CSV: "csv",
+    ExportFormat.DOCX: "docx",
+    ExportFormat.PDF: "pdf",
+}
 #: The words of `/exportar` that choose a format.
 FORMAT_WORDS = {
     "xlsx": ExportFormat.XLSX,
@@ -48,6 +47,9 @@ FORMAT_WORDS = {
     "csv": ExportFormat.CSV,
     "word": ExportFormat.DOCX,
     "docx": ExportFormat.DOCX,
+    "pdf": ExportFormat.PDF,
+    "informe": ExportFormat.PDF,
+    "report": ExportFormat.PDF,
 }
 #: The words before a date: "al 31/03/2012", "as of 3/31/2012".
 AS_OF_WORDS = {"al", "a", "hasta", "as", "of", "at", "on"}
@@ -56,6 +58,7 @@ FORMAT_BUTTONS = {
     ExportFormat.DOCX: N_("📝 Word (.docx)"),
     ExportFormat.XLSX: N_("📊 Spreadsheet (.xlsx)"),
     ExportFormat.CSV: N_("📄 CSV"),
+    ExportFormat.PDF: N_("📄 PDF report"),
 }
 _SAMPLE_DAY = dt.date(2012, 3, 31)
 
@@ -88,7 +91,7 @@ def parse_day(text: str, tr: Tr) -> dt.date | None:
 
 
 def parse_request(args: Sequence[str], tr: Tr, today: dt.date) -> ExportRequest | View:
-    """`/exportar [word|csv|excel] [al DD/MM/AAAA]`; a view explaining the date when it cannot
+    """`/exportar [word|csv|excel|pdf] [al DD/MM/AAAA]`; a view explaining the date when it cannot
     be read or has not come yet."""
     fmt = ExportFormat.XLSX
     rest: list[str] = []
@@ -127,23 +130,13 @@ def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: Export
     return f"plan_de_mejora{middle}_{today}.{EXTENSIONS[fmt]}"
 
 
-def _day_code(day: dt.date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
-
-
-def _day_of(code: int) -> dt.date | None:
-    try:
-        return dt.date(code // 10_000, code // 100 % 100, code % 100)
-    except ValueError:
-        return None
-
-
-def _plan_button(fmt: ExportFormat, plan_id: int, day: dt.date | None) -> Button:
-    return ExportPlan(fmt, plan_id) if day is None else ExportPlanAsOf(fmt, plan_id, _day_code(day))
+def export_button(fmt: ExportFormat, plan_id: int, day: dt.date | None = None) -> Button:
+    """A plan's file in a format, now or as it stood at the end of `day`."""
+    return ExportPlan(fmt, plan_id, compact(day))
 
 
 def _page_button(page: int, fmt: ExportFormat, day: dt.date | None) -> Button:
-    return ExportPlans(page, fmt) if day is None else ExportPlansAsOf(page, fmt, _day_code(day))
+    return ExportPlans(page, fmt, compact(day))
 
 
 def _picker(tr: Tr, plans: Sequence[PlanChoice], request: ExportRequest, page: int) -> View:
@@ -153,7 +146,7 @@ def _picker(tr: Tr, plans: Sequence[PlanChoice], request: ExportRequest, page: i
         [
             (
                 tr.raw("{title} ({n})", title=shorten(plan.title, 48), n=plan.actions),
-                _plan_button(request.format, plan.id, request.day),
+                export_button(request.format, plan.id, request.day),
             )
         ]
         for plan in plans[page * PICKER_PAGE : (page + 1) * PICKER_PAGE]
@@ -171,11 +164,15 @@ def _picker(tr: Tr, plans: Sequence[PlanChoice], request: ExportRequest, page: i
 async def _write(
     session: AsyncSession, tr: Tr, plan_id: int, request: ExportRequest, buffer: io.BytesIO
 ) -> None:
-    # Imported here: openpyxl and python-docx are only needed when someone exports.
+    # Imported here: openpyxl, python-docx and fpdf2 are only needed when someone exports.
+    from reports.pdf import plan_report_pdf
     from storage.plan_files import export_plan, export_plan_csv, export_plan_docx
 
     as_of = end_of_day(request.day, tr.tz) if request.day is not None else None
-    if request.format == ExportFormat.CSV:
+    if request.format == ExportFormat.PDF:
+        pdf = await plan_report_pdf(session, plan_id, locale=tr.locale, tz=tr.tz, as_of=request.day)
+        buffer.write(pdf)
+    elif request.format == ExportFormat.CSV:
         await export_plan_csv(session, plan_id, buffer, locale=tr.locale, as_of=as_of)
     elif request.format == ExportFormat.DOCX:
         await export_plan_docx(session, plan_id, buffer, locale=tr.locale, tz=tr.tz, as_of=as_of)
@@ -186,6 +183,10 @@ async def _write(
 def _about(tr: Tr, fmt: ExportFormat) -> str:
     if fmt == ExportFormat.CSV:
         return tr._("The plan sheet only; the spreadsheet also has the full history.")
+    if fmt == ExportFormat.PDF:
+        return tr._(
+            "The report for the committee: summary, overdue actions and the plan, action by action."
+        )
     if fmt == ExportFormat.DOCX:
         return tr._(
             "The plan in the layout of the original document, with the latest comments and "
@@ -219,7 +220,7 @@ async def build_export(
         _about(tr, request.format),
     ]
     others: ButtonRow = [
-        (tr.raw(label), _plan_button(fmt, plan_id, request.day))
+        (tr.raw(label), export_button(fmt, plan_id, request.day))
         for fmt, label in FORMAT_BUTTONS.items()
         if fmt != request.format
     ]
@@ -245,8 +246,8 @@ async def export_view(
 
 @flow(strangers=Strangers.REFUSE, roles=EXPORT_ROLES, refusal_text=EXPORTERS_ONLY)
 async def export_command(update: Update, context: FlowContext) -> View:
-    """/exportar [word|csv] [al DD/MM/AAAA]: the plan as a spreadsheet (or CSV, or Word), now
-    or as it stood on that day."""
+    """/exportar [word|csv|pdf] [al DD/MM/AAAA]: the plan as a spreadsheet (or CSV, Word, or
+    the committee's PDF report), now or as it stood on that day."""
     request = parse_request(context.args or [], context.tr, context.deps.today())
     if isinstance(request, View):
         return request
@@ -258,16 +259,13 @@ async def export_command(update: Update, context: FlowContext) -> View:
 )
 async def export_pressed(update: Update, context: FlowContext) -> Reply:
     """An export button: a plan's file, or a page of the plan picker (edited in place)."""
-    button = parse_any(update, ExportPlan, ExportPlans, ExportPlanAsOf, ExportPlansAsOf)
-    day: dt.date | None = None
-    if isinstance(button, ExportPlanAsOf | ExportPlansAsOf):
-        day = _day_of(button.day)
-        if day is None:
-            return stale_button(context.tr)
-    if isinstance(button, ExportPlans | ExportPlansAsOf):
-        request = ExportRequest(button.format, day)
+    button = parse_any(update, ExportPlan, ExportPlans)
+    if not isinstance(button, ExportPlan | ExportPlans):
+        return stale_button(context.tr)
+    day = from_compact(button.as_of)
+    if button.as_of and day is None:
+        return stale_button(context.tr)
+    request = ExportRequest(button.format, day)
+    if isinstance(button, ExportPlans):
         return Reply([await export_view(context, request, None, button.page)])
-    if isinstance(button, ExportPlan | ExportPlanAsOf):
-        request = ExportRequest(button.format, day)
-        return Reply([await export_view(context, request, button.plan_id)], edit=False)
-    return stale_button(context.tr)
+    return Reply([await export_view(context, request, button.plan_id)], edit=False)

@@ -75,11 +75,22 @@ def help_text(tr: Tr, person: Person) -> str:
         tr._("/resumen — the state of the plan (try <code>/resumen vencidas</code>)"),
     ]
     if person.role in (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN):
-        lines.append(tr._("/exportar — the plan as a spreadsheet, with follow-up and review"))
+        lines.append(
+            tr._(
+                "/exportar — the plan as Word, Excel or CSV, with follow-up and review "
+                "(<code>/exportar word al 31/03/2012</code>: as it stood that day)"
+            )
+        )
         lines.append(
             tr._(
                 "/ronda — reporting rounds: ask every focal point for an update by a date, "
                 "see who has answered, close it into a report"
+            )
+        )
+        lines.append(
+            tr._(
+                "/exportar pdf — the report for the committee, also as it stood on a day: "
+                "<code>/exportar pdf al 31/03/2012</code> (and <code>/resumen al 31/03/2012</code>)"
             )
         )
         lines.append(tr._("/avisos — how you receive notifications"))

@@ -5,7 +5,9 @@ chart on a button.
 for the portfolio); arguments narrow it: a unit (`/resumen PNUD`), a recommendation block
 (`/resumen 4`, `/resumen 2 y 3`; `/resumen 7` finds the merged block "7 y 8"), the overdue
 actions (`/resumen vencidas`: every one of them with its due date, in pages with ‹ ›), or a mix
-(`/resumen PNUD vencidas`). Focal points get the summary of their own units.
+(`/resumen PNUD vencidas`). Focal points get the summary of their own units. `al 31/03/2012`
+(or `as of 2012-03-31`) anywhere in them shows the plan as it stood at the end of that day,
+rebuilt from the history; the day travels in every button of the summary.
 
 Every figure of progress (headline, blocks, units, plans, chart) is `storage.summary`'s
 `progress_share`: completed ÷ (all − no longer applicable), stated once in the legend; status
@@ -23,6 +25,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from handlers.as_of import compact, take_as_of
 from handlers.buttons import (
     ALL_PLANS,
     SUMMARY_BUTTONS,
@@ -36,7 +39,6 @@ from handlers.buttons import (
     SummaryPlans,
     parse_any,
 )
-from handlers.charts import Bar, Series, status_chart
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.dashboard import with_dashboard
 from handlers.i18n import Tr
@@ -58,7 +60,9 @@ from handlers.summary_text import (
     share_text,
 )
 from handlers.text import CAPTION_LIMIT, shorten, split_message
+from reports.charts import Bar, Series, status_chart
 from storage.actions import find_units_matching
+from storage.clock import end_of_day
 from storage.models import Person, Role, Status
 from storage.summary import (
     PlanChoice,
@@ -124,16 +128,21 @@ class Parsed:
     units: list[tuple[int, str]] = field(default_factory=list)  # several units match
 
 
-async def parse_arguments(session: AsyncSession, text: str, tr: Tr) -> Parsed:
+async def parse_arguments(
+    session: AsyncSession, text: str, tr: Tr, today: dt.date | None = None
+) -> Parsed:
     """Turn the words after /resumen into a scope (or an error, or a choice of units)."""
-    words = text.split()
+    as_of = take_as_of(text.split(), tr, today or dt.date.max, "/resumen al 31/03/2012")
+    if as_of.error:
+        return Parsed(error=as_of.error)
+    words = as_of.words
     overdue = any(fold(w) in OVERDUE_WORDS for w in words)
     everything = any(fold(w) in ALL_WORDS for w in words)
     rest = [w for w in words if fold(w) not in OVERDUE_WORDS | ALL_WORDS]
     if rest and fold(rest[0]) in BLOCK_WORDS:
         rest = rest[1:]
     query = " ".join(rest)
-    scope = Scope(plan=ALL_PLANS if everything else UNCHOSEN, overdue=overdue)
+    scope = Scope(plan=ALL_PLANS if everything else UNCHOSEN, overdue=overdue, as_of=as_of.day)
     if not query:
         return Parsed(scope)
     key = block_key(query)
@@ -253,13 +262,25 @@ async def resolve(
     return Resolved(scope, title, lines, unit_ids, labels, plan_ids, len(plans))
 
 
+def today_of(deps: Deps, scope: Scope) -> dt.date:
+    """The day the summary is of: the one asked for, else today."""
+    return scope.as_of or deps.today()
+
+
+def moment_of(deps: Deps, scope: Scope) -> dt.datetime:
+    """The moment the summary is of: the end of the day asked for, else now."""
+    return end_of_day(scope.as_of, deps.timezone) if scope.as_of else deps.now()
+
+
 async def summary_for(
     session: AsyncSession, deps: Deps, resolved: Resolved, *, group_limit: int = GROUP_LIMIT
 ) -> PlanSummary:
+    scope = resolved.scope
     summary = await summarise(
         session,
-        today=deps.today(),
-        now=deps.now(),
+        today=today_of(deps, scope),
+        now=moment_of(deps, scope),
+        as_of=moment_of(deps, scope) if scope.as_of else None,
         plan_ids=resolved.plan_ids,
         unit_ids=resolved.unit_ids,
         block_labels=resolved.block_labels,
@@ -282,15 +303,18 @@ def _summary_buttons(
     if summary.overdue and not scope.overdue:
         first.append((tr.raw("🔴 Overdue only"), ShowSummary(replace(scope, overdue=True))))
     elif scope.overdue or scope.unit_id is not None or scope.block:
-        first.append((tr.raw("↩ Whole plan"), ShowSummary(Scope(plan=scope.plan))))
+        whole = Scope(plan=scope.plan, as_of=scope.as_of)
+        first.append((tr.raw("↩ Whole plan"), ShowSummary(whole)))
     rows = [first]
     second: ButtonRow = []
     if several_plans:
         second.append((tr.raw("📚 Another plan"), SummaryPlans(0, scope)))
     if person.role in EXPORT_ROLES and resolved.plan_ids is not None:
-        second.append(
-            (tr.raw("📥 Spreadsheet"), ExportPlan(ExportFormat.XLSX, resolved.plan_ids[0]))
-        )
+        day = compact(scope.as_of)  # the files show the plan on the summary's day
+        spreadsheet = ExportPlan(ExportFormat.XLSX, resolved.plan_ids[0], day)
+        second.append((tr.raw("📥 Spreadsheet"), spreadsheet))
+        report = ExportPlan(ExportFormat.PDF, resolved.plan_ids[0], day)
+        second.append((tr.raw("📄 PDF report"), report))
     if second:
         rows.append(second)
     return rows
@@ -318,9 +342,10 @@ async def build_view(
         summary,
         title=resolved.title,
         scope_lines=resolved.scope_lines,
-        today=deps.today(),
-        now=deps.now(),
+        today=today_of(deps, scope),
+        now=moment_of(deps, scope),
         hint=not (scope.overdue or scope.unit_id or scope.block),
+        as_of=scope.as_of,
     )
     return [View(part, buttons if i == len(parts) - 1 else []) for i, part in enumerate(parts)]
 
@@ -336,9 +361,11 @@ async def _overdue_view(
 ) -> View:
     """A page of every overdue action of the scope, with ‹ › when there are several."""
     page = max(0, min(page, pages_of(summary.overdue) - 1))
+    scope = resolved.scope
     listing = await overdue_list(
         session,
-        today=deps.today(),
+        today=today_of(deps, scope),
+        as_of=moment_of(deps, scope) if scope.as_of else None,
         plan_ids=resolved.plan_ids,
         unit_ids=resolved.unit_ids,
         block_labels=resolved.block_labels,
@@ -352,8 +379,9 @@ async def _overdue_view(
         page=page,
         title=resolved.title,
         scope_lines=resolved.scope_lines,
-        today=deps.today(),
-        now=deps.now(),
+        today=today_of(deps, scope),
+        now=moment_of(deps, scope),
+        as_of=scope.as_of,
     )
     nav: ButtonRow = []
     if page > 0:
@@ -420,7 +448,8 @@ def chart_caption(tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequenc
 async def summary_command(update: Update, context: FlowContext) -> Reply:
     """/resumen [UNIT|Nº|vencidas|todos]: where the plan stands (groups too)."""
     tr = context.tr
-    parsed = await parse_arguments(context.session, " ".join(context.args or []), tr)
+    text = " ".join(context.args or [])
+    parsed = await parse_arguments(context.session, text, tr, context.deps.today())
     if parsed.error:
         return Reply([View(parsed.error)])
     if parsed.units:
@@ -469,6 +498,6 @@ async def chart_view(context: FlowContext, scope: Scope) -> View:
     summary = await summary_for(context.session, deps, resolved, group_limit=CHART_GROUPS)
     if not summary.total:
         return View(tr._("Nothing to draw: no key actions here."))
-    draw = partial(chart_png, tr, summary, resolved.title, deps.today())
+    draw = partial(chart_png, tr, summary, resolved.title, today_of(deps, resolved.scope))
     caption = chart_caption(tr, summary, resolved.title, resolved.scope_lines)
     return View(caption, file=OutgoingFile("photo", "resumen.png", render=draw))

@@ -76,7 +76,11 @@ def legend(tr: Tr) -> str:
     return tr._("<i>Progress (x/y) = completed ÷ (all − no longer applicable).</i>")
 
 
-def _as_of(tr: Tr, now: dt.datetime) -> str:
+def _as_of(tr: Tr, now: dt.datetime, day: dt.date | None = None) -> str:
+    """When the summary was made, or the day it was asked "as of" ("Situación al 31 de marzo
+    de 2012")."""
+    if day is not None:
+        return tr._("<i>Situation as of {date}</i>", date=tr.date(day, "long"))
     return tr._("<i>As of {when}</i>", when=tr.datetime(now))
 
 
@@ -195,10 +199,19 @@ def _review_line(tr: Tr, summary: PlanSummary) -> str:
 
 
 def _head(
-    tr: Tr, summary: PlanSummary, title: str, scope_lines: Sequence[str], now: dt.datetime
+    tr: Tr,
+    summary: PlanSummary,
+    title: str,
+    scope_lines: Sequence[str],
+    now: dt.datetime,
+    as_of: dt.date | None,
 ) -> list[str]:
     """Title, scope, "as of", the number of actions and the progress."""
-    lines = [tr._("📊 <b>{title}</b>", title=shorten(title, 120)), *scope_lines, _as_of(tr, now)]
+    lines = [
+        tr._("📊 <b>{title}</b>", title=shorten(title, 120)),
+        *scope_lines,
+        _as_of(tr, now, as_of),
+    ]
     lines.append(tr.n_("<b>{n}</b> key action", "<b>{n}</b> key actions", summary.total))
     if summary.total and not summary.overdue_only:
         lines.append(progress_line(tr, summary))
@@ -215,9 +228,10 @@ def render_overdue(
     scope_lines: Sequence[str],
     today: dt.date,
     now: dt.datetime,
+    as_of: dt.date | None = None,
 ) -> str:
     """A page of `/resumen vencidas`: the counts, then every overdue action of the page."""
-    lines = _head(tr, summary, title, scope_lines, now)
+    lines = _head(tr, summary, title, scope_lines, now, as_of)
     if not summary.total:
         return "\n".join(lines)
     lines += ["", *_status_lines(tr, summary)]
@@ -244,13 +258,14 @@ def render_summary(
     scope_lines: Sequence[str],
     today: dt.date,
     now: dt.datetime,
+    as_of: dt.date | None = None,
     compact: bool = False,
     hint: bool = False,
 ) -> str:
     """The summary as HTML; `compact` shortens every list (used when the full one is too long)."""
     lists = 4 if compact else LIST_LIMIT
     groups = 6 if compact else GROUP_LIMIT
-    lines = _head(tr, summary, title, scope_lines, now)
+    lines = _head(tr, summary, title, scope_lines, now, as_of)
     if not summary.total:
         return "\n".join(lines)
     lines += ["", *_status_lines(tr, summary), _key_figures(tr, summary)]
@@ -285,11 +300,19 @@ def fit_summary(
     scope_lines: Sequence[str],
     today: dt.date,
     now: dt.datetime,
+    as_of: dt.date | None = None,
     hint: bool = False,
 ) -> list[str]:
     """The summary in one message when at all possible (shorter lists first, then split)."""
     render = partial(
-        render_summary, tr, summary, title=title, scope_lines=scope_lines, today=today, now=now
+        render_summary,
+        tr,
+        summary,
+        title=title,
+        scope_lines=scope_lines,
+        today=today,
+        now=now,
+        as_of=as_of,
     )
     text = render(hint=hint)
     if telegram_length(text) > MESSAGE_LIMIT:

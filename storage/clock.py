@@ -17,7 +17,8 @@ def today_in(tz: str | dt.tzinfo, now: dt.datetime | None = None) -> dt.date:
 
 
 def end_of_day(day: dt.date, tz: str | dt.tzinfo) -> dt.datetime:
-    """The last moment of `day` in `tz`: the plan "as of" a date is the plan at its end."""
+    """The last moment of `day` in the timezone (as UTC): what "the plan as of that day"
+    includes."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    return midnight - dt.timedelta(microseconds=1)
+    return midnight.astimezone(dt.UTC) - dt.timedelta(microseconds=1)

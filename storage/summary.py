@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
 
-from storage.actions import ActionRow, action_row, in_live_plan, overdue_clause
+from storage.actions import ActionRow
+from storage.as_of import Actions, actions_at
 from storage.models import (
     CLOSED_STATUSES,
     KeyAction,
@@ -142,15 +142,15 @@ def _sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _progress_columns(today: dt.date) -> tuple[ColumnElement[int], ...]:
+def _progress_columns(actions: Actions, today: dt.date) -> tuple[ColumnElement[int], ...]:
     """Total, completed, in progress, not started, no longer applicable, overdue."""
     return (
-        func.count(KeyAction.id),
-        _sum_of(KeyAction.status == Status.COMPLETED.value),
-        _sum_of(KeyAction.status == Status.IN_PROGRESS.value),
-        _sum_of(KeyAction.status == Status.NOT_STARTED.value),
-        _sum_of(KeyAction.status == Status.NOT_APPLICABLE.value),
-        _sum_of(overdue_clause(today)),
+        func.count(actions.id),
+        _sum_of(actions.status == Status.COMPLETED.value),
+        _sum_of(actions.status == Status.IN_PROGRESS.value),
+        _sum_of(actions.status == Status.NOT_STARTED.value),
+        _sum_of(actions.status == Status.NOT_APPLICABLE.value),
+        _sum_of(_overdue(actions, today)),
     )
 
 
@@ -162,34 +162,46 @@ def _progress(name: str, row: Sequence[Any], key: object = "") -> GroupProgress:
     )
 
 
-def _open_clause() -> ColumnElement[bool]:
-    return KeyAction.status.not_in([s.value for s in CLOSED_STATUSES])
+def _open_clause(actions: Actions) -> ColumnElement[bool]:
+    return actions.status.not_in([s.value for s in CLOSED_STATUSES])
+
+
+def _overdue(actions: Actions, today: dt.date) -> ColumnElement[bool]:
+    """`storage.actions.overdue_clause` for the actions now or as they stood at a moment."""
+    return and_(
+        actions.deadline_due.is_not(None),
+        actions.deadline_due < today,
+        _open_clause(actions),
+    )
 
 
 def _scope(
+    actions: Actions,
     today: dt.date,
     plan_ids: Sequence[int] | None,
     unit_ids: Sequence[int] | None,
     block_labels: Sequence[str] | None,
     overdue_only: bool,
 ) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [in_live_plan()]
+    conditions: list[ColumnElement[bool]] = [
+        actions.plan_id.in_(select(Plan.id).where(Plan.archived_at.is_(None)))
+    ]
     if plan_ids is not None:
-        conditions.append(KeyAction.plan_id.in_(list(plan_ids)))
+        conditions.append(actions.plan_id.in_(list(plan_ids)))
     if unit_ids is not None:
         conditions.append(
-            KeyAction.id.in_(
+            actions.id.in_(
                 select(action_units.c.action_id).where(action_units.c.unit_id.in_(list(unit_ids)))
             )
         )
     if block_labels is not None:
         conditions.append(
-            KeyAction.recommendation_id.in_(
+            actions.recommendation_id.in_(
                 select(Recommendation.id).where(Recommendation.label.in_(list(block_labels)))
             )
         )
     if overdue_only:
-        conditions.append(overdue_clause(today))
+        conditions.append(_overdue(actions, today))
     return and_(True, *conditions)
 
 
@@ -207,6 +219,7 @@ async def summarise(
     stale_days: int = STALE_DAYS,
     list_limit: int = 10,
     group_limit: int = 15,
+    as_of: dt.datetime | None = None,
 ) -> PlanSummary:
     """Counts by status and review, overdue and stale actions, progress by block, unit and plan,
     and the next deadlines, for the given plans (all when None), optionally narrowed to units,
@@ -214,32 +227,37 @@ async def summarise(
 
     "Stale" is an open action without a follow-up for `stale_days` (counted from its creation
     when nobody has updated it yet).
+
+    `as_of` (None: now) rebuilds the statuses, review statuses and updates from the history up
+    to that moment, leaving out the actions and plans created after it (see `storage.as_of`);
+    `now` then defaults to it, and `today` should be its date in the plan's timezone.
     """
-    now = now or utcnow()
+    now = now or as_of or utcnow()
+    actions = actions_at(as_of)
     if unit_id is not None:
         unit_ids = [*(unit_ids or []), unit_id]
     if block_label is not None:
         block_labels = [*(block_labels or []), block_label]
-    where = _scope(today, plan_ids, unit_ids, block_labels, overdue_only)
+    where = _scope(actions, today, plan_ids, unit_ids, block_labels, overdue_only)
 
     stale_before = now - dt.timedelta(days=stale_days)
-    last_touch = func.coalesce(KeyAction.last_update_at, KeyAction.created_at)
+    last_touch = func.coalesce(actions.last_update_at, actions.created_at)
     statuses = [s.value for s in Status]
     reviews = [r.value for r in ReviewStatus]
     validated = ReviewStatus.VALIDATED.value
     counts = (  # one pass over the actions for every count (a portfolio has 20,000 of them)
         await session.execute(
             select(
-                _sum_of(overdue_clause(today)),
-                _sum_of(and_(_open_clause(), last_touch < stale_before)),
-                _sum_of(and_(_open_clause(), KeyAction.deadline_kind == "event")),
-                _sum_of(and_(_open_clause(), KeyAction.deadline_due >= today)),
-                func.count(func.distinct(KeyAction.recommendation_id)),
-                func.count(func.distinct(KeyAction.plan_id)),
-                *(_sum_of(KeyAction.status == status) for status in statuses),
-                *(_sum_of(KeyAction.review_status == review) for review in reviews),
+                _sum_of(_overdue(actions, today)),
+                _sum_of(and_(_open_clause(actions), last_touch < stale_before)),
+                _sum_of(and_(_open_clause(actions), actions.deadline_kind == "event")),
+                _sum_of(and_(_open_clause(actions), actions.deadline_due >= today)),
+                func.count(func.distinct(actions.recommendation_id)),
+                func.count(func.distinct(actions.plan_id)),
+                *(_sum_of(actions.status == status) for status in statuses),
+                *(_sum_of(actions.review_status == review) for review in reviews),
                 *(
-                    _sum_of(and_(KeyAction.status == status, KeyAction.review_status == validated))
+                    _sum_of(and_(actions.status == status, actions.review_status == validated))
                     for status in statuses
                 ),
             ).where(where)
@@ -256,23 +274,23 @@ async def summarise(
     )
     multi_plan = plans_total > 1
 
-    by_block = await _blocks(session, where, today, multi_plan, group_limit)
-    by_unit, units_total = await _units(session, where, today, group_limit, unit_ids)
-    by_plan = await _plans(session, where, today, group_limit) if multi_plan else []
+    by_block = await _blocks(session, actions, where, today, multi_plan, group_limit)
+    by_unit, units_total = await _units(session, actions, where, today, group_limit, unit_ids)
+    by_plan = await _plans(session, actions, where, today, group_limit) if multi_plan else []
 
     overdue_actions = await _rows(
         session,
-        _rows_query(where)
-        .where(overdue_clause(today))
-        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        _rows_query(actions, where)
+        .where(_overdue(actions, today))
+        .order_by(actions.deadline_due, actions.plan_id, actions.position, actions.number)
         .limit(list_limit),
         today,
     )
     next_deadlines = await _rows(
         session,
-        _rows_query(where)
-        .where(_open_clause(), KeyAction.deadline_due >= today)
-        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        _rows_query(actions, where)
+        .where(_open_clause(actions), actions.deadline_due >= today)
+        .order_by(actions.deadline_due, actions.plan_id, actions.position, actions.number)
         .limit(list_limit),
         today,
     )
@@ -285,6 +303,8 @@ async def summarise(
         )
         plan_titles = {int(i): str(t) for i, t in rows.all()}
     titles_query = select(Plan.id, Plan.title).where(Plan.archived_at.is_(None)).order_by(Plan.id)
+    if as_of is not None:
+        titles_query = titles_query.where(Plan.created_at <= as_of)
     if plan_ids is not None:
         titles_query = titles_query.where(Plan.id.in_(list(plan_ids)))
     plans = (await session.execute(titles_query.limit(group_limit + 1))).all()
@@ -316,6 +336,7 @@ async def summarise(
 
 async def _blocks(
     session: AsyncSession,
+    actions: Actions,
     where: ColumnElement[bool],
     today: dt.date,
     multi_plan: bool,
@@ -327,25 +348,24 @@ async def _blocks(
         select(
             Recommendation.label if name is None else name,
             Recommendation.label,
-            *_progress_columns(today),
+            *_progress_columns(actions, today),
         )
-        .select_from(KeyAction)
-        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        .select_from(actions)
+        .join(Recommendation, Recommendation.id == actions.recommendation_id)
         .where(where)
-        .group_by(
-            KeyAction.plan_id, Recommendation.id, Recommendation.position, Recommendation.label
-        )
-        .order_by(KeyAction.plan_id, Recommendation.position)
+        .group_by(actions.plan_id, Recommendation.id, Recommendation.position, Recommendation.label)
+        .order_by(actions.plan_id, Recommendation.position)
         .limit(limit)
     )
     if multi_plan:
-        query = query.join(Plan, Plan.id == KeyAction.plan_id).group_by(Plan.title)
+        query = query.join(Plan, Plan.id == actions.plan_id).group_by(Plan.title)
     rows = (await session.execute(query)).all()
     return [_progress(r[0], tuple(r[2:]), key=r[1]) for r in rows]
 
 
 async def _units(
     session: AsyncSession,
+    actions: Actions,
     where: ColumnElement[bool],
     today: dt.date,
     limit: int,
@@ -358,9 +378,9 @@ async def _units(
     # actions). The group of actions without a unit is dropped by HAVING, before the window
     # counts the units.
     joined = (
-        select(Unit.id, Unit.name, *_progress_columns(today), func.count().over())
-        .select_from(KeyAction)
-        .outerjoin(action_units, action_units.c.action_id == KeyAction.id)
+        select(Unit.id, Unit.name, *_progress_columns(actions, today), func.count().over())
+        .select_from(actions)
+        .outerjoin(action_units, action_units.c.action_id == actions.id)
         .outerjoin(Unit, Unit.id == action_units.c.unit_id)
         .where(where)
         .group_by(Unit.id, Unit.name)
@@ -370,7 +390,7 @@ async def _units(
         joined = joined.where(action_units.c.unit_id.in_(list(unit_ids)))
     rows = (
         await session.execute(
-            joined.order_by(func.count(KeyAction.id).desc(), Unit.name).limit(limit)
+            joined.order_by(func.count(actions.id).desc(), Unit.name).limit(limit)
         )
     ).all()
     total = rows[0][-1] if rows else 0  # the window counts every unit, before the limit
@@ -378,14 +398,18 @@ async def _units(
 
 
 async def _plans(
-    session: AsyncSession, where: ColumnElement[bool], today: dt.date, limit: int
+    session: AsyncSession,
+    actions: Actions,
+    where: ColumnElement[bool],
+    today: dt.date,
+    limit: int,
 ) -> list[GroupProgress]:
-    overdue = _sum_of(overdue_clause(today))
+    overdue = _sum_of(_overdue(actions, today))
     rows = (
         await session.execute(
-            select(Plan.id, Plan.title, *_progress_columns(today))
-            .select_from(KeyAction)
-            .join(Plan, Plan.id == KeyAction.plan_id)
+            select(Plan.id, Plan.title, *_progress_columns(actions, today))
+            .select_from(actions)
+            .join(Plan, Plan.id == actions.plan_id)
             .where(where)
             .group_by(Plan.id, Plan.title)
             .order_by(overdue.desc(), Plan.id)
@@ -416,20 +440,21 @@ async def overdue_list(
     block_labels: Sequence[str] | None = None,
     offset: int = 0,
     limit: int = 10,
+    as_of: dt.datetime | None = None,
 ) -> OverdueList:
-    """The overdue actions from `offset` on (at most `limit`), in the order of the summary."""
-    where = _scope(today, plan_ids, unit_ids, block_labels, overdue_only=True)
+    """The overdue actions from `offset` on (at most `limit`), in the order of the summary
+    (`as_of`: as they stood then, see `summarise`)."""
+    actions = actions_at(as_of)
+    where = _scope(actions, today, plan_ids, unit_ids, block_labels, overdue_only=True)
     total, plans = (
         await session.execute(
-            select(func.count(KeyAction.id), func.count(func.distinct(KeyAction.plan_id))).where(
-                where
-            )
+            select(func.count(actions.id), func.count(func.distinct(actions.plan_id))).where(where)
         )
     ).one()
     rows = await _rows(
         session,
-        _rows_query(where)
-        .order_by(KeyAction.deadline_due, KeyAction.plan_id, KeyAction.position, KeyAction.number)
+        _rows_query(actions, where)
+        .order_by(actions.deadline_due, actions.plan_id, actions.position, actions.number)
         .offset(max(0, offset))
         .limit(limit),
         today,
@@ -445,21 +470,48 @@ async def overdue_list(
     )
 
 
-def _rows_query(where: ColumnElement[bool]) -> Select[KeyAction, str]:
+def _rows_query(actions: Actions, where: ColumnElement[bool]) -> Select[Any]:
+    """The columns of `ActionRow` (not the entity: see `storage.as_of`)."""
     return (
-        select(KeyAction, Recommendation.label)
-        .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
+        select(
+            actions.id,
+            actions.plan_id,
+            Recommendation.label,
+            actions.number,
+            actions.text,
+            actions.deadline_text,
+            actions.deadline_kind,
+            actions.deadline_due,
+            actions.status,
+            actions.review_status,
+            actions.last_update_at,
+        )
+        .join(Recommendation, Recommendation.id == actions.recommendation_id)
         .where(where)
-        .options(lazyload(KeyAction.units))
     )
 
 
-async def _rows(
-    session: AsyncSession, query: Select[KeyAction, str], today: dt.date
-) -> list[ActionRow]:
-    return [
-        action_row(action, label, today) for action, label in (await session.execute(query)).all()
-    ]
+async def _rows(session: AsyncSession, query: Select[Any], today: dt.date) -> list[ActionRow]:
+    rows = []
+    for values in (await session.execute(query)).all():
+        (id_, plan_id, label, number, text, deadline_text, kind, due, status, review, last) = values
+        rows.append(
+            ActionRow(
+                id=id_,
+                plan_id=plan_id,
+                label=label,
+                number=number,
+                text=text,
+                deadline_text=deadline_text,
+                deadline_kind=kind,
+                deadline_due=due,
+                status=status,
+                review_status=review,
+                last_update_at=last,
+                overdue=due is not None and due < today and status not in CLOSED_STATUSES,
+            )
+        )
+    return rows
 
 
 async def _unit_names(session: AsyncSession, action_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -8,9 +8,9 @@ from typing import Any
 
 from matplotlib import image
 
-from handlers.charts import Bar, Series, status_chart
 from handlers.i18n import Tr
 from handlers.summary import chart_png
+from reports.charts import Bar, Series, status_chart
 from storage.db import transaction
 from storage.followup import set_status
 from storage.models import Status

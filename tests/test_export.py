@@ -127,7 +127,11 @@ async def test_xlsx_export_in_the_original_layout_with_history(sessions):
     call = request.last(COORDINATOR)
     assert call.method == "sendDocument"
     assert "13 acciones clave · al 24 nov 2026" in call.text
-    assert call.buttons == [("📝 Word (.docx)", "ex:w:1"), ("📄 CSV", "ex:c:1")]
+    assert call.buttons == [
+        ("📝 Word (.docx)", "ex:w:1"),
+        ("📄 CSV", "ex:c:1"),
+        ("📄 Informe PDF", "ex:p:1"),
+    ]
     name, data = request.last_file("sendDocument")
     assert name == "plan_de_mejora_2026-11-24.xlsx"
     book = load_workbook(io.BytesIO(data))
@@ -186,6 +190,7 @@ async def test_csv_option(sessions):
     assert request.last(SECRETARY).buttons == [
         ("📝 Word (.docx)", "ex:w:1"),
         ("📊 Planilla (.xlsx)", "ex:x:1"),
+        ("📄 Informe PDF", "ex:p:1"),
     ]
     assert len(read_plan_rows(data, name)) == 13
 

@@ -117,7 +117,12 @@ async def test_full_summary_of_the_seed(sessions):
     assert _section(text, "<b>Por unidad</b>")
     assert "Próximos plazos" not in text  # every deadline of the seed is past
     assert "🕓 Por revisar 13 · ☑️ Validado 0 · ⚠️ Con observaciones 0" in text
-    assert [b[0] for b in call.buttons] == ["📈 Ver gráfico", "🔴 Solo vencidas", "📥 Planilla"]
+    assert [b[0] for b in call.buttons] == [
+        "📈 Ver gráfico",
+        "🔴 Solo vencidas",
+        "📥 Planilla",
+        "📄 Informe PDF",
+    ]
 
 
 async def test_summary_of_a_unit(sessions):

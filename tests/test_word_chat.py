@@ -67,8 +67,8 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         call = request.last(COORDINATOR)
         assert "13 acciones clave · al 31 mar 2012" in call.text
         assert call.buttons == [
-            ("📊 Planilla (.xlsx)", "ea:x:1:20120331"),
-            ("📄 CSV", "ea:c:1:20120331"),
+            ("📊 Planilla (.xlsx)", "ex:x:1:20120331"),
+            ("📄 CSV", "ex:c:1:20120331"),
         ]
         name, data = request.last_file("sendDocument")
         assert name == "plan_de_mejora_2012-03-31.docx"
@@ -77,7 +77,7 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         rows = read_plan_rows(data, name)
         assert {r.follow_up_status for r in rows} == {"not_started"}  # before anyone's changes
 
-        await chat.press("ea:c:1:20120331")
+        await chat.press("ex:c:1:20120331")
         name, data = request.last_file("sendDocument")
         assert name == "plan_de_mejora_2012-03-31.csv"
         lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -92,7 +92,7 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         await chat.send("/exportar al 01/01/2030")
         assert "aún no llega" in request.last(COORDINATOR).text
         before = len(request.calls)
-        await chat.press("ea:w:1:20121399")  # no such day: answered as a stale button
+        await chat.press("ex:w:1:20121399")  # no such day: answered as a stale button
         answers = [c for c in request.calls[before:] if c.method == "answerCallbackQuery"]
         assert len(answers) == 1 and answers[0].params.get("text")
         assert not [c for c in request.calls[before:] if c.method == "sendDocument"]
@@ -105,8 +105,8 @@ async def test_the_plan_picker_keeps_the_format_and_the_date(sessions):
         chat = Chat(app, COORDINATOR)
         await chat.send("/exportar word al 31/03/2012")
         picker = request.last(COORDINATOR)
-        assert [b[1] for b in picker.buttons] == ["ea:w:1:20120331", "ea:w:2:20120331"]
-        await chat.press("ea:w:2:20120331")
+        assert [b[1] for b in picker.buttons] == ["ex:w:1:20120331", "ex:w:2:20120331"]
+        await chat.press("ex:w:2:20120331")
         name, data = request.last_file("sendDocument")
         assert name == "plan_de_mejora_2_2012-03-31.docx"
         content = document_content(data)

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from babel.dates import ParseError, parse_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.as_of import compact, from_compact
+from handlers.as_of import compact, from_compact, take_as_of
 from handlers.buttons import Button, ExportFormat, ExportPlan, ExportPlans, parse_any
 from handlers.context import Deps, FlowContext, Strangers, flow
-from handlers.i18n import N_, Safe, Tr
+from handlers.i18n import N_, Tr
 from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
 from storage.clock import end_of_day
@@ -51,8 +49,6 @@ FORMAT_WORDS = {
     "informe": ExportFormat.PDF,
     "report": ExportFormat.PDF,
 }
-#: The words before a date: "al 31/03/2012", "as of 3/31/2012".
-AS_OF_WORDS = {"al", "a", "hasta", "as", "of", "at", "on"}
 #: The buttons under a file: the other formats, in this order.
 FORMAT_BUTTONS = {
     ExportFormat.DOCX: N_("📝 Word (.docx)"),
@@ -60,7 +56,6 @@ FORMAT_BUTTONS = {
     ExportFormat.CSV: N_("📄 CSV"),
     ExportFormat.PDF: N_("📄 PDF report"),
 }
-_SAMPLE_DAY = dt.date(2012, 3, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,57 +66,14 @@ class ExportRequest:
     day: dt.date | None = None
 
 
-def date_example(tr: Tr) -> str:
-    """31/03/2012 as the person's language writes a day in numbers (03/31/2012 in English)."""
-    pattern = tr.babel_locale.date_formats["short"].pattern
-    pattern = re.sub(r"y+", "yyyy", re.sub(r"M+", "MM", re.sub(r"d+", "dd", pattern)))
-    return tr.date(_SAMPLE_DAY, pattern)
-
-
-def parse_day(text: str, tr: Tr) -> dt.date | None:
-    """A day written as the person's language writes it in numbers, or as YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        return parse_date(text, locale=tr.babel_locale)
-    except (ParseError, ValueError, IndexError):
-        return None
-
-
 def parse_request(args: Sequence[str], tr: Tr, today: dt.date) -> ExportRequest | View:
-    """`/exportar [word|csv|excel|pdf] [al DD/MM/AAAA]`; a view explaining the date when it cannot
-    be read or has not come yet."""
-    fmt = ExportFormat.XLSX
-    rest: list[str] = []
-    for word in args:
-        key = word.casefold()
-        if key in FORMAT_WORDS:
-            fmt = FORMAT_WORDS[key]
-        elif key not in AS_OF_WORDS:
-            rest.append(word)
-    if not rest:
-        return ExportRequest(fmt)
-    text = " ".join(rest)
-    day = parse_day(text, tr)
-    example = tr._("<code>/exportar word al {date}</code>", date=date_example(tr))
-    if day is None:
-        return View(
-            tr._(
-                "I could not read the date “{text}”. Write it like this: {example}",
-                text=text,
-                example=Safe(example),
-            )
-        )
-    if day > today:
-        return View(
-            tr._(
-                "{date} has not come yet: the plan can be exported as of today or an earlier day.",
-                date=tr.short_date(day),
-            )
-        )
-    return ExportRequest(fmt, day)
+    """`/exportar [word|csv|excel|pdf] [al DD/MM/AAAA]` (the date read as `/resumen al` reads
+    it); a view explaining the date when it cannot be read or has not come yet."""
+    as_of = take_as_of(list(args), tr, today, "/exportar word al 31/03/2012")
+    if as_of.error is not None:
+        return View(as_of.error)
+    formats = [FORMAT_WORDS[w.casefold()] for w in as_of.words if w.casefold() in FORMAT_WORDS]
+    return ExportRequest(formats[0] if formats else ExportFormat.XLSX, as_of.day)
 
 
 def file_name(plans: Sequence[PlanChoice], plan_id: int, today: str, fmt: ExportFormat) -> str:

@@ -57,7 +57,11 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         call = request.last(COORDINATOR)
         assert "13 acciones clave · al 24 nov 2026" in call.text
         assert "formato del documento original" in call.text
-        assert call.buttons == [("📊 Planilla (.xlsx)", "ex:x:1"), ("📄 CSV", "ex:c:1")]
+        assert call.buttons == [
+            ("📊 Planilla (.xlsx)", "ex:x:1"),
+            ("📄 CSV", "ex:c:1"),
+            ("📄 Informe PDF", "ex:p:1"),
+        ]
         name, data = request.last_file("sendDocument")
         assert name == "plan_de_mejora_2026-11-24.docx"
         rows = read_plan_rows(data, name)
@@ -69,6 +73,7 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
         assert call.buttons == [
             ("📊 Planilla (.xlsx)", "ex:x:1:20120331"),
             ("📄 CSV", "ex:c:1:20120331"),
+            ("📄 Informe PDF", "ex:p:1:20120331"),
         ]
         name, data = request.last_file("sendDocument")
         assert name == "plan_de_mejora_2012-03-31.docx"
@@ -85,12 +90,10 @@ async def test_exportar_word_now_and_as_of_a_date(sessions):
 
         await chat.send("/exportar word al 31/13/2012")
         answer = request.last(COORDINATOR).text
-        assert answer == (
-            "No pude leer la fecha «31/13/2012». Escríbala así: "
-            "<code>/exportar word al 31/03/2012</code>"
-        )
+        assert "No pude leer la fecha “31/13/2012”" in answer
+        assert "/exportar word al 31/03/2012" in answer
         await chat.send("/exportar al 01/01/2030")
-        assert "aún no llega" in request.last(COORDINATOR).text
+        assert "todavía no ha llegado" in request.last(COORDINATOR).text
         before = len(request.calls)
         await chat.press("ex:w:1:20121399")  # no such day: answered as a stale button
         answers = [c for c in request.calls[before:] if c.method == "answerCallbackQuery"]

@@ -20,7 +20,8 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.backup import sqlite_path
 from bot.settings import Settings
-from storage.db import alembic_config, create_engine, normalise_url
+from storage.chats import notice_chat_ids, unreachable_chats, waiting_count
+from storage.db import alembic_config, create_engine, create_sessions, normalise_url
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ async def check_telegram(settings: Settings, chat_ids: Sequence[int]) -> list[Ch
             checks = [Check(True, f"token: Telegram knows the bot as @{bot.username}")]
             checks.append(check_webhook(settings, await bot.get_webhook_info()))
             if not chat_ids:
-                checks.append(Check(True, "notification chats: none (SECRETARIAT_CHAT_IDS)"))
+                checks.append(
+                    Check(True, "notification chats: none (SECRETARIAT_CHAT_IDS, /vincular)")
+                )
             for chat_id in chat_ids:
                 checks.append(await check_chat(bot, chat_id))
             return checks
@@ -173,8 +176,44 @@ async def check_telegram(settings: Settings, chat_ids: Sequence[int]) -> list[Ch
         ]
 
 
+async def stored_chats(settings: Settings) -> tuple[list[int], list[Check]]:
+    """The chats notices go to as the bot sees them (`SECRETARIAT_CHAT_IDS` followed to where
+    their groups moved, and the groups linked with /vincular), and a ✗ for each chat marked
+    unreachable; the setting's ids alone when the database cannot be read (its own check says
+    why)."""
+    file = sqlite_path(settings.database_url)
+    if file is not None and not file.exists():
+        return list(settings.secretariat_chat_ids), []
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessions(engine)() as session:
+            chat_ids = await notice_chat_ids(session, settings.secretariat_chat_ids)
+            gone = [
+                (chat, await waiting_count(session, chat.chat_id))
+                for chat in await unreachable_chats(session)
+            ]
+    except Exception:  # an outage, no schema yet...: check_database tells
+        return list(settings.secretariat_chat_ids), []
+    finally:
+        await engine.dispose()
+    checks = [
+        Check(
+            False,
+            f"chat {chat.chat_id}: {chat.title or 'a person'} marked unreachable since "
+            f"{_when(chat.unreachable_since)} ({chat.reason or 'refused by Telegram'}); "
+            f"{waiting} notice(s) waiting",
+            "add the bot back to the group (or ask the person to write to the bot); an admin "
+            "can also press «Reintentar» on the bot's notice",
+        )
+        for chat, waiting in gone
+    ]
+    return chat_ids, checks
+
+
 async def diagnose(settings: Settings) -> list[Check]:
-    checks = await check_telegram(settings, settings.secretariat_chat_ids)
+    chat_ids, unreachable = await stored_chats(settings)
+    checks = await check_telegram(settings, chat_ids)
+    checks += unreachable
     checks.append(await check_database(settings.database_url))
     return checks
 

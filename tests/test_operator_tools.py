@@ -18,7 +18,8 @@ from bot.backup import pg_dump_command
 from bot.doctor import diagnose
 from bot.settings import Settings
 from bot.simulator.server import BotApiSimulator
-from storage.db import upgrade
+from storage.chats import adopt_move, link_chat, mark_unreachable
+from storage.db import create_engine, create_sessions, transaction, upgrade
 
 TOKEN = "7000000009:doctor-test"
 
@@ -137,6 +138,35 @@ async def test_doctor_on_a_healthy_setup(simulator: BotApiSimulator, tmp_path: P
     assert "✓ mode: polling, 0 updates waiting" in report
     assert "✓ chat -100300: Secretariado (group)" in report
     assert "migrations up to date" in report
+
+
+async def test_doctor_checks_the_chats_the_bot_really_notifies(
+    simulator: BotApiSimulator, tmp_path: Path
+) -> None:
+    """Linked groups and moved groups as the database has them, and chats marked unreachable."""
+    simulator.add_group(-100400, "Secretariado (supergrupo)")
+    simulator.add_group(-100500, "Equipo de seguimiento")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'chats.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    async with transaction(create_sessions(engine)) as session:
+        await adopt_move(session, -100300, -100400)  # the setting's group became a supergroup
+        await link_chat(session, -100500, kind="secretariat", title="Equipo", person=None)
+        await mark_unreachable(session, 777, "Forbidden: bot was blocked by the user")
+    await engine.dispose()
+    settings = Settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=simulator.base_url,
+        database_url=url,
+        secretariat_chat_ids=[-100300],
+    )
+    report = _lines(await diagnose(settings))
+    assert "✓ chat -100400: Secretariado (supergrupo) (group)" in report
+    assert "✓ chat -100500: Equipo de seguimiento (group)" in report
+    assert "chat -100300" not in report  # followed to where it moved
+    assert "✗ chat 777: a person marked unreachable since" in report
+    assert "bot was blocked by the user" in report and "0 notice(s) waiting" in report
 
 
 async def test_doctor_finds_what_is_wrong(simulator: BotApiSimulator, tmp_path: Path) -> None:

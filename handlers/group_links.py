@@ -15,12 +15,20 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatMemberStatus, ChatType
 
 from handlers.buttons import RetryChat, pressed
 from handlers.context import FlowContext, Strangers, flow
 from handlers.replies import Reply, View, stale_button
-from storage.chats import SECRETARIAT, adopt_move, link_chat, retry_chat, unlink_chat
+from storage.chats import (
+    SECRETARIAT,
+    adopt_move,
+    delivers_to,
+    link_chat,
+    mark_unreachable,
+    retry_chat,
+    unlink_chat,
+)
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -29,6 +37,8 @@ log = logging.getLogger(__name__)
 SECRETARIAT_WORDS = ("secretariado", "secretaria", "secretaría", "secretariat")
 #: The bot's statuses in a chat that mean it can write there again.
 PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+#: ... and that it cannot: removed from a group, or blocked by the person.
+GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
 @flow(strangers=Strangers.REFUSE, roles=(Role.ADMIN,))
@@ -97,15 +107,33 @@ async def unlink_command(update: Update, context: FlowContext) -> View:
     )
 
 
+#: What Telegram would answer a delivery to a chat the bot was removed from (the words
+#: `mark_unreachable`'s notice explains).
+REMOVED: dict[str, str] = {
+    ChatType.PRIVATE: "Forbidden: bot was blocked by the user",
+    ChatType.GROUP: "Forbidden: bot was kicked from the group chat",
+}
+
+
 @flow(strangers=None)
 async def membership_changed(update: Update, context: FlowContext) -> None:
-    """The bot was added to a chat again (or unblocked): deliver what waits for it."""
-    change = update.my_chat_member
-    if change is None or change.new_chat_member.status not in PRESENT:
+    """The bot was added to a chat again (or unblocked): deliver what waits for it. Removed
+    from a chat it delivers to (or blocked): marked unreachable at once, before a notice fails,
+    and the administrators told."""
+    change, deps = update.my_chat_member, context.deps
+    if change is None:
         return None
-    released = await retry_chat(context.session, change.chat.id, now=context.deps.now())
-    if released is not None:
-        log.info("chat %s reachable again: %s notices released", change.chat.id, released)
+    chat_id = change.chat.id
+    if change.new_chat_member.status in PRESENT:
+        released = await retry_chat(context.session, chat_id, now=deps.now())
+        if released is not None:
+            log.info("chat %s reachable again: %s notices released", chat_id, released)
+    elif change.new_chat_member.status in GONE and await delivers_to(
+        context.session, chat_id, deps.notify_chat_ids
+    ):
+        reason = REMOVED.get(change.chat.type, REMOVED[ChatType.GROUP])
+        if await mark_unreachable(context.session, chat_id, reason, now=deps.now()):
+            log.warning("chat %s unreachable: the bot was removed from it", chat_id)
     return None
 
 

@@ -265,6 +265,15 @@ async def retry_chat(
     return len(released.all())
 
 
+async def delivers_to(session: AsyncSession, chat_id: int, setting_ids: Iterable[int]) -> bool:
+    """Whether the bot delivers anything to the chat: a notification chat (the setting's, a
+    linked group) or a registered person's private chat."""
+    if chat_id in await notice_chat_ids(session, setting_ids):
+        return True
+    person = await session.scalar(select(Person.id).where(Person.telegram_id == chat_id))
+    return person is not None
+
+
 async def unreachable_chats(session: AsyncSession) -> list[KnownChat]:
     return list(
         (

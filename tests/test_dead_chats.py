@@ -71,7 +71,8 @@ def _bot_status(chat: dict[str, Any], old: str, new: str) -> dict[str, Any]:
             "from": {"id": ADMIN, "is_bot": False, "first_name": "Alicia"},
             "date": int(NOW.timestamp()),
             "old_chat_member": {"user": bot, "status": old},
-            "new_chat_member": {"user": bot, "status": new},
+            "new_chat_member": {"user": bot, "status": new}
+            | ({"until_date": 0} if new == "kicked" else {}),
         },
     }
 
@@ -236,3 +237,27 @@ async def test_the_service_message_of_an_upgraded_group_moves_it_before_any_fail
         await deliver_all(app.bot, sessions, now=NOW)
     assert len(request.sent(NEW_GROUP_ID)) == 1 and request.sent(SECRETARIAT_CHAT) == []
     assert len([r for r in caplog.records if "moved to" in r.getMessage()]) == 1
+
+
+async def test_a_group_that_removes_the_bot_is_marked_at_once(sessions, caplog):
+    """Removed from a notification group (or blocked by a registered person): marked before
+    any notice fails, the admins told; a group the bot does not deliver to is none of ours."""
+    await _admins(sessions)
+    await add_person(sessions, "focal", FOCAL, ["PNUD"], name="Ana")
+    caplog.set_level(logging.INFO)
+    async with running_app(sessions) as (app, request):
+        group = {"id": SECRETARIAT_CHAT, "type": "group", "title": "Secretariado"}
+        await Chat(app, ADMIN).feed(_bot_status(group, "member", "kicked"))
+        other = {"id": -100_777, "type": "group", "title": "Otro grupo"}
+        await Chat(app, ADMIN).feed(_bot_status(other, "member", "left"))
+        person = {"id": FOCAL, "type": "private", "first_name": "Ana"}
+        await Chat(app, FOCAL).feed(_bot_status(person, "member", "kicked"))
+        await deliver_all(app.bot, sessions, now=NOW)
+        [notice, blocked] = request.sent(ADMIN)
+        assert "No puedo entregar avisos a" in notice.text
+        assert "se eliminó al bot del grupo" in notice.text
+        assert "bloqueó al bot" in blocked.text and "Ana" in blocked.text
+    async with sessions() as session:
+        gone = {chat.chat_id for chat in await chats.unreachable_chats(session)}
+    assert gone == {SECRETARIAT_CHAT, FOCAL}
+    assert len(_unreachable_lines(caplog)) == 2

@@ -339,6 +339,9 @@ async def change_role(
         raise InvalidInput("last_admin")
     if role == Role.FOCAL and not person.units:
         raise InvalidInput("focal_needs_unit")
+    if person.notify_mode == DEFAULT_NOTIFY_MODE[Role(person.role)]:
+        # Never chosen in /avisos: the new role's default (a coordinator's weekly report...).
+        person.notify_mode = DEFAULT_NOTIFY_MODE[role]
     person.role = role
     tell_person(session, person, "role", by=actor, now=now)
     await session.flush()

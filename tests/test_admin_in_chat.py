@@ -188,6 +188,8 @@ async def test_role_changed_with_confirmation_and_the_person_told(bot, sessions)
     answer = await press(admin, request, yes)
     assert "ahora es coordinación" in answer.params["text"]
     assert (await person(sessions, ANA)).role == "coordinator"
+    # a focal point never chose in /avisos: a coordinator's default (the weekly report)
+    assert (await person(sessions, ANA)).notify_mode == "weekly"
     menus = [c for c in request.calls if c.method == "setMyCommands"]
     assert menus[-1].params["scope"]["chat_id"] == ANA
     assert len(await outbox_rows(sessions, ANA)) == 1

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=64, ge=1)
     load_demo_plan: bool = False  # a production start is clean: the demo only when asked
     log_level: str = "INFO"
+    outbox_lease_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("secretariat_chat_ids", mode="before")
     @classmethod

@@ -384,3 +384,15 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Lease(Base):
+    """Who holds a job that one process at a time may run (the outbox's drainer), until when.
+    Taken and renewed by one conditional UPDATE (`storage.leases`)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

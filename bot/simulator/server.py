@@ -127,6 +127,14 @@ class BotApiSimulator:
         self.webhook_url = ""
         self.webhook_secret = ""
         self.away = False
+        #: When each message was accepted (monotonic seconds) and into which chat.
+        self.sent_times: list[tuple[float, int]] = []
+        #: While true, sends wait unanswered (a request in flight when its sender dies), then
+        #: are refused without being delivered.
+        self.hold_sends = False
+        self.held = 0
+        #: Seconds added to every call's answer (a Bot API far away).
+        self.latency = 0.0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -209,10 +217,19 @@ class BotApiSimulator:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if method in SENDING and self.hold_sends:
+            self.held += 1
+            while self.hold_sends:
+                await asyncio.sleep(0.05)
+            return web.Response(status=502, text="Bad Gateway")
         try:
             if method in SENDING:
                 self._flood_check(params)
             result = await handler(params)
+            if method in SENDING:
+                self.sent_times.append((time.monotonic(), self._chat_id(params)))
         except ApiError as error:
             body: dict[str, Any] = {
                 "ok": False,
@@ -742,6 +759,16 @@ class BotApiSimulator:
         )
 
     # -- inspection ---------------------------------------------------------------------------
+
+    def most_sends_in_a_second(self, chats: set[int] | None = None) -> int:
+        """The most messages accepted in any one second (sliding), into `chats` or any."""
+        times = sorted(t for t, chat in self.sent_times if chats is None or chat in chats)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     def messages(self, chat_id: int) -> list[SimMessage]:
         """What the bot sent into a chat, in order (edits applied)."""

@@ -66,9 +66,7 @@ async def test_taking_over_gives_back_what_the_dead_holder_claimed(sessions):
         claimed = await outbox.claim(session, now=NOW)
     assert len(claimed) == 3
     async with transaction(sessions) as session:  # its lease lapses
-        await session.execute(
-            update(Lease).values(expires_at=utcnow() - dt.timedelta(seconds=1))
-        )
+        await session.execute(update(Lease).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
     async with running_app(sessions) as (app, request):
         report = await deliver_outbox_leased(app.bot, sessions, Drainer(PERIOD, "next"), now=NOW)
     assert report is not None and report.sent_rows == 3

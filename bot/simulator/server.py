@@ -129,10 +129,10 @@ class BotApiSimulator:
         self.away = False
         #: When each message was accepted (monotonic seconds) and into which chat.
         self.sent_times: list[tuple[float, int]] = []
-        #: While true, sends wait unanswered (a request in flight when its sender dies), then
-        #: are refused without being delivered.
-        self.hold_sends = False
+        #: Sends held unanswered (`hold_sends`), as requests in flight when their sender dies.
         self.held = 0
+        self._sends_free = asyncio.Event()
+        self._sends_free.set()
         #: Seconds added to every call's answer (a Bot API far away).
         self.latency = 0.0
         self._update_ids = itertools.count(1)
@@ -219,10 +219,9 @@ class BotApiSimulator:
             )
         if self.latency:
             await asyncio.sleep(self.latency)
-        if method in SENDING and self.hold_sends:
+        if method in SENDING and not self._sends_free.is_set():
             self.held += 1
-            while self.hold_sends:
-                await asyncio.sleep(0.05)
+            await self._sends_free.wait()
             return web.Response(status=502, text="Bad Gateway")
         try:
             if method in SENDING:
@@ -759,6 +758,14 @@ class BotApiSimulator:
         )
 
     # -- inspection ---------------------------------------------------------------------------
+
+    def hold_sends(self, hold: bool = True) -> None:
+        """Hold every send unanswered until called with False; the held ones are then refused
+        (502) without being delivered."""
+        if hold:
+            self._sends_free.clear()
+        else:
+            self._sends_free.set()
 
     def most_sends_in_a_second(self, chats: set[int] | None = None) -> int:
         """The most messages accepted in any one second (sliding), into `chats` or any."""

@@ -20,6 +20,7 @@ from handlers.i18n import N_, Tr
 from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
 from storage.models import Role
+from storage.offloop import in_own_thread
 from storage.summary import PlanChoice, plan_choices
 
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
@@ -69,11 +70,19 @@ async def build_export(
     plan = next((p for p in plans if p.id == plan_id), None)
     if plan is None:
         return View(tr._("That plan no longer exists."))
-    buffer = io.BytesIO()
-    if fmt == ExportFormat.CSV:
-        await export_plan_csv(session, plan_id, buffer, locale=tr.locale)
-    else:
-        await export_plan(session, plan_id, buffer, locale=tr.locale, tz=tr.tz)
+
+    async def write(own: AsyncSession) -> bytes:
+        buffer = io.BytesIO()
+        if fmt == ExportFormat.CSV:
+            await export_plan_csv(own, plan_id, buffer, locale=tr.locale)
+        else:
+            await export_plan(own, plan_id, buffer, locale=tr.locale, tz=tr.tz)
+        return buffer.getvalue()
+
+    async def produce() -> bytes:
+        """At sending time, after the step's transaction: read and written off the loop."""
+        return await in_own_thread(deps.sessions, write)
+
     today = deps.today()
     lines = [
         tr._("📥 <b>{title}</b>", title=shorten(plan.title, 200)),
@@ -93,7 +102,7 @@ async def build_export(
         )
         other = (tr.raw("📄 CSV"), ExportPlan(ExportFormat.CSV, plan_id))
     name = file_name(plans, plan_id, today.isoformat(), fmt)
-    document = OutgoingFile("document", name, data=buffer.getvalue())
+    document = OutgoingFile("document", name, produce=produce)
     return View("\n".join(lines), [[other]], file=document)
 
 

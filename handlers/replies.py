@@ -39,7 +39,9 @@ ButtonRow = list[tuple[str, Button]]
 @dataclass(slots=True)
 class OutgoingFile:
     """A file sent with a view: the bytes, a function that makes them (a chart, called in a
-    worker thread at sending time), or the id of a file Telegram already keeps (evidence)."""
+    worker thread at sending time), a coroutine function that makes them at sending time, after
+    the step's transaction (an export: `storage.offloop`), or the id of a file Telegram already
+    keeps (evidence)."""
 
     kind: Literal["document", "photo"]
     name: str
@@ -47,12 +49,15 @@ class OutgoingFile:
     render: Callable[[], bytes] | None = None
     file_id: str | None = None
     caption: str = ""
+    produce: Callable[[], Awaitable[bytes]] | None = None
 
     async def content(self) -> bytes | str:
         if self.file_id is not None:
             return self.file_id
         if self.data is not None:
             return self.data
+        if self.produce is not None:
+            return await self.produce()
         assert self.render is not None
         return await asyncio.to_thread(self.render)
 

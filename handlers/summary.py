@@ -59,6 +59,7 @@ from handlers.summary_text import (
 from handlers.text import CAPTION_LIMIT, shorten, split_message
 from storage.actions import find_units_matching
 from storage.models import Person, Role, Status
+from storage.offloop import in_own_thread
 from storage.summary import (
     PlanChoice,
     PlanSummary,
@@ -255,8 +256,8 @@ async def resolve(
 async def summary_for(
     session: AsyncSession, deps: Deps, resolved: Resolved, *, group_limit: int = GROUP_LIMIT
 ) -> PlanSummary:
-    summary = await summarise(
-        session,
+    read = partial(
+        summarise,
         today=deps.today(),
         now=deps.now(),
         plan_ids=resolved.plan_ids,
@@ -267,6 +268,9 @@ async def summary_for(
         list_limit=LIST_LIMIT,
         group_limit=group_limit,
     )
+    # The portfolio's summary is a long read: on a connection of its own, off the loop.
+    portfolio = resolved.plan_ids is None or len(resolved.plan_ids) > 1
+    summary = await (in_own_thread(deps.sessions, read) if portfolio else read(session))
     return replace(
         summary,
         scope_unit=str(resolved.scope.unit_id) if resolved.scope.unit_id is not None else None,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -124,6 +125,8 @@ class ActionCard:
     comments: list[CommentView]
     can_follow_up: bool
     can_review: bool
+    #: Some comment of the action has files (else there is no evidence to look up).
+    has_evidence: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,12 @@ _UNIT_NAMES = (
     .label("unit_names")
 )
 
+#: Whether any comment of the action has files: the card's evidence is looked up only then.
+_HAS_FILES = (
+    exists()
+    .where(Attachment.comment_id == Comment.id, Comment.action_id == KeyAction.id)
+    .label("has_files")
+)
 _CARD = (
     select(
         KeyAction,
@@ -221,6 +230,7 @@ _CARD = (
         Plan.title,
         _VISIBLE,
         _UNIT_NAMES,
+        _HAS_FILES,
     )
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
     .join(Plan, Plan.id == KeyAction.plan_id)
@@ -404,7 +414,7 @@ async def action_card(
     found = (await session.execute(_CARD, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
-    action, label, rec_text, response, plan_title, visible, unit_names = found
+    action, label, rec_text, response, plan_title, visible, unit_names, has_files = found
     if not visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
     units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
@@ -421,6 +431,7 @@ async def action_card(
         comments=latest,
         can_follow_up=can_follow_up,
         can_review=may_review(person),
+        has_evidence=bool(has_files),
     )
 
 

@@ -34,7 +34,7 @@ import secrets
 import socket
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -383,6 +383,7 @@ async def deliver_all(
 
 #: The lease (`storage.leases`) held by the process that drains the outbox.
 OUTBOX_LEASE = "outbox"
+NOT_YET = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def process_name() -> str:
@@ -392,23 +393,49 @@ def process_name() -> str:
 
 @dataclass
 class Drainer:
-    """This process's part in draining the outbox: its name as a lease holder and the lease's
-    period (`OUTBOX_LEASE_SECONDS`)."""
+    """This process's part in draining the outbox: its name as a lease holder, the lease's
+    period (`OUTBOX_LEASE_SECONDS`) and until when it may still send."""
 
     period: dt.timedelta = dt.timedelta(seconds=15)
     holder: str = field(default_factory=process_name)
+    #: Sends stop a third of a period before the lease would lapse unrenewed, so that what is
+    #: in flight is settled before another process may take over.
+    sends_until: dt.datetime = NOT_YET
+
+    def may_send(self) -> bool:
+        return utcnow() < self.sends_until
+
+
+class FencedBot:
+    """The bot as the outbox's pass sees it: a send is refused (the pass stops, its rows are
+    released) once this process may no longer be the drainer (`Drainer.may_send`)."""
+
+    def __init__(self, bot: Bot, drainer: Drainer) -> None:
+        self._bot = bot
+        self._drainer = drainer
+
+    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._drainer.may_send():
+            raise asyncio.CancelledError("outbox lease not renewed in time")
+        return await self._bot.send_message(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
 
 
 async def _take_lease(sessions: Sessions, drainer: Drainer, now: dt.datetime) -> bool:
     """Take or renew the outbox lease. On taking it over, the rows the last holder claimed
     and did not settle (it died while sending) are given back for this pass."""
+    started = utcnow()
     async with transaction(sessions) as session:
         taken = await leases.take(
-            session, OUTBOX_LEASE, drainer.holder, now=utcnow(), period=drainer.period
+            session, OUTBOX_LEASE, drainer.holder, now=started, period=drainer.period
         )
         if taken is leases.Taken.NEW:
             released = await outbox.release_claims(session, now=now)
             log.info("outbox lease taken by %s (%s rows given back)", drainer.holder, released)
+    if taken is not None:
+        drainer.sends_until = started + drainer.period * 2 / 3
     return taken is not None
 
 
@@ -436,12 +463,14 @@ async def deliver_outbox_leased(
     """One `deliver_outbox` pass if this process holds the outbox lease (or takes it); None,
     after one statement, when another process holds it. So that several processes behind one
     webhook stay within one bot's send budget, one drains at a time; another takes over within
-    a lease period when it dies. The pass's sends give way to replies (`background_sends`)."""
+    a lease period when it dies. The pass's sends give way to replies (`background_sends`) and
+    stop when the lease was not renewed in time (`FencedBot`)."""
     now = kwargs.get("now") or utcnow()
     if not await _take_lease(sessions, drainer, now):
         return None
+    fenced = cast(Bot, FencedBot(bot, drainer))
     with background_sends():
-        work = asyncio.ensure_future(deliver_outbox(bot, sessions, **kwargs))
+        work = asyncio.ensure_future(deliver_outbox(fenced, sessions, **kwargs))
     keeper = asyncio.create_task(_keep_lease(sessions, drainer, now, work))
     try:
         return await work

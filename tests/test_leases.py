@@ -3,11 +3,22 @@ runs out, and what a dead holder had claimed is given back to the one that takes
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import func, select, update
+from telegram import Bot
 
-from bot.jobs import OUTBOX_LEASE, Drainer, deliver_outbox_leased, release_outbox_lease
+from bot.jobs import (
+    OUTBOX_LEASE,
+    Drainer,
+    FencedBot,
+    deliver_outbox,
+    deliver_outbox_leased,
+    release_outbox_lease,
+)
 from storage import leases, outbox
 from storage.db import transaction
 from storage.models import Lease, OutboxMessage, utcnow
@@ -75,3 +86,24 @@ async def test_taking_over_gives_back_what_the_dead_holder_claimed(sessions):
         rows = (await session.scalars(select(OutboxMessage))).all()
     assert all(r.sent_at is not None for r in rows)
     assert len(sent_texts(request, SECRETARIAT_CHAT)) == 3
+
+
+async def test_a_holder_that_could_not_renew_in_time_stops_sending(sessions):
+    """Its rows go back untouched for whoever holds the lease next: nothing is sent by a
+    process that may no longer be the drainer."""
+    await queue_rows(sessions, SECRETARIAT_CHAT, 2)
+    late = Drainer(PERIOD, "late")
+    late.sends_until = utcnow()  # as if its renewals had failed for two thirds of a period
+    async with running_app(sessions) as (app, request):
+        bot = FencedBot(app.bot, late)
+        with pytest.raises(asyncio.CancelledError):
+            await bot.send_message(SECRETARIAT_CHAT, "no")
+        report = await deliver_outbox(cast(Bot, bot), sessions, now=NOW)
+        assert report.sent_rows == 0 and report.released == 2
+    assert sent_texts(request, SECRETARIAT_CHAT) == []
+    async with transaction(sessions) as session:
+        assert await outbox.pending_count(session) == 2
+        claimed = await session.scalar(
+            select(func.count()).where(OutboxMessage.claimed_until.is_not(None))
+        )
+    assert claimed == 0

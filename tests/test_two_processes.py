@@ -220,7 +220,7 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
                     PORT=str(port),
                     WEBHOOK_LISTEN="127.0.0.1",
                     OUTBOX_INTERVAL="0.1",
-                    OUTBOX_LEASE_SECONDS="2",
+                    OUTBOX_LEASE_SECONDS="3",
                     LOAD_DEMO_PLAN="false",
                 )
                 for port in ports

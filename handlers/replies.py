@@ -47,9 +47,9 @@ class OutgoingFile:
     name: str
     data: bytes | None = None
     render: Callable[[], bytes] | None = None
+    produce: Callable[[], Awaitable[bytes]] | None = None
     file_id: str | None = None
     caption: str = ""
-    produce: Callable[[], Awaitable[bytes]] | None = None
 
     async def content(self) -> bytes | str:
         if self.file_id is not None:

@@ -363,15 +363,37 @@ def follows_up_what_they_see(person: Person) -> bool:
     return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
 
 
+#: `session.info` key: the actions found visible in the session's current transaction.
+_SEEN_VISIBLE = "visible_actions"
+
+
+def _seen_visible(session: AsyncSession) -> dict[tuple[int, int], tuple[KeyAction, str]]:
+    """Actions found visible in this transaction, by (person, action): a step that checks an
+    action and then changes it (a status) asks once. Forgotten with the transaction."""
+    current = session.sync_session.get_transaction()
+    if current is None:  # no transaction yet: nothing to remember it by
+        return {}
+    kept = session.info.get(_SEEN_VISIBLE)
+    if kept is None or kept[0] is not current:
+        kept = session.info[_SEEN_VISIBLE] = (current, {})
+    seen: dict[tuple[int, int], tuple[KeyAction, str]] = kept[1]
+    return seen
+
+
 async def require_visible_with_label(
     session: AsyncSession, person: Person, action_id: int
 ) -> tuple[KeyAction, str]:
-    """The action and its block's label, if the person may see it (one query)."""
+    """The action and its block's label, if the person may see it (one query, none when this
+    transaction found it visible already)."""
+    seen = _seen_visible(session)
+    if person.active and (person.id, action_id) in seen:
+        return seen[(person.id, action_id)]
     found = (await session.execute(_VISIBLE_ACTION, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
     if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
+    seen[(person.id, action_id)] = (found[0], found[1])
     return found[0], found[1]
 
 

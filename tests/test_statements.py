@@ -23,6 +23,8 @@ FOCAL = 10
 #: evidence only when some comment has files).
 OPEN_CARD_MOST = 5
 POST_COMMENT_MOST = 12
+#: Changing a status: the action is checked once (the step's check serves the change too).
+CHANGE_STATUS_MOST = 11
 
 
 @contextmanager
@@ -57,9 +59,15 @@ async def test_opening_a_card_and_posting_a_comment_take_a_handful_of_statements
         await chat.press(f"c:{action_id}")
         with statements(engine) as comment:
             await chat.send("Avance: se realizaron los talleres previstos.")
+        with statements(engine) as status:
+            await chat.press(f"ss:{action_id}:i")
     async with sessions() as session:
         assert await session.scalar(select(Comment.id).where(Comment.text.like("Avance:%")))
     print("open card:", *card, sep="\n  ")
     print("post comment:", *comment, sep="\n  ")
+    print("change status:", *status, sep="\n  ")
     assert len(card) <= OPEN_CARD_MOST, card
     assert len(comment) <= POST_COMMENT_MOST, comment
+    assert len(status) <= CHANGE_STATUS_MOST, status
+    change = next(i for i, s in enumerate(status) if s.startswith("INSERT INTO status_changes"))
+    assert sum(s.startswith("SELECT key_actions.") for s in status[:change]) == 1, status

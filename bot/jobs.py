@@ -49,10 +49,11 @@ from handlers.i18n import Tr, pick_locale
 from handlers.notifications import EVENT_KINDS, render_combined, render_row
 from handlers.replies import View
 from locales import DEFAULT_LOCALE
-from storage import leases, outbox
+from storage import outbox
 from storage.clock import DEFAULT_TIMEZONE, today_in
 from storage.conversations import purge_processed_updates
 from storage.db import Sessions, transaction
+from storage.leases import Taken, release_lease, take_lease
 from storage.models import utcnow
 from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
 
@@ -428,10 +429,10 @@ async def _take_lease(sessions: Sessions, drainer: Drainer, now: dt.datetime) ->
     and did not settle (it died while sending) are given back for this pass."""
     started = utcnow()
     async with transaction(sessions) as session:
-        taken = await leases.take(
+        taken = await take_lease(
             session, OUTBOX_LEASE, drainer.holder, now=started, period=drainer.period
         )
-        if taken is leases.Taken.NEW:
+        if taken is Taken.NEW:
             released = await outbox.release_claims(session, now=now)
             log.info("outbox lease taken by %s (%s rows given back)", drainer.holder, released)
     if taken is not None:
@@ -481,7 +482,7 @@ async def deliver_outbox_leased(
 async def release_outbox_lease(sessions: Sessions, drainer: Drainer) -> None:
     """A clean stop: another process may take the outbox over at once."""
     async with transaction(sessions) as session:
-        await leases.release(session, OUTBOX_LEASE, drainer.holder, now=utcnow())
+        await release_lease(session, OUTBOX_LEASE, drainer.holder, now=utcnow())
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ class Taken(Enum):
     RENEWED = "renewed"
 
 
-async def take(
+async def take_lease(
     session: AsyncSession, name: str, holder: str, *, now: dt.datetime, period: dt.timedelta
 ) -> Taken | None:
     """Take or renew the lease `name` for `holder` until `now + period`; None when another
@@ -58,7 +58,7 @@ async def take(
     return Taken.NEW if inserted.scalar_one_or_none() is not None else None
 
 
-async def release(session: AsyncSession, name: str, holder: str, *, now: dt.datetime) -> bool:
+async def release_lease(session: AsyncSession, name: str, holder: str, *, now: dt.datetime) -> bool:
     """Let the lease go now (a clean shutdown), so that another process takes it at once.
     False when `holder` did not hold it."""
     result = await session.execute(
@@ -70,7 +70,7 @@ async def release(session: AsyncSession, name: str, holder: str, *, now: dt.date
     return result.scalar_one_or_none() is not None
 
 
-async def holder_of(session: AsyncSession, name: str, *, now: dt.datetime) -> str | None:
+async def lease_holder(session: AsyncSession, name: str, *, now: dt.datetime) -> str | None:
     """Who holds the lease now (None when nobody does)."""
     lease = await session.get(Lease, name)
     if lease is None or lease.expires_at <= now:

@@ -377,15 +377,6 @@ class Throttle(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class JobRun(Base):
-    """Last run of a periodic job (reminders, digests), so several processes run it once."""
-
-    __tablename__ = "job_runs"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    last_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
 class Lease(Base):
     """Who holds a job that one process at a time may run (the outbox's drainer), until when.
     Taken and renewed by one conditional UPDATE (`storage.leases`)."""
@@ -396,3 +387,12 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(200), default="")
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """Last run of a periodic job (reminders, digests), so several processes run it once."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -29,7 +29,7 @@ PERIOD = dt.timedelta(seconds=15)
 
 async def take(sessions, holder: str, now: dt.datetime) -> leases.Taken | None:  # type: ignore[no-untyped-def]
     async with transaction(sessions) as session:
-        return await leases.take(session, "outbox", holder, now=now, period=PERIOD)
+        return await leases.take_lease(session, "outbox", holder, now=now, period=PERIOD)
 
 
 async def test_one_holder_at_a_time_and_a_lapsed_lease_is_taken_over(sessions):
@@ -41,14 +41,15 @@ async def test_one_holder_at_a_time_and_a_lapsed_lease_is_taken_over(sessions):
     assert await take(sessions, "b", NOW + dt.timedelta(seconds=25)) is leases.Taken.NEW
     assert await take(sessions, "a", NOW + dt.timedelta(seconds=26)) is None
     async with transaction(sessions) as session:
-        assert await leases.holder_of(session, "outbox", now=NOW + dt.timedelta(seconds=26)) == "b"
+        holder = await leases.lease_holder(session, "outbox", now=NOW + dt.timedelta(seconds=26))
+    assert holder == "b"
 
 
 async def test_a_released_lease_is_taken_at_once(sessions):
     await take(sessions, "a", NOW)
     async with transaction(sessions) as session:
-        assert not await leases.release(session, "outbox", "b", now=NOW)
-        assert await leases.release(session, "outbox", "a", now=NOW)
+        assert not await leases.release_lease(session, "outbox", "b", now=NOW)
+        assert await leases.release_lease(session, "outbox", "a", now=NOW)
     assert await take(sessions, "b", NOW) is leases.Taken.NEW
 
 
@@ -73,7 +74,7 @@ async def test_taking_over_gives_back_what_the_dead_holder_claimed(sessions):
     once instead of waiting for the rows' own (longer) claim to run out."""
     await queue_rows(sessions, SECRETARIAT_CHAT, 3)
     async with transaction(sessions) as session:
-        assert await leases.take(session, OUTBOX_LEASE, "dead", now=utcnow(), period=PERIOD)
+        assert await leases.take_lease(session, OUTBOX_LEASE, "dead", now=utcnow(), period=PERIOD)
         claimed = await outbox.claim(session, now=NOW)
     assert len(claimed) == 3
     async with transaction(sessions) as session:  # its lease lapses

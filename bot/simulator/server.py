@@ -123,10 +123,6 @@ class BotApiSimulator:
         self.callback_answers: list[dict[str, Any]] = []
         self.command_sets: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
-        self.stats: Counter[str] = Counter()
-        self.webhook_url = ""
-        self.webhook_secret = ""
-        self.away = False
         #: When each message was accepted (monotonic seconds) and into which chat.
         self.sent_times: list[tuple[float, int]] = []
         #: Sends held unanswered (`hold_sends`), as requests in flight when their sender dies.
@@ -135,6 +131,10 @@ class BotApiSimulator:
         self._sends_free.set()
         #: Seconds added to every call's answer (a Bot API far away).
         self.latency = 0.0
+        self.stats: Counter[str] = Counter()
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        self.away = False
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)

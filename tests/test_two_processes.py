@@ -235,10 +235,12 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
                 await sim.wait_for(lambda: len(received()) >= total // 3, 60)
                 # Hold the sends in flight, once every send answered is also marked sent.
                 sim.hold_sends()
-                for _ in range(100):
+                for _ in range(300):
                     if await count(engine, sent) == len(received()):
                         break
                     await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the messages accepted were not all marked sent")
                 await sim.wait_for(lambda: sim.held > 0, 20)
                 async with engine.connect() as conn:
                     holder = str(await conn.scalar(select(Lease.holder)))

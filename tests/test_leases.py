@@ -19,10 +19,18 @@ from bot.jobs import (
     deliver_outbox_leased,
     release_outbox_lease,
 )
+from bot.rate_limits import in_background
 from storage import leases, outbox
 from storage.db import transaction
 from storage.models import Lease, OutboxMessage, utcnow
-from tests.report_support import NOW, SECRETARIAT_CHAT, queue_rows, running_app, sent_texts
+from tests.report_support import (
+    NOW,
+    SECRETARIAT_CHAT,
+    FilesRequest,
+    queue_rows,
+    running_app,
+    sent_texts,
+)
 
 PERIOD = dt.timedelta(seconds=15)
 
@@ -108,3 +116,24 @@ async def test_a_holder_that_could_not_renew_in_time_stops_sending(sessions):
             select(func.count()).where(OutboxMessage.claimed_until.is_not(None))
         )
     assert claimed == 0
+
+
+class RecordingRequest(FilesRequest):
+    """Records, for each call, whether it was made as a background send."""
+
+    background: list[bool]
+
+    async def do_request(self, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        self.background.append(in_background())
+        return await super().do_request(*args, **kwargs)
+
+
+async def test_the_drainers_sends_give_way_to_replies(sessions):
+    await queue_rows(sessions, SECRETARIAT_CHAT, 1)
+    request = RecordingRequest()
+    request.background = []
+    async with running_app(sessions, request=request) as (app, _request):
+        request.background.clear()
+        await deliver_outbox_leased(app.bot, sessions, Drainer(PERIOD, "one"), now=NOW)
+    assert request.background == [True]
+    assert not in_background()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import transaction
 from storage.models import Comment, Unit, action_units
+from storage.people import create_invitation
 from storage.plan_files import load_demo_plan
 from tests.offline import Chat
 from tests.report_support import add_person, running_app
@@ -27,6 +28,8 @@ OPEN_CARD_MOST = 5
 POST_COMMENT_MOST = 14
 #: Changing a status checks the action once (the step's check serves the change too).
 CHANGE_STATUS_MOST = 11
+#: Registering with a code: the wrong-code counter is one upsert.
+REGISTER_MOST = 10
 
 
 @contextmanager
@@ -52,6 +55,7 @@ async def test_opening_a_card_and_posting_a_comment_take_a_handful_of_statements
             .where(Unit.name == "OCR")
             .limit(1)
         )
+        code = await create_invitation(session, "focal", ["OCR"])
     await add_person(sessions, "focal", FOCAL, ["OCR"], name="Luis")
     async with running_app(sessions) as (app, _request):
         chat = Chat(app, FOCAL)
@@ -63,13 +67,18 @@ async def test_opening_a_card_and_posting_a_comment_take_a_handful_of_statements
             await chat.send("Avance: se realizaron los talleres previstos.")
         with statements(engine) as status:
             await chat.press(f"ss:{action_id}:i")
+        with statements(engine) as register:
+            await Chat(app, FOCAL + 1).send(f"/start {code}")
     async with sessions() as session:
         assert await session.scalar(select(Comment.id).where(Comment.text.like("Avance:%")))
     print("open card:", *card, sep="\n  ")
     print("post comment:", *comment, sep="\n  ")
     print("change status:", *status, sep="\n  ")
+    print("register:", *register, sep="\n  ")
     assert len(card) <= OPEN_CARD_MOST, card
     assert len(comment) <= POST_COMMENT_MOST, comment
     assert len(status) <= CHANGE_STATUS_MOST, status
     change = next(i for i, s in enumerate(status) if s.startswith("INSERT INTO status_changes"))
     assert sum(s.startswith("SELECT key_actions.") for s in status[:change]) == 1, status
+    assert len(register) <= REGISTER_MOST, register
+    assert not any(s.startswith("SELECT throttles") for s in register), register

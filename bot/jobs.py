@@ -34,7 +34,7 @@ import secrets
 import socket
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -469,7 +469,7 @@ async def deliver_outbox_leased(
     now = kwargs.get("now") or utcnow()
     if not await _take_lease(sessions, drainer, now):
         return None
-    fenced = cast(Bot, FencedBot(bot, drainer))
+    fenced: Any = FencedBot(bot, drainer)  # a Bot to deliver_outbox
     with background_sends():
         work = asyncio.ensure_future(deliver_outbox(fenced, sessions, **kwargs))
     keeper = asyncio.create_task(_keep_lease(sessions, drainer, now, work))

@@ -167,7 +167,7 @@ async def _run(
                 )
             ).all()
         )
-    prompted = sum(1 for u in people if crowd.last.get(u) is not None)
+    answered = sum(1 for u in people if crowd.last.get(u) is not None)
     return {
         "latency_ms": round(latency * 1000),
         "people": n,
@@ -177,7 +177,7 @@ async def _run(
         "comments_stored": sum(c for _t, c in stored),
         "comments_lost": n - len(stored),
         "comments_duplicated": sum(c - 1 for _t, c in stored),
-        "people_with_answers": prompted,
+        "people_answered": answered,
     }
 
 

@@ -5,6 +5,7 @@ through the full `Application`, and writes `bench/results/latest.json` and a tab
     python -m bench                       # SQLite
     python -m bench --postgres URL        # SQLite and PostgreSQL
     python -m bench --quick               # smaller sizes, fewer runs (a smoke run)
+    python -m bench --only load --quick   # only the load scenario (bench.load), small N
 """
 
 from __future__ import annotations
@@ -177,9 +178,61 @@ def verdicts(backend: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def load_verdicts(load: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's load targets: wall time within 1.3x Telegram's floor, p99 at most the floor
+    plus 1 s, no 429, nothing lost or duplicated; mixed load p99 at most 2x."""
+    rows = []
+    for run in load["runs"]:
+        tag = f"N={run['people']} at {run['latency_ms']} ms"
+        worst_wall = max(s["wall_to_floor"] for s in run["steps"])
+        worst_p99 = max((s["p99_ms"] or 0) - s["floor_s"] * 1000 for s in run["steps"])
+        rows += [
+            (f"load {tag}: wall / floor (worst step)", worst_wall, 1.3),
+            (f"load {tag}: p99 - floor ms (worst step)", worst_p99, 1000.0),
+            (f"load {tag}: 429 answers", run["http_429"], 0.0),
+            (
+                f"load {tag}: comments lost or duplicated",
+                run["comments_lost"] + run["comments_duplicated"],
+                0.0,
+            ),
+        ]
+    ratio = load["mixed"].get("p99_ratio_mixed_to_alone")
+    if ratio is not None:
+        rows.append(("mixed load: p99 ratio with / without", ratio, 2.0))
+    return [
+        {"target": name, "measured": round(value, 2), "limit": limit, "met": value <= limit}
+        for name, value, limit in rows
+    ]
+
+
+def _load_table(load: dict[str, Any]) -> list[str]:
+    lines = [f"load (baseline echo {load['baseline_echo_median_ms']} ms):"]
+    for run in load["runs"]:
+        lines.append(
+            f"  N={run['people']} at {run['latency_ms']} ms: 429s {run['http_429']}, "
+            f"comments lost {run['comments_lost']}, duplicated {run['comments_duplicated']}"
+        )
+        for s in run["steps"]:
+            lines.append(
+                f"    {s['step']:24} wall {s['wall_s']:6.2f} s / floor {s['floor_s']:5.2f} s "
+                f"= {s['wall_to_floor']:5.2f}x  median {s['median_ms']} ms  p99 {s['p99_ms']} ms"
+            )
+    m = load["mixed"]
+    lines.append(
+        f"  mixed N={m['people']} at {m['latency_ms']} ms: /acciones p99 alone "
+        f"{m['alone']['p99_ms']} ms, with export and portfolio /resumen {m['mixed']['p99_ms']} ms "
+        f"(x{m['p99_ratio_mixed_to_alone']}, {m['heavy_steps']} heavy steps)"
+    )
+    return lines
+
+
 def _table(result: dict[str, Any]) -> str:
     lines = []
     for backend in result["backends"]:
+        if "scenarios" not in backend:
+            lines.append(f"\n{backend['backend']}:")
+            lines += _load_table(backend["load"])
+            continue
         lines.append(f"\n{backend['backend']}: portfolio {backend['portfolio']}")
         lines.append(f"{'scenario':32} {'median ms':>10} {'p99 ms':>9} {'per s':>8} {'x base':>7}")
         for s in backend["scenarios"]:
@@ -198,7 +251,11 @@ def _table(result: dict[str, Any]) -> str:
                 f"outbox: {o['notifications']} notifications in {o['seconds']:.1f} s = "
                 f"{o['per_second']:.1f}/s, {o['messages']} messages, 429s: {o['http_429']}"
             )
+        if "load" in backend:
+            lines += _load_table(backend["load"])
     for backend in result["backends"]:
+        if "verdicts" not in backend:
+            continue
         lines.append(f"\n{backend['backend']}: targets")
         for v in backend["verdicts"]:
             mark = "met" if v["met"] else "MISSED"
@@ -207,10 +264,47 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+async def _run_load(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """The load scenario (`bench.load`) on a portfolio of its own, with the echo baseline of
+    the same run: N = 60 and 500 at 100 and 250 ms (`--quick`: N = 20 at 100 ms)."""
+    from bench.load import run_load
+
+    sizes = dict(plans=20, actions=2_000, comments=20_000, people=500, units=60)
+    if args.quick:
+        sizes = dict(plans=2, actions=200, comments=2_000, people=100, units=6)
+    url = await scratch_database(kind, "load", args.postgres, tmp)
+    portfolio = await _build(url, sizes, tmp)
+    base = await baseline(40)
+    units = [u for u, actions in portfolio.actions_by_unit.items() if actions]
+    if args.quick:
+        load = await run_load(url, tmp, units, sizes=[20], latencies=[0.1], mixed_n=20)
+    else:
+        load = await run_load(url, tmp, units, sizes=[60, 500], latencies=[0.1, 0.25], mixed_n=60)
+    load["portfolio"] = sizes
+    load["baseline_echo_median_ms"] = round(base.median_ms, 3)
+    for run in load["runs"]:
+        for step in run["steps"]:
+            if step.get("median_ms") is not None and base.median_ms:
+                step["median_to_baseline"] = round(step["median_ms"] / base.median_ms, 1)
+    return load
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        results = [await _run_backend(kind, args, Path(tmp)) for kind in backends]
+        if args.only == "load":
+            results = [
+                {"backend": kind, "load": await _run_load(kind, args, Path(tmp))}
+                for kind in backends
+            ]
+        else:
+            results = []
+            for kind in backends:
+                result = await _run_backend(kind, args, Path(tmp))
+                if not args.skip_load:
+                    result["load"] = await _run_load(kind, args, Path(tmp))
+                    result["verdicts"] += load_verdicts(result["load"])
+                results.append(result)
     return {
         "machine": {
             "python": sys.version.split()[0],
@@ -229,6 +323,8 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-outbox", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--only", choices=["load"], help="run only this scenario")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))

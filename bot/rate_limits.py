@@ -9,6 +9,11 @@ limiter keeps the time of each send and waits while a window is full, staying at
 the overall window applies to calls with a `chat_id`, the group window to negative or
 `@username` chat ids, paid broadcasts have their own window, and a `RetryAfter` holds every
 request for the time Telegram asks and is retried up to `max_retries` times.
+
+Replies come first. Sends made inside `background_sends()` (the outbox's delivery, `bot.jobs`)
+wait while any reply waits for the same window, and, while people are being answered,
+use the overall window only up to `REPLY_RESERVE` below its size: a person's answer never
+queues behind a wave of notifications, and has room in the second even while the outbox drains.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -37,6 +43,26 @@ Answer = bool | dict[str, Any] | list[dict[str, Any]]
 
 #: Group windows kept before the idle ones are forgotten.
 MAX_GROUP_WINDOWS = 512
+#: Sends a second of the overall window that background sends leave to replies, while people
+#: are being answered (a reply in the last `REPLIES_ACTIVE_SECONDS`).
+REPLY_RESERVE = 5
+REPLIES_ACTIVE_SECONDS = 5.0
+
+_BACKGROUND: ContextVar[bool] = ContextVar("background_send", default=False)
+
+
+@contextlib.contextmanager
+def background_sends() -> Iterator[None]:
+    """Sends made in this block (and in the tasks it starts) give way to replies."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def in_background() -> bool:
+    return _BACKGROUND.get()
 
 
 class SlidingWindow:
@@ -48,11 +74,16 @@ class SlidingWindow:
     answer, so counting from the answer can never make two windows' worth land in one of
     Telegram's, however the requests' latencies differ."""
 
-    def __init__(self, max_rate: int, time_period: float) -> None:
+    def __init__(self, max_rate: int, time_period: float, reserve: int = 0) -> None:
         self.max_rate = max_rate
         self.time_period = time_period
+        #: Places of the window that background sends leave to replies.
+        self.reserve = min(reserve, max_rate - 1)
         self._sent: list[float] = []  # when each send's answer came back; inf while in flight
         self._lock = asyncio.Lock()
+        self._background_lock = asyncio.Lock()
+        self._replies_waiting = 0
+        self._last_reply = -math.inf
 
     def _forget_old(self, now: float) -> None:
         self._sent = [t for t in self._sent if t > now - self.time_period]
@@ -61,17 +92,43 @@ class SlidingWindow:
         self._forget_old(time.monotonic())
         return len(self._sent) + amount <= self.max_rate
 
+    def _wait(self, now: float) -> float:
+        first = min(self._sent)
+        wait = first + self.time_period - now if first != math.inf else 0.05
+        return max(wait, 0.001)
+
     async def __aenter__(self) -> None:
-        async with self._lock:
+        if in_background():
+            await self._enter_background()
+            return
+        self._replies_waiting += 1
+        self._last_reply = time.monotonic()
+        try:
+            async with self._lock:
+                while True:
+                    now = time.monotonic()
+                    self._forget_old(now)
+                    if len(self._sent) < self.max_rate:
+                        self._sent.append(math.inf)
+                        return
+                    await asyncio.sleep(self._wait(now))
+        finally:
+            self._replies_waiting -= 1
+
+    async def _enter_background(self) -> None:
+        """A background send's place: none while a reply waits, and the reserve left free."""
+        async with self._background_lock:
             while True:
                 now = time.monotonic()
                 self._forget_old(now)
-                if len(self._sent) < self.max_rate:
+                if self._replies_waiting:
+                    await asyncio.sleep(0.01)
+                    continue
+                replying = now - self._last_reply < REPLIES_ACTIVE_SECONDS
+                if len(self._sent) < self.max_rate - (self.reserve if replying else 0):
                     self._sent.append(math.inf)
                     return
-                first = min(self._sent)
-                wait = first + self.time_period - now if first != math.inf else 0.05
-                await asyncio.sleep(max(wait, 0.001))
+                await asyncio.sleep(self._wait(now))
 
     async def __aexit__(self, *_exc: object) -> None:
         """The answer is back: this send now counts from now (any in-flight entry will do,
@@ -89,7 +146,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         group_per_minute: int = GROUP_SENDS_PER_MINUTE,
         max_retries: int = 3,
     ) -> None:
-        self._overall = SlidingWindow(overall_per_second, 1)
+        self._overall = SlidingWindow(overall_per_second, 1, REPLY_RESERVE)
         self._paid = SlidingWindow(PAID_PER_SECOND, 1)
         self._group_per_minute = group_per_minute
         self._groups: dict[int | str, SlidingWindow] = {}

@@ -61,7 +61,15 @@ def run(settings: Settings) -> None:
 
         await set_default_commands(app.bot)
 
-    async def post_shutdown(_app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        drainer = app.bot_data.get("outbox_drainer")
+        if drainer is not None:
+            from bot.jobs import release_outbox_lease
+
+            try:
+                await release_outbox_lease(sessions, drainer)
+            except Exception:  # the database may be what is failing: the lease then lapses
+                log.exception("could not release the outbox lease")
         await engine.dispose()
 
     application.post_init = post_init

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     reminder_due_days: int = 14
     stale_days: int = 30
     outbox_interval: float = 1.0
+    outbox_lease_seconds: float = Field(default=15.0, gt=0)
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
     max_concurrent_updates: int = Field(default=64, ge=1)

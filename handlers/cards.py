@@ -14,5 +14,9 @@ async def card_view(context: FlowContext, action_id: int) -> View:
     """An action's card, as the person may see it (shared by every flow that ends on it)."""
     today = context.deps.today()
     card = await load_card(context.session, context.person, action_id, today=today)
-    evidence = await evidence_of_seen_action(context.session, action_id)  # card checked it
+    evidence = (
+        await evidence_of_seen_action(context.session, action_id)  # card checked it
+        if card.has_evidence
+        else []
+    )
     return action_card(context.tr, card, today, evidence)

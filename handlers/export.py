@@ -27,6 +27,7 @@ from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
 from storage.clock import end_of_day
 from storage.models import Role
+from storage.offloop import in_own_thread
 from storage.summary import PlanChoice, plan_choices
 
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
@@ -151,7 +152,6 @@ def _about(tr: Tr, fmt: ExportFormat) -> str:
 
 
 async def build_export(
-    session: AsyncSession,
     deps: Deps,
     tr: Tr,
     plans: Sequence[PlanChoice],
@@ -161,8 +161,16 @@ async def build_export(
     plan = next((p for p in plans if p.id == plan_id), None)
     if plan is None:
         return View(tr._("That plan no longer exists."))
-    buffer = io.BytesIO()
-    await _write(session, tr, plan_id, request, buffer)
+
+    async def write(own: AsyncSession) -> bytes:
+        buffer = io.BytesIO()
+        await _write(own, tr, plan_id, request, buffer)
+        return buffer.getvalue()
+
+    async def produce() -> bytes:
+        """At sending time, after the step's transaction: read and written off the loop."""
+        return await in_own_thread(deps.sessions, write)
+
     shown = request.day or deps.today()
     lines = [
         tr._("📥 <b>{title}</b>", title=shorten(plan.title, 200)),
@@ -177,7 +185,7 @@ async def build_export(
         if fmt != request.format
     ]
     name = file_name(plans, plan_id, shown.isoformat(), request.format)
-    document = OutgoingFile("document", name, data=buffer.getvalue())
+    document = OutgoingFile("document", name, produce=produce)
     return View("\n".join(lines), [others], file=document)
 
 
@@ -193,7 +201,7 @@ async def export_view(
         if len(plans) > 1:
             return _picker(tr, plans, request, page)
         plan_id = plans[0].id
-    return await build_export(context.session, context.deps, tr, plans, plan_id, request)
+    return await build_export(context.deps, tr, plans, plan_id, request)
 
 
 @flow(strangers=Strangers.REFUSE, roles=EXPORT_ROLES, refusal_text=EXPORTERS_ONLY)

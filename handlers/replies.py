@@ -41,12 +41,15 @@ ButtonRow = list[tuple[str, Button]]
 @dataclass(slots=True)
 class OutgoingFile:
     """A file sent with a view: the bytes, a function that makes them (a chart, called in a
-    worker thread at sending time), or the id of a file Telegram already keeps (evidence)."""
+    worker thread at sending time), a coroutine function that makes them at sending time, after
+    the step's transaction (an export: `storage.offloop`), or the id of a file Telegram already
+    keeps (evidence)."""
 
     kind: Literal["document", "photo", "audio", "voice", "video", "video_note", "location"]
     name: str
     data: bytes | None = None
     render: Callable[[], bytes] | None = None
+    produce: Callable[[], Awaitable[bytes]] | None = None
     file_id: str | None = None
     caption: str = ""
     #: A shared location (kind "location"): latitude and longitude, no file.
@@ -57,6 +60,8 @@ class OutgoingFile:
             return self.file_id
         if self.data is not None:
             return self.data
+        if self.produce is not None:
+            return await self.produce()
         assert self.render is not None
         return await asyncio.to_thread(self.render)
 

@@ -64,6 +64,7 @@ from reports.charts import Bar, Series, status_chart
 from storage.actions import find_units_matching
 from storage.clock import end_of_day
 from storage.models import Person, Role, Status
+from storage.offloop import in_own_thread
 from storage.summary import (
     PlanChoice,
     PlanSummary,
@@ -276,8 +277,8 @@ async def summary_for(
     session: AsyncSession, deps: Deps, resolved: Resolved, *, group_limit: int = GROUP_LIMIT
 ) -> PlanSummary:
     scope = resolved.scope
-    summary = await summarise(
-        session,
+    read = partial(
+        summarise,
         today=today_of(deps, scope),
         now=moment_of(deps, scope),
         as_of=moment_of(deps, scope) if scope.as_of else None,
@@ -289,6 +290,9 @@ async def summary_for(
         list_limit=LIST_LIMIT,
         group_limit=group_limit,
     )
+    # The portfolio's summary is a long read: on a connection of its own, off the loop.
+    portfolio = resolved.plan_ids is None or len(resolved.plan_ids) > 1
+    summary = await (in_own_thread(deps.sessions, read) if portfolio else read(session))
     return replace(
         summary,
         scope_unit=str(resolved.scope.unit_id) if resolved.scope.unit_id is not None else None,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -133,6 +134,8 @@ class ActionCard:
     comments: list[CommentView]
     can_follow_up: bool
     can_review: bool
+    #: Some comment of the action has files (else there is no evidence to look up).
+    has_evidence: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +224,12 @@ _UNIT_NAMES = (
     .label("unit_names")
 )
 
+#: Whether any comment of the action has files: the card's evidence is looked up only then.
+_HAS_FILES = (
+    exists()
+    .where(Attachment.comment_id == Comment.id, Comment.action_id == KeyAction.id)
+    .label("has_files")
+)
 _CARD = (
     select(
         KeyAction,
@@ -230,6 +239,7 @@ _CARD = (
         Plan.title,
         _VISIBLE,
         _UNIT_NAMES,
+        _HAS_FILES,
     )
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
     .join(Plan, Plan.id == KeyAction.plan_id)
@@ -362,15 +372,37 @@ def follows_up_what_they_see(person: Person) -> bool:
     return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
 
 
+#: `session.info` key: the actions found visible in the session's current transaction.
+_SEEN_VISIBLE = "visible_actions"
+
+
+def _seen_visible(session: AsyncSession) -> dict[tuple[int, int], tuple[KeyAction, str]]:
+    """Actions found visible in this transaction, by (person, action): a step that checks an
+    action and then changes it (a status) asks once. Forgotten with the transaction."""
+    current = session.sync_session.get_transaction()
+    if current is None:  # no transaction yet: nothing to remember it by
+        return {}
+    kept = session.info.get(_SEEN_VISIBLE)
+    if kept is None or kept[0] is not current:
+        kept = session.info[_SEEN_VISIBLE] = (current, {})
+    seen: dict[tuple[int, int], tuple[KeyAction, str]] = kept[1]
+    return seen
+
+
 async def require_visible_with_label(
     session: AsyncSession, person: Person, action_id: int
 ) -> tuple[KeyAction, str]:
-    """The action and its block's label, if the person may see it (one query)."""
+    """The action and its block's label, if the person may see it (one query, none when this
+    transaction found it visible already)."""
+    seen = _seen_visible(session)
+    if person.active and (person.id, action_id) in seen:
+        return seen[(person.id, action_id)]
     found = (await session.execute(_VISIBLE_ACTION, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
     if not person.active or not found.visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
+    seen[(person.id, action_id)] = (found[0], found[1])
     return found[0], found[1]
 
 
@@ -413,7 +445,7 @@ async def action_card(
     found = (await session.execute(_CARD, _viewer(person, action_id))).one_or_none()
     if found is None:
         raise NotFound("action_not_found", action_id=action_id)
-    action, label, rec_text, response, plan_title, visible, unit_names = found
+    action, label, rec_text, response, plan_title, visible, unit_names, has_files = found
     if not visible:
         raise PermissionDenied("action_not_yours", action_id=action_id)
     units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
@@ -430,6 +462,7 @@ async def action_card(
         comments=latest,
         can_follow_up=can_follow_up,
         can_review=may_review(person),
+        has_evidence=bool(has_files),
     )
 
 

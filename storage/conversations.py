@@ -9,11 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, case, delete, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_of, insert_for
-from storage.models import ConversationState, ProcessedUpdate, Throttle, table_of, utcnow
+from storage.models import (
+    ConversationState,
+    ProcessedUpdate,
+    Throttle,
+    UTCDateTime,
+    table_of,
+    utcnow,
+)
 
 #: How long a step left silent stays open, unless the caller says otherwise (the bot passes
 #: its STEP_TIMEOUT_MINUTES setting).
@@ -103,16 +110,24 @@ async def hit_throttle(
     window: dt.timedelta,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Count one attempt for `key`; False when more than `limit` fell within the window."""
+    """Count one attempt for `key`; False when more than `limit` fell within the window.
+
+    One statement (an upsert that starts a new window when the last one is over), which also
+    serialises concurrent attempts on the key's row."""
     now = now or utcnow()
-    row = await session.scalar(select(Throttle).where(Throttle.key == key).with_for_update())
-    if row is None:
-        session.add(Throttle(key=key, window_start=now, count=1))
-        await session.flush()
-        return True
-    if row.window_start <= now - window:
-        row.window_start = now
-        row.count = 0
-    row.count += 1
-    await session.flush()
-    return row.count <= limit
+    table = table_of(Throttle)
+    at = literal(now, UTCDateTime())
+    over = table.c.window_start <= now - window
+    counted = await session.scalar(
+        insert_for(dialect_of(session))(table)
+        .values(key=key, window_start=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "window_start": case((over, at), else_=table.c.window_start),
+                "count": case((over, 1), else_=table.c.count + 1),
+            },
+        )
+        .returning(table.c.count)
+    )
+    return int(counted or 0) <= limit

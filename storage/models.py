@@ -388,6 +388,18 @@ class Throttle(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Lease(Base):
+    """Who holds a job that one process at a time may run (the outbox's drainer), until when.
+    Taken and renewed by one conditional UPDATE (`storage.leases`)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class JobRun(Base):
     """Last run of a periodic job (reminders, digests), so several processes run it once."""
 

@@ -159,6 +159,25 @@ async def release(session: AsyncSession, ids: Sequence[int]) -> None:
         )
 
 
+async def release_claims(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
+    """Give back every row claimed and not settled (immediate rows only): what a drainer that
+    died had claimed, when another takes its lease over (`bot.jobs`; only the holder of the
+    outbox lease claims immediate rows). Returns how many."""
+    now = now or utcnow()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.digest.is_(False),
+            OutboxMessage.claimed_until.is_not(None),
+            OutboxMessage.claimed_until > now,
+        )
+        .values(claimed_until=None)
+        .returning(OutboxMessage.id)
+    )
+    return len(result.all())
+
+
 async def pending_count(session: AsyncSession) -> int:
     """Rows still to deliver (given-up rows excluded)."""
     return int(

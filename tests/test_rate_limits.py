@@ -12,7 +12,12 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
-from bot.rate_limits import MAX_GROUP_WINDOWS, SlidingWindow, TelegramRateLimiter
+from bot.rate_limits import (
+    MAX_GROUP_WINDOWS,
+    SlidingWindow,
+    TelegramRateLimiter,
+    background_sends,
+)
 from bot.simulator.server import BotApiSimulator
 
 TOKEN = "7000000005:limits"
@@ -114,3 +119,48 @@ async def test_the_group_windows_are_bounded() -> None:
         assert len(limiter._groups) <= MAX_GROUP_WINDOWS + 2
     # the idle ones went, the one with a recent send stayed
     assert limiter.group_window(-5000) is busy
+
+
+async def test_a_reply_goes_before_the_waiting_background_sends() -> None:
+    """Notifications waiting for a full window give way to a reply that arrives after them."""
+    window = SlidingWindow(1, 0.05)
+    order: list[str] = []
+
+    async def send(name: str, background: bool) -> None:
+        if background:
+            with background_sends():
+                async with window:
+                    order.append(name)
+        else:
+            async with window:
+                order.append(name)
+
+    async with window:  # the window is full
+        notifications = [asyncio.create_task(send(f"n{n}", True)) for n in range(3)]
+        await asyncio.sleep(0.01)  # they wait for room
+        reply = asyncio.create_task(send("reply", False))
+        await asyncio.sleep(0)
+    await asyncio.gather(reply, *notifications)
+    assert order[0] == "reply"
+    assert sorted(order[1:]) == ["n0", "n1", "n2"]
+
+
+async def test_background_sends_leave_room_for_replies_while_people_are_answered() -> None:
+    window = SlidingWindow(4, 60, reserve=2)
+    with background_sends():
+        for _ in range(4):
+            async with window:
+                pass  # nobody answered lately: the whole window
+    assert not window.has_capacity()
+    window = SlidingWindow(4, 60, reserve=2)
+    async with window:
+        pass  # a reply
+    with background_sends():
+        async with window:
+            pass
+        blocked = asyncio.create_task(window.__aenter__())
+        await asyncio.sleep(0.05)
+        assert not blocked.done()  # the last place is the replies'
+        blocked.cancel()
+    async with window:
+        pass  # a reply still gets it

@@ -6,6 +6,7 @@ outbox."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from typing import Any
@@ -15,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.simulator.server import BotApiSimulator
-from storage.models import Comment, OutboxMessage, Plan, StatusChange
+from storage.db import create_sessions, transaction
+from storage.models import Comment, Lease, OutboxMessage, Plan, StatusChange, utcnow
 from tests.e2e_support import (
     TOKEN,
     BotProcess,
@@ -156,6 +158,123 @@ async def test_two_processes_share_one_postgresql(engine, database_url, tmp_path
                 assert sum("Comentario guardado" in t for t in texts(sim, FOCAL)) == 4
             except Exception:
                 print(texts(sim, FOCAL)[-4:], proxy.handled_by)
+                for bot in bots:
+                    print(bot.output()[-4000:])
+                raise
+            finally:
+                for bot in bots:
+                    bot.stop()
+
+
+PEOPLE = range(9_000, 9_060)
+ROWS_PER_PERSON = 3
+
+
+def notification(n: int) -> dict[str, Any]:
+    return {
+        "action_id": 1,
+        "plan_id": 1,
+        "ref": "1.1",
+        "action_text": "Elaboración del POA",
+        "author": "Ana",
+        "author_role": "focal",
+        "comment_id": n,
+        "comment": f"Aviso número {n:04d}",
+        "comment_truncated": False,
+        "attachments": [],
+    }
+
+
+async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
+    engine, database_url, tmp_path
+):
+    """180 notifications into 60 chats, both processes running the outbox job: together they
+    send no more than Telegram's 30 a second (one drains at a time). The one draining is killed
+    (SIGKILL) with sends in flight; the other takes over within the lease and delivers the
+    rest: every notification arrives exactly once."""
+    sessions = create_sessions(engine)
+    now = utcnow()
+    async with transaction(sessions) as session:
+        session.add_all(
+            OutboxMessage(
+                chat_id=chat,
+                kind="comment",
+                payload=notification(n * len(PEOPLE) + i),
+                created_at=now,
+                available_at=now,
+            )
+            for n in range(ROWS_PER_PERSON)
+            for i, chat in enumerate(PEOPLE)
+        )
+    total = len(PEOPLE) * ROWS_PER_PERSON
+    async with BotApiSimulator(token=TOKEN) as sim:
+        for chat in PEOPLE:
+            sim.add_private_user(chat, f"Persona {chat}")
+        ports = [free_port(), free_port()]
+        async with WebhookProxy(ports) as proxy:
+            envs = [
+                bot_env(
+                    sim,
+                    database_url,
+                    WEBHOOK_URL=proxy.url,
+                    PORT=str(port),
+                    WEBHOOK_LISTEN="127.0.0.1",
+                    OUTBOX_INTERVAL="0.1",
+                    OUTBOX_LEASE_SECONDS="3",
+                    LOAD_DEMO_PLAN="false",
+                )
+                for port in ports
+            ]
+            bots = [BotProcess(env, tmp_path / f"bot{n}.log").start() for n, env in enumerate(envs)]
+
+            def received() -> list[str]:
+                return [t for chat in PEOPLE for t in texts(sim, chat)]
+
+            sent = select(func.count()).where(OutboxMessage.sent_at.is_not(None))
+            try:
+                await sim.wait_for(lambda: len(received()) >= total // 3, 60)
+                # Hold the sends in flight, once every send answered is also marked sent.
+                sim.hold_sends()
+                for _ in range(300):
+                    if await count(engine, sent) == len(received()):
+                        break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the messages accepted were not all marked sent")
+                await sim.wait_for(lambda: sim.held > 0, 20)
+                async with engine.connect() as conn:
+                    holder = str(await conn.scalar(select(Lease.holder)))
+                [dead] = [b for b in bots if b.process and f":{b.process.pid}:" in holder]
+                dead.kill()
+                delivered_before = len(received())
+                sim.hold_sends(False)
+
+                await sim.wait_for(lambda: len(received()) >= total, 60)
+                for _ in range(50):
+                    if await count(engine, sent) == total:
+                        break
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(1.0)  # room for a second copy, were there one
+                async with engine.connect() as conn:
+                    taker = str(await conn.scalar(select(Lease.holder)))
+                assert taker != holder and f":{os.getpid()}:" not in taker
+                got = received()
+                for n in range(total):
+                    assert sum(f"Aviso número {n:04d}" in t for t in got) == 1, n
+                assert len(got) == total > delivered_before
+                assert await count(engine, sent) == total
+                assert sim.stats["429"] == 0
+                assert sim.most_sends_in_a_second() <= 30
+            except Exception:
+                async with engine.connect() as conn:
+                    retried = (
+                        await conn.execute(
+                            select(OutboxMessage.id, OutboxMessage.last_error).where(
+                                OutboxMessage.attempts > 0
+                            )
+                        )
+                    ).all()
+                print("retried rows:", retried, "held:", sim.held, "times:", sim.sent_times[-40:])
                 for bot in bots:
                     print(bot.output()[-4000:])
                 raise

@@ -130,6 +130,14 @@ class BotApiSimulator:
         self.callback_answers: list[dict[str, Any]] = []
         self.command_sets: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        #: When each message was accepted (monotonic seconds) and into which chat.
+        self.sent_times: list[tuple[float, int]] = []
+        #: Sends held unanswered (`hold_sends`), as requests in flight when their sender dies.
+        self.held = 0
+        self._sends_free = asyncio.Event()
+        self._sends_free.set()
+        #: Seconds added to every call's answer (a Bot API far away).
+        self.latency = 0.0
         self.stats: Counter[str] = Counter()
         self.webhook_url = ""
         self.webhook_secret = ""
@@ -222,10 +230,18 @@ class BotApiSimulator:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if method in SENDING and not self._sends_free.is_set():
+            self.held += 1
+            await self._sends_free.wait()
+            return web.Response(status=502, text="Bad Gateway")
         try:
             if method in SENDING:
                 self._flood_check(params)
             result = await handler(params)
+            if method in SENDING:
+                self.sent_times.append((time.monotonic(), self._chat_id(params)))
         except ApiError as error:
             body: dict[str, Any] = {
                 "ok": False,
@@ -823,6 +839,24 @@ class BotApiSimulator:
         return self.chats[new_chat_id]
 
     # -- inspection ---------------------------------------------------------------------------
+
+    def hold_sends(self, hold: bool = True) -> None:
+        """Hold every send unanswered until called with False; the held ones are then refused
+        (502) without being delivered."""
+        if hold:
+            self._sends_free.clear()
+        else:
+            self._sends_free.set()
+
+    def most_sends_in_a_second(self, chats: set[int] | None = None) -> int:
+        """The most messages accepted in any one second (sliding), into `chats` or any."""
+        times = sorted(t for t, chat in self.sent_times if chats is None or chat in chats)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     def messages(self, chat_id: int) -> list[SimMessage]:
         """What the bot sent into a chat, in order (edits applied)."""

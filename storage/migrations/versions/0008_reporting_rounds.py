@@ -1,7 +1,7 @@
 """reporting rounds: the round, who was asked and where they are, what each one answered
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29 18:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,84 @@
+"""Round trips to the database per chat step: the statements of "open a card" and "post a
+comment" are counted (SQLAlchemy's `before_cursor_execute`) and held under a bound, so that a
+step's cost on PostgreSQL, where each statement is a network round trip, does not creep up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import transaction
+from storage.models import Comment, Unit, action_units
+from storage.people import create_invitation
+from storage.plan_files import load_demo_plan
+from tests.offline import Chat
+from tests.report_support import add_person, running_app
+
+FOCAL = 10
+#: Bounds, counting SQLite's BEGIN IMMEDIATE (PostgreSQL runs one statement fewer). Opening a
+#: card: the skeleton's two (the person, an open step), the card and its latest comments (the
+#: evidence only when some comment has files). Posting a comment: 12 on this branch; the known
+#: chats (a person's message marks their chat reachable, the recipients are looked up among
+#: them) and the reporting rounds (the action's open round) add three when merged. Changing a
+#: status checks the action once (the step's check serves the change too): 10, and 12 merged.
+#: Registering: the wrong-code counter is one upsert: 10, and 11 merged.
+OPEN_CARD_MOST = 5
+POST_COMMENT_MOST = 15
+CHANGE_STATUS_MOST = 12
+REGISTER_MOST = 11
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split())[:160])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_opening_a_card_and_posting_a_comment_take_a_handful_of_statements(engine, sessions):
+    async with transaction(sessions) as session:
+        await load_demo_plan(session)
+        action_id = await session.scalar(
+            select(action_units.c.action_id)
+            .join(Unit, Unit.id == action_units.c.unit_id)
+            .where(Unit.name == "OCR")
+            .limit(1)
+        )
+        code = await create_invitation(session, "focal", ["OCR"])
+    await add_person(sessions, "focal", FOCAL, ["OCR"], name="Luis")
+    async with running_app(sessions) as (app, _request):
+        chat = Chat(app, FOCAL)
+        await chat.press(f"a:{action_id}")  # warm: the first step of a process reads more
+        with statements(engine) as card:
+            await chat.press(f"a:{action_id}")
+        await chat.press(f"c:{action_id}")
+        with statements(engine) as comment:
+            await chat.send("Avance: se realizaron los talleres previstos.")
+        with statements(engine) as status:
+            await chat.press(f"ss:{action_id}:i")
+        with statements(engine) as register:
+            await Chat(app, FOCAL + 1).send(f"/start {code}")
+    async with sessions() as session:
+        assert await session.scalar(select(Comment.id).where(Comment.text.like("Avance:%")))
+    print("open card:", *card, sep="\n  ")
+    print("post comment:", *comment, sep="\n  ")
+    print("change status:", *status, sep="\n  ")
+    print("register:", *register, sep="\n  ")
+    assert len(card) <= OPEN_CARD_MOST, card
+    assert len(comment) <= POST_COMMENT_MOST, comment
+    assert len(status) <= CHANGE_STATUS_MOST, status
+    change = next(i for i, s in enumerate(status) if s.startswith("INSERT INTO status_changes"))
+    assert sum(s.startswith("SELECT key_actions.") for s in status[:change]) == 1, status
+    assert len(register) <= REGISTER_MOST, register
+    assert not any(s.startswith("SELECT throttles") for s in register), register

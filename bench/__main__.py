@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.databases import scratch_database
+from bench.deliverables import dashboard_api, exports, hostile_files, open_rounds
 from bench.measure import Stats, current_rss_mb, peak_rss_mb
 from bench.portfolio import Portfolio, load
 from bench.scenarios import Context, baseline, bot_app, chat_flows, reports, sizes
@@ -36,6 +37,10 @@ TARGETS = {
     "size ratio": 1.5,
     "notifications per second": 25.0,
     "peak rss mb": 200.0,
+    "export ratio to xlsx": 2.0,
+    "loop stall during an export ms": 100.0,
+    "dashboard api ms": 150.0,
+    "round opening seconds": 10.0,
 }
 
 
@@ -69,6 +74,10 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     stats: list[Stats] = [base]
     stats += await chat_flows(ctx, runs)
     stats += await reports(ctx, 10 if args.quick else 50)
+    exported, out["exports"] = await exports(ctx, 3 if args.quick else 5)
+    stats += exported
+    stats += await dashboard_api(ctx, 10 if args.quick else 20)
+    out["hostile_files"] = await hostile_files()
     out["rss_mb_after_scenarios"] = round(current_rss_mb(), 1)
     # The baseline again: on a shared machine, a slower phase shows as a slower baseline.
     after = await baseline(runs)
@@ -82,6 +91,7 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     small_app, small_request = await bot_app(small_sessions, small_url)
     small_ctx = Context(small_app, small_request, small_sessions, small_portfolio)
     by_size = await sizes(ctx, small_ctx, runs)
+    out["rounds"] = await open_rounds(ctx)  # last: it fills the outbox
     for application, database in ((app, engine), (small_app, small_engine)):
         await application.shutdown()
         await database.dispose()
@@ -155,7 +165,54 @@ def verdicts(backend: dict[str, Any]) -> list[dict[str, Any]]:
             t["size ratio"],
             False,
         ),
-        ("resident memory MB", backend["rss_mb_after_scenarios"], t["peak rss mb"], False),
+        (
+            "resident memory MB (hostile files refused)",
+            backend["rss_mb_after_scenarios"],
+            t["peak rss mb"],
+            False,
+        ),
+        (
+            "hostile files accepted",
+            sum(v == "ACCEPTED" for v in backend["hostile_files"]["refused"].values()),
+            0.0,
+            False,
+        ),
+        (
+            "Word export / xlsx export (largest plan)",
+            backend["exports"]["ratio_docx_to_xlsx"],
+            t["export ratio to xlsx"],
+            False,
+        ),
+        (
+            "PDF report / xlsx export (largest plan)",
+            backend["exports"]["ratio_pdf_to_xlsx"],
+            t["export ratio to xlsx"],
+            False,
+        ),
+        (
+            "event loop stall during an export ms",
+            max(backend["exports"]["max_loop_stall_ms"].values()),
+            t["loop stall during an export ms"],
+            False,
+        ),
+        (
+            "dashboard matrix (largest plan) median ms",
+            by_name["dashboard matrix (largest plan)"]["median_ms"],
+            t["dashboard api ms"],
+            False,
+        ),
+        (
+            "dashboard portfolio summary median ms",
+            by_name["dashboard portfolio summary"]["median_ms"],
+            t["dashboard api ms"],
+            False,
+        ),
+        (
+            "round opened on every plan: seconds to queue",
+            backend["rounds"]["seconds"],
+            t["round opening seconds"],
+            False,
+        ),
     ]
     if "outbox" in backend:
         rows += [
@@ -244,6 +301,24 @@ def _table(result: dict[str, Any]) -> str:
             lines.append(
                 f"{name} at full size / at 200 actions: {r['at_full_ms']:.2f} / "
                 f"{r['at_200_actions_ms']:.2f} ms = {r['ratio']}x"
+            )
+        if "exports" in backend:
+            e = backend["exports"]
+            lines.append(
+                f"exports of the largest plan ({e['largest_plan_actions']} actions): Word "
+                f"{e['ratio_docx_to_xlsx']}x and PDF {e['ratio_pdf_to_xlsx']}x the xlsx; "
+                f"longest event loop stall {e['max_loop_stall_ms']} ms"
+            )
+        if "rounds" in backend:
+            r = backend["rounds"]
+            lines.append(
+                f"rounds opened on {r['plans']} plans: {r['messages_queued']} asks queued "
+                f"in {r['seconds']} s"
+            )
+        if "hostile_files" in backend:
+            h = backend["hostile_files"]
+            lines.append(
+                f"hostile files: {h['refused']}; RSS {h['rss_mb_before']} -> {h['rss_mb_after']} MB"
             )
         if "outbox" in backend:
             o = backend["outbox"]

@@ -73,6 +73,10 @@ JOB_CONNECTIONS = 4
 IDLE_CONNECTIONS = 10
 
 
+#: Seconds to wait for PostgreSQL to accept a connection (see handlers.outage).
+CONNECT_TIMEOUT = 10
+
+
 def create_engine(
     url: str = DEFAULT_DATABASE_URL, *, concurrency: int | None = None, **kwargs: Any
 ) -> AsyncEngine:
@@ -92,6 +96,8 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # asyncpg waits 60 s for a host that does not answer: an outage is told after 10.
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
     if concurrency is not None:
         kwargs.setdefault("pool_size", min(concurrency, IDLE_CONNECTIONS))
         kwargs.setdefault("max_overflow", concurrency + JOB_CONNECTIONS - kwargs["pool_size"])

@@ -22,9 +22,8 @@ from bench.measure import Stats, current_rss_mb, stats
 from bench.scenarios import Context
 from bot.web.server import web_app
 from storage.db import transaction
-from storage.errors import PlanFileError
 from storage.models import KeyAction, OutboxMessage
-from storage.plan_files import read_plan_rows
+from storage.plan_files import PlanFileError, read_plan_rows
 from storage.rounds import ASK_KIND, open_round
 from tests.dashboard_support import dashboard, header, init_data
 from tests.offline import Chat

@@ -1,5 +1,7 @@
 """Names vulture cannot see used: read by a library, or by name."""
 
+import asyncio
+
 import uvicorn
 from docx.table import Table
 from docx.text.run import Run
@@ -41,4 +43,5 @@ _used = (
     ChromeOptions.binary_location,  # read by selenium: Debian's chromium
     Run.bold,  # Word styles, written into the document by python-docx
     Table.style,
+    asyncio.AbstractEventLoop.slow_callback_duration,  # read by asyncio's debug mode (bench)
 )

@@ -38,7 +38,7 @@ TARGETS = {
     "notifications per second": 25.0,
     "peak rss mb": 200.0,
     "export ratio to xlsx": 2.0,
-    "loop stall during an export ms": 100.0,
+    "longest loop step during an export ms": 50.0,
     "dashboard api ms": 150.0,
     "round opening seconds": 10.0,
 }
@@ -190,9 +190,9 @@ def verdicts(backend: dict[str, Any]) -> list[dict[str, Any]]:
             False,
         ),
         (
-            "event loop stall during an export ms",
-            max(backend["exports"]["max_loop_stall_ms"].values()),
-            t["loop stall during an export ms"],
+            "longest event loop step during an export ms",
+            max(backend["exports"]["longest_loop_step_ms"].values()),
+            t["longest loop step during an export ms"],
             False,
         ),
         (
@@ -307,7 +307,8 @@ def _table(result: dict[str, Any]) -> str:
             lines.append(
                 f"exports of the largest plan ({e['largest_plan_actions']} actions): Word "
                 f"{e['ratio_docx_to_xlsx']}x and PDF {e['ratio_pdf_to_xlsx']}x the xlsx; "
-                f"longest event loop stall {e['max_loop_stall_ms']} ms"
+                f"longest event loop step {e['longest_loop_step_ms']} ms, ticker late by "
+                f"{e['ticker_late_ms']} ms"
             )
         if "rounds" in backend:
             r = backend["rounds"]

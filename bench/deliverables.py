@@ -167,9 +167,10 @@ async def dashboard_api(ctx: Context, runs: int = API_RUNS) -> list[Stats]:
 
 
 async def open_rounds(ctx: Context) -> dict[str, Any]:
-    """A reporting round opened on every plan of the portfolio: how long it takes to queue
-    the asks of every focal point (the outbox paces them; the drain's speed is the outbox's
-    own scenario)."""
+    """A reporting round opened on every plan of the portfolio at once (the heaviest case: a
+    focal point is asked once per plan with open actions of their units): how fast the asks are
+    queued, so that every focal point of a plan is asked within seconds. The outbox then paces
+    them (the drain's speed is the outbox's own scenario)."""
     today = dt.datetime.now(dt.UTC).date()
     start = time.perf_counter()
     asked = 0

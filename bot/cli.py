@@ -1,6 +1,6 @@
 """The command line: `python -m bot [run|demo|db upgrade|db backup|plan import|plan export|
-plan list|plan archive|plan delete|plan report|invite|evidence export|doctor|round open|list|
-status|close]`.
+plan list|plan archive|plan delete|plan report|invite|invitations|evidence export|doctor|
+round open|list|status|close]`.
 
 Messages here are for whoever runs the bot on a server (operators), not chat users.
 """
@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, help="focal, coordinator, secretariat, admin")
     invite.add_argument("--unit", action="append", default=[], help="a responsible unit")
     invite.add_argument("--days", type=int, default=14, help="days the code stays valid")
+    invitations = sub.add_parser("invitations", help="the pending invitations: list, revoke")
+    inv_sub = invitations.add_subparsers(dest="invitations_command")
+    inv_sub.add_parser("list", help="every pending invitation (the default)")
+    inv_revoke = inv_sub.add_parser("revoke", help="revoke one: its code registers nobody")
+    inv_revoke.add_argument("invitation_id", type=int, metavar="ID")
     evidence = sub.add_parser("evidence", help="keep the attached evidence outside Telegram")
     evidence_sub = evidence.add_subparsers(dest="evidence_command", required=True)
     ev_exp = evidence_sub.add_parser(
@@ -281,6 +286,37 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _invitations(settings: Settings, args: argparse.Namespace) -> int:
+    """`invitations [list]`: the pending invitations; `invitations revoke ID`."""
+    from storage.errors import InvitationError
+    from storage.invitations import pending_invitations, revoke_invitation
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(create_sessions(engine)) as session:
+            if args.invitations_command == "revoke":
+                try:
+                    await revoke_invitation(session, None, args.invitation_id)
+                except InvitationError as exc:
+                    print(f"error: invitation {args.invitation_id}: {exc.code}", file=sys.stderr)
+                    return 1
+                print(f"invitation {args.invitation_id} revoked: its code registers nobody")
+                return 0
+            pending = await pending_invitations(session)
+    finally:
+        await engine.dispose()
+    if not pending:
+        print("no pending invitations")
+    for item in pending:
+        units = f" [{', '.join(item.units)}]" if item.units else ""
+        by = item.created_by or "command line"
+        print(
+            f"{item.id}: {item.role}{units}, by {by} on {item.created_at:%Y-%m-%d}, "
+            f"valid until {item.expires_at:%Y-%m-%d}"
+        )
+    return 0
+
+
 async def _evidence(settings: Settings, args: argparse.Namespace) -> int:
     from telegram import Bot
 
@@ -458,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(action(settings, args))
     if command == "invite":
         return asyncio.run(_invite(settings, args))
+    if command == "invitations":
+        return asyncio.run(_invitations(settings, args))
     if command == "evidence":
         return asyncio.run(_evidence(settings, args))
     if command == "round":

@@ -58,12 +58,17 @@ async def pending_invitations(
 
 
 async def revoke_invitation(
-    session: AsyncSession, actor: Person, invitation_id: int, *, now: dt.datetime | None = None
+    session: AsyncSession,
+    actor: Person | None,
+    invitation_id: int,
+    *,
+    now: dt.datetime | None = None,
 ) -> Invitation:
-    """Revoke a pending invitation: its code then registers nobody. `InvitationError`
-    (`invitation_used`, `invitation_expired`, `invitation_revoked`, `invitation_unknown`) when
-    it is no longer pending, and nothing changes."""
-    if actor.role != Role.ADMIN or not actor.active:
+    """Revoke a pending invitation: its code then registers nobody. `actor` is the admin in
+    chat (None: the operator on the command line). `InvitationError` (`invitation_used`,
+    `invitation_expired`, `invitation_revoked`, `invitation_unknown`) when it is no longer
+    pending, and nothing changes."""
+    if actor is not None and (actor.role != Role.ADMIN or not actor.active):
         raise PermissionDenied()
     now = now or utcnow()
     invitation = await session.scalar(

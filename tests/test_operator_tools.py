@@ -214,3 +214,20 @@ async def test_doctor_checks_the_database_of_each_backend(database_url: str) -> 
     down = await check_database("postgresql://plan:s3cret@127.0.0.1:9/nowhere")  # nobody there
     assert not down.ok and "cannot be reached" in down.what and "s3cret" not in down.what
     assert "DATABASE_URL" in down.advice
+
+
+def test_pending_invitations_listed_and_revoked_on_the_command_line(tmp_path: Path) -> None:
+    env = _env(f"sqlite+aiosqlite:///{tmp_path / 'inv.db'}")
+    assert _cli(env, "invitations").stdout.strip() == "no pending invitations"
+    made = _cli(env, "invite", "--role", "coordinator", "--days", "7")
+    assert made.returncode == 0, made.stderr
+    listed = _cli(env, "invitations", "list")
+    assert listed.returncode == 0 and "1: coordinator, by command line on" in listed.stdout
+    revoked = _cli(env, "invitations", "revoke", "1")
+    assert revoked.returncode == 0 and "invitation 1 revoked" in revoked.stdout
+    assert _cli(env, "invitations").stdout.strip() == "no pending invitations"
+    again = _cli(env, "invitations", "revoke", "1")
+    assert again.returncode == 1 and "invitation_revoked" in again.stderr
+    with sqlite3.connect(tmp_path / "inv.db") as connection:
+        [(revoked_at,)] = connection.execute("SELECT revoked_at FROM invitations").fetchall()
+    assert revoked_at is not None  # its code now registers nobody (see test_admin_in_chat)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import io
 import logging
 import time
-import zipfile
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 import httpx
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bench.measure import Stats, current_rss_mb, stats
@@ -30,6 +27,7 @@ from storage.models import KeyAction, OutboxMessage
 from storage.plan_files import PlanFileError, read_plan_rows
 from storage.rounds import ASK_KIND, open_round
 from tests.dashboard_support import dashboard, header, init_data
+from tests.hostile_files import many_entries, shared_strings_bomb, wide_rows
 from tests.offline import Chat
 
 EXPORT_RUNS = 5
@@ -196,50 +194,11 @@ async def open_rounds(ctx: Context) -> dict[str, Any]:
 
 
 def _bombs() -> dict[str, bytes]:
-    """A shared-strings bomb (a few hundred KB that expand to 300 MB), a zip of many entries,
-    and a sheet 20,000 columns wide."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["Nº", "Recomendación"])
-    plain = io.BytesIO()
-    book.save(plain)
-    source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
-
-    def replaced(name: str, write: Callable[[Any], None], extra: int = 0) -> bytes:
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-            for info in source.infolist():
-                if info.filename != name:
-                    target.writestr(info.filename, source.read(info.filename))
-            with target.open(name, "w", force_zip64=True) as stream:
-                write(stream)
-            for n in range(extra):
-                target.writestr(f"customXml/item{n}.xml", b"")
-        return out.getvalue()
-
-    def strings(stream: Any) -> None:
-        stream.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/')
-        stream.write(b'spreadsheetml/2006/main" count="300" uniqueCount="300">')
-        for _ in range(300):
-            stream.write(b"<si><t>" + b"A" * 1_000_000 + b"</t></si>")
-        stream.write(b"</sst>")
-
-    def wide(stream: Any) -> None:
-        stream.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/')
-        stream.write(b'spreadsheetml/2006/main"><sheetData><row r="1">')
-        for n in range(1, 20_001):
-            letters, k = "", n
-            while k:
-                k, r = divmod(k - 1, 26)
-                letters = chr(65 + r) + letters
-            stream.write(f'<c r="{letters}1" t="inlineStr"><is><t>x</t></is></c>'.encode())
-        stream.write(b"</row></sheetData></worksheet>")
-
+    """The hostile files the tests refuse (`tests.hostile_files`)."""
     return {
-        "shared strings bomb": replaced("xl/sharedStrings.xml", strings),
-        "many entries": replaced("xl/sharedStrings.xml", lambda s: s.write(b""), extra=600),
-        "wide rows": replaced("xl/worksheets/sheet1.xml", wide),
+        "shared strings bomb": shared_strings_bomb(),
+        "many entries": many_entries(),
+        "wide rows": wide_rows(),
     }
 
 

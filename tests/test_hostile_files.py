@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import os
 import resource
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 import handlers.administration as administration
@@ -22,45 +19,17 @@ from handlers.i18n import Tr
 from storage.models import Plan
 from storage.plan_files import PlanFileError, read_plan_rows
 from storage.plan_files.records import MAX_COLUMNS, MAX_ROWS
-from tests.test_flows_story import bot, registered  # noqa: F401
-
-HEADERS = ["Recomendación Nº", "Recomendación", "Acción clave Nº", "Acción clave", "Plazo"]
-SHEET = "xl/worksheets/sheet1.xml"
-SHEET_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+from tests.hostile_files import (
+    HEADERS,
+    SHARED_STRINGS,
+    SHEET,
+    many_entries,
+    replaced,
+    shared_strings_bomb,
+    sheet,
+    wide_rows,
 )
-SHEET_TAIL = "</sheetData></worksheet>"
-
-
-def _workbook() -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADERS)
-    sheet.append(["1", "Mejorar el monitoreo", 1, "Diseñar el tablero", "2013"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _replaced(parts: dict[str, object], *, extra: int = 0) -> bytes:
-    """A valid workbook with some parts replaced: bytes, or a callable writing them to a
-    stream (so that hundreds of MB are compressed without being held); `extra` empty parts."""
-    source = zipfile.ZipFile(io.BytesIO(_workbook()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-        for info in source.infolist():
-            if info.filename not in parts:
-                target.writestr(info.filename, source.read(info.filename))
-        for name, content in parts.items():
-            with target.open(name, "w", force_zip64=True) as stream:
-                if callable(content):
-                    content(stream)
-                else:
-                    stream.write(content)  # type: ignore[arg-type]
-        for n in range(extra):
-            target.writestr(f"customXml/item{n}.xml", b"")
-    return out.getvalue()
+from tests.test_flows_story import bot, registered  # noqa: F401
 
 
 def _refused(data: bytes, name: str) -> PlanFileError:
@@ -75,16 +44,7 @@ def _spanish(issue) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_shared_strings_bomb_is_refused_with_memory_bounded():
-    chunk = b"<si><t>" + b"A" * 1_000_000 + b"</t></si>"
-
-    def payload(stream) -> None:  # type: ignore[no-untyped-def]
-        stream.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/')
-        stream.write(b'spreadsheetml/2006/main" count="300" uniqueCount="300">')
-        for _ in range(300):
-            stream.write(chunk)
-        stream.write(b"</sst>")
-
-    bomb = _replaced({"xl/sharedStrings.xml": payload})
+    bomb = shared_strings_bomb()
     assert len(bomb) < 1_000_000  # a few hundred KB that would expand to 300 MB
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     error = _refused(bomb, "plan.xlsx")
@@ -99,42 +59,26 @@ def test_one_part_too_large_or_too_compressed_is_refused():
         for _ in range(40):
             stream.write(b"<si><t>" + b"B" * (1 << 20) + b"</t></si>")
 
-    error = _refused(_replaced({"xl/sharedStrings.xml": payload}), "plan.xlsx")
+    error = _refused(replaced({SHARED_STRINGS: payload}), "plan.xlsx")
     assert error.codes[0] in ("compression_ratio", "part_too_large")
     assert "100 a 1" in _spanish(error.issues[0]) or "30 MB" in _spanish(error.issues[0])
 
 
 def test_too_many_entries_is_refused():
-    error = _refused(_replaced({}, extra=600), "plan.xlsx")
+    error = _refused(many_entries(600), "plan.xlsx")
     assert error.codes == ["too_many_entries"]
     assert "500" in _spanish(error.issues[0])
 
 
-def _sheet(rows: str) -> bytes:
-    return (SHEET_HEAD + rows + SHEET_TAIL).encode()
-
-
-def _column(n: int) -> str:
-    letters = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def test_wide_rows_are_refused():
-    cells = "".join(
-        f'<c r="{_column(n)}1" t="inlineStr"><is><t>x</t></is></c>' for n in range(1, 20_001)
-    )
-    wide = _replaced({SHEET: _sheet(f'<row r="1">{cells}</row>' * 1)})
-    error = _refused(wide, "plan.xlsx")
+    error = _refused(wide_rows(20_000), "plan.xlsx")
     assert error.codes == ["too_many_columns"]
     assert f"columna {MAX_COLUMNS}" in _spanish(error.issues[0])
 
 
 def test_endless_rows_are_refused_while_reading():
     rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 200_001))
-    error = _refused(_replaced({SHEET: _sheet(rows)}), "plan.xlsx")
+    error = _refused(replaced({SHEET: sheet(rows)}), "plan.xlsx")
     assert error.codes == ["too_many_rows"]
     assert f"más de {MAX_ROWS} filas" in _spanish(error.issues[0])
 

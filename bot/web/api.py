@@ -24,7 +24,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -282,6 +282,49 @@ def matrix_filters(request: Request, tr: Tr) -> MatrixFilters:
     )
 
 
+class _Row(Protocol):
+    """What the matrix's rows and an action's detail both say of an action."""
+
+    @property
+    def deadline_text(self) -> str: ...
+    @property
+    def deadline_kind(self) -> str: ...
+    @property
+    def deadline_due(self) -> dt.date | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def review_status(self) -> str: ...
+    @property
+    def overdue(self) -> bool: ...
+
+
+def _deadline_words(tr: Tr, row: _Row, start: dt.date | None, today: dt.date) -> str:
+    """The deadline as the card says it ("vence en 3 días", "vencida hace 2 meses")."""
+    return _plain(
+        deadline_in_words(
+            tr,
+            text=row.deadline_text,
+            kind=row.deadline_kind,
+            due=row.deadline_due,
+            start=start,
+            status=row.status,
+            today=today,
+        )
+    )
+
+
+def _states(tr: Tr, row: _Row) -> dict[str, Any]:
+    """The follow-up and review statuses, with their words, and whether it is overdue."""
+    return {
+        "status": row.status,
+        "status_label": status_label(tr, row.status),
+        "review_status": row.review_status,
+        "review_label": review_label(tr, row.review_status),
+        "overdue": row.overdue,
+    }
+
+
 def _matrix_row(tr: Tr, dashboard: Dashboard, row: MatrixRow, today: dt.date) -> dict[str, Any]:
     latest = row.latest_comment
     return {
@@ -291,23 +334,9 @@ def _matrix_row(tr: Tr, dashboard: Dashboard, row: MatrixRow, today: dt.date) ->
         "text": row.text,
         "deadline": row.deadline_text,
         "deadline_due": _iso(row.deadline_due),
-        "deadline_words": _plain(
-            deadline_in_words(
-                tr,
-                text=row.deadline_text,
-                kind=row.deadline_kind,
-                due=row.deadline_due,
-                start=row.deadline_start,
-                status=row.status,
-                today=today,
-            )
-        ),
+        "deadline_words": _deadline_words(tr, row, row.deadline_start, today),
         "units": row.units,
-        "status": row.status,
-        "status_label": status_label(tr, row.status),
-        "review_status": row.review_status,
-        "review_label": review_label(tr, row.review_status),
-        "overdue": row.overdue,
+        **_states(tr, row),
         "evidence": row.evidence,
         "latest_comment": None
         if latest is None
@@ -502,23 +531,9 @@ async def action(request: Request, dashboard: Dashboard, caller: Caller) -> Resp
             "recommendation": card.recommendation_text,
             "management_response": card.management_response,
             "deadline": row.deadline_text,
-            "deadline_words": _plain(
-                deadline_in_words(
-                    tr,
-                    text=row.deadline_text,
-                    kind=row.deadline_kind,
-                    due=row.deadline_due,
-                    start=card.deadline_start,
-                    status=row.status,
-                    today=today,
-                )
-            ),
+            "deadline_words": _deadline_words(tr, row, card.deadline_start, today),
             "units": card.units,
-            "status": row.status,
-            "status_label": status_label(tr, row.status),
-            "review_status": row.review_status,
-            "review_label": review_label(tr, row.review_status),
-            "overdue": row.overdue,
+            **_states(tr, row),
             "evidence": [
                 {"name": f.file_name, "author": f.author, "when": tr.datetime(f.created_at)}
                 for f in files

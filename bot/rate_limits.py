@@ -5,7 +5,8 @@ Telegram refuses the 31st message in any second and the 21st into one group in a
 (aiolimiter), which let a full bucket *and* its refill through in one window: at 25 a second it
 can send 50 within a second, at 18 a minute 36 into a group, and Telegram answers 429. This
 limiter keeps the time of each send and waits while a window is full, staying at the margins of
-`bot.telegram_limits` (25 a second overall, 19 a minute into a group). Like `AIORateLimiter`:
+`bot.telegram_limits` (30 a second overall, 19 a minute into a group), each send counted from
+the latest moment it may have reached Telegram (`SlidingWindow`). Like `AIORateLimiter`:
 the overall window applies to calls with a `chat_id`, the group window to negative or
 `@username` chat ids, paid broadcasts have their own window, and a `RetryAfter` holds every
 request for the time Telegram asks and is retried up to `max_retries` times.
@@ -23,7 +24,8 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -47,6 +49,13 @@ MAX_GROUP_WINDOWS = 512
 #: are being answered (a reply in the last `REPLIES_ACTIVE_SECONDS`).
 REPLY_RESERVE = 5
 REPLIES_ACTIVE_SECONDS = 5.0
+#: Recent round trips whose fastest tells how soon a send arrives (`SlidingWindow`), and how
+#: many must be known before it is trusted.
+RTT_SAMPLES = 1024
+RTT_KNOWN = 8
+#: A send counts this much after its latest possible arrival: the round trips the bot measures
+#: include its own event loop's delays, which under load differ from one send to the next.
+CLOCK_MARGIN = 0.02
 
 _BACKGROUND: ContextVar[bool] = ContextVar("background_send", default=False)
 
@@ -66,24 +75,35 @@ def in_background() -> bool:
 
 
 class SlidingWindow:
-    """At most `max_rate` sends in any `time_period` seconds; an async context manager around
-    the request.
+    """At most `max_rate` sends in any `time_period` seconds, as Telegram counts them: when
+    they arrive, somewhere between our start and our answer.
 
-    A send counts from when its answer came back (while it is in flight it counts as not yet
-    expiring): Telegram counts arrivals, which happen somewhere between our start and our
-    answer, so counting from the answer can never make two windows' worth land in one of
-    Telegram's, however the requests' latencies differ."""
+    A send counts from the latest moment it may have arrived: its answer less the fastest
+    round trip seen among the last `RTT_SAMPLES` (the way back takes at least that fastest
+    trip's share, and the next send's way there at least the same share, so both are read
+    on one clock). On a steady network this is the send's start, and a full window goes out
+    every period; the slower a send's trip, the longer it counts. While fewer than
+    `RTT_KNOWN` round trips are known, and while a send is in flight, it counts from its
+    answer (the most cautious reading: arrival at the very end). A network that gets faster
+    by more than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429 is
+    then waited out (`TelegramRateLimiter.process_request`)."""
 
     def __init__(self, max_rate: int, time_period: float, reserve: int = 0) -> None:
         self.max_rate = max_rate
         self.time_period = time_period
         #: Places of the window that background sends leave to replies.
         self.reserve = min(reserve, max_rate - 1)
-        self._sent: list[float] = []  # when each send's answer came back; inf while in flight
+        self._sent: list[float] = []  # when each send counts from; inf while in flight
+        self._round_trips: deque[float] = deque(maxlen=RTT_SAMPLES)
         self._lock = asyncio.Lock()
         self._background_lock = asyncio.Lock()
         self._replies_waiting = 0
         self._last_reply = -math.inf
+
+    def fastest_trip(self) -> float:
+        """The fastest recent round trip, once enough are known (else 0: count from answers)."""
+        trips = self._round_trips
+        return min(trips) if len(trips) >= RTT_KNOWN else 0.0
 
     def _forget_old(self, now: float) -> None:
         self._sent = [t for t in self._sent if t > now - self.time_period]
@@ -97,10 +117,20 @@ class SlidingWindow:
         wait = first + self.time_period - now if first != math.inf else 0.05
         return max(wait, 0.001)
 
-    async def __aenter__(self) -> None:
-        if in_background():
-            await self._enter_background()
-            return
+    @contextlib.asynccontextmanager
+    async def place(self) -> AsyncIterator[None]:
+        """Room for one send, held around its request."""
+        start = await (self._room_for_background() if in_background() else self._room_for_reply())
+        try:
+            yield
+        finally:
+            self._answered(start)
+
+    def _take(self, now: float) -> float:
+        self._sent.append(math.inf)
+        return now
+
+    async def _room_for_reply(self) -> float:
         self._replies_waiting += 1
         self._last_reply = time.monotonic()
         try:
@@ -109,13 +139,12 @@ class SlidingWindow:
                     now = time.monotonic()
                     self._forget_old(now)
                     if len(self._sent) < self.max_rate:
-                        self._sent.append(math.inf)
-                        return
+                        return self._take(now)
                     await asyncio.sleep(self._wait(now))
         finally:
             self._replies_waiting -= 1
 
-    async def _enter_background(self) -> None:
+    async def _room_for_background(self) -> float:
         """A background send's place: none while a reply waits, and the reserve left free."""
         async with self._background_lock:
             while True:
@@ -126,15 +155,16 @@ class SlidingWindow:
                     continue
                 replying = now - self._last_reply < REPLIES_ACTIVE_SECONDS
                 if len(self._sent) < self.max_rate - (self.reserve if replying else 0):
-                    self._sent.append(math.inf)
-                    return
+                    return self._take(now)
                 await asyncio.sleep(self._wait(now))
 
-    async def __aexit__(self, *_exc: object) -> None:
-        """The answer is back: this send now counts from now (any in-flight entry will do,
-        they are alike)."""
-        if math.inf in self._sent:
-            self._sent[self._sent.index(math.inf)] = time.monotonic()
+    def _answered(self, start: float) -> None:
+        """The answer is back: the send counts from its latest possible arrival (any
+        in-flight entry stands for it: they are alike)."""
+        now = time.monotonic()
+        self._round_trips.append(now - start)
+        arrived = now - self.fastest_trip() + CLOCK_MARGIN
+        self._sent[self._sent.index(math.inf)] = min(arrived, now)
 
 
 class TelegramRateLimiter(BaseRateLimiter[int]):
@@ -181,12 +211,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         in_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
         async with contextlib.AsyncExitStack() as windows:
             if data.get("allow_paid_broadcast", False):
-                await windows.enter_async_context(self._paid)
+                await windows.enter_async_context(self._paid.place())
             else:
                 if in_group and chat_id is not None:
-                    await windows.enter_async_context(self.group_window(chat_id))
+                    await windows.enter_async_context(self.group_window(chat_id).place())
                 if chat_id is not None:
-                    await windows.enter_async_context(self._overall)
+                    await windows.enter_async_context(self._overall.place())
             await self._not_held.wait()
             return await callback(*args, **kwargs)
 

@@ -28,13 +28,15 @@ PRIVATE_PER_SECOND = int(FloodLimit.MESSAGES_PER_SECOND_PER_CHAT)  # 1
 #: ...with short bursts tolerated; the simulator refuses more than this in any second.
 PRIVATE_BURST_PER_SECOND = 10
 
-#: Our margins: the clocks of the bot and of Telegram differ by the requests' latencies, so the
-#: bot stays a little below each limit.
-OVERALL_MARGIN = 5
+#: Our margins. The overall window is used whole, as PTB's own `AIORateLimiter` does by
+#: default: its margin is in time, not in count (the rate limiter counts each send from the
+#: latest moment it may have arrived, `bot.rate_limits.SlidingWindow`). A group's window of a
+#: minute keeps one message in hand.
+OVERALL_MARGIN = 0
 GROUP_MARGIN = 1
 
 #: What the bot sends at most (the rate limiter's windows, the outbox's per-group allowance).
-SENDS_PER_SECOND = OVERALL_PER_SECOND - OVERALL_MARGIN  # 25
+SENDS_PER_SECOND = OVERALL_PER_SECOND - OVERALL_MARGIN  # 30
 GROUP_SENDS_PER_MINUTE = GROUP_PER_MINUTE - GROUP_MARGIN  # 19
 #: The outbox sends into one private chat at most once in this interval.
 PRIVATE_INTERVAL = dt.timedelta(seconds=1 / PRIVATE_PER_SECOND)

@@ -64,9 +64,9 @@ async def test_the_overall_window_holds_under_a_burst() -> None:
 
 async def test_capacity_is_freed_as_the_window_slides() -> None:
     window = SlidingWindow(2, 0.05)
-    async with window:
+    async with window.place():
         assert window.has_capacity(1)  # one in flight, one free
-    async with window:
+    async with window.place():
         pass
     assert not window.has_capacity()
     await asyncio.sleep(0.06)
@@ -112,7 +112,7 @@ async def test_retry_after_is_waited_and_retried_up_to_max_retries() -> None:
 async def test_the_group_windows_are_bounded() -> None:
     limiter = TelegramRateLimiter()
     busy = limiter.group_window(-5000)
-    async with busy:
+    async with busy.place():
         pass
     for group in range(10 * MAX_GROUP_WINDOWS):
         limiter.group_window(-1 - group)
@@ -129,13 +129,13 @@ async def test_a_reply_goes_before_the_waiting_background_sends() -> None:
     async def send(name: str, background: bool) -> None:
         if background:
             with background_sends():
-                async with window:
+                async with window.place():
                     order.append(name)
         else:
-            async with window:
+            async with window.place():
                 order.append(name)
 
-    async with window:  # the window is full
+    async with window.place():  # the window is full
         notifications = [asyncio.create_task(send(f"n{n}", True)) for n in range(3)]
         await asyncio.sleep(0.01)  # they wait for room
         reply = asyncio.create_task(send("reply", False))
@@ -149,18 +149,30 @@ async def test_background_sends_leave_room_for_replies_while_people_are_answered
     window = SlidingWindow(4, 60, reserve=2)
     with background_sends():
         for _ in range(4):
-            async with window:
+            async with window.place():
                 pass  # nobody answered lately: the whole window
     assert not window.has_capacity()
     window = SlidingWindow(4, 60, reserve=2)
-    async with window:
+    async with window.place():
         pass  # a reply
     with background_sends():
-        async with window:
+        async with window.place():
             pass
-        blocked = asyncio.create_task(window.__aenter__())
+        blocked = asyncio.create_task(window.place().__aenter__())
         await asyncio.sleep(0.05)
         assert not blocked.done()  # the last place is the replies'
         blocked.cancel()
-    async with window:
+    async with window.place():
         pass  # a reply still gets it
+
+
+async def test_a_network_whose_latency_varies_stays_within_the_window() -> None:
+    """A send counts from its latest possible arrival, so sends that arrive late and the next
+    ones early never land more than a window's worth in one of Telegram's seconds."""
+    async with BotApiSimulator(TOKEN, overall_per_second=8, group_per_minute=100) as sim:
+        sim.add_group(GROUP, "Secretariado")
+        sim.latency, sim.jitter = 0.05, 0.2
+        limiter = TelegramRateLimiter(overall_per_second=8, group_per_minute=60, max_retries=0)
+        await send_burst(sim, limiter, 40)
+        assert sim.stats["sendMessage"] == 40
+        assert sim.stats["429"] == 0

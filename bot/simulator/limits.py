@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from bot.telegram_limits import GROUP_PER_MINUTE, OVERALL_PER_SECOND, PRIVATE_BURST_PER_SECOND
@@ -38,6 +38,8 @@ class FloodControl:
     enabled: bool = True
     overall: Window = field(init=False)
     chats: dict[int, Window] = field(default_factory=dict)
+    #: Refusals by the window that was full: "overall", "group" or "private".
+    refused: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.overall = Window(self.overall_per_second, 1.0)
@@ -57,9 +59,10 @@ class FloodControl:
             return 0
         now = time.monotonic() if now is None else now
         chat = self._chat(chat_id)
-        wait = max(self.overall.retry_after(now), chat.retry_after(now))
-        if wait:
-            return wait
+        overall, own = self.overall.retry_after(now), chat.retry_after(now)
+        if overall or own:
+            self.refused["overall" if overall else "group" if chat_id < 0 else "private"] += 1
+            return max(overall, own)
         self.overall.record(now)
         chat.record(now)
         return 0

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -136,8 +137,13 @@ class BotApiSimulator:
         self.held = 0
         self._sends_free = asyncio.Event()
         self._sends_free.set()
-        #: Seconds added to every call's answer (a Bot API far away).
+        #: Seconds of every call's round trip (a Bot API far away): half of it before the call
+        #: arrives, half after it is answered.
         self.latency = 0.0
+        #: Up to this many seconds more before a call arrives, drawn at random per call (a
+        #: network whose latency varies).
+        self.jitter = 0.0
+        self._jitter_draws = random.Random(5)
         self.stats: Counter[str] = Counter()
         self.webhook_url = ""
         self.webhook_secret = ""
@@ -230,8 +236,8 @@ class BotApiSimulator:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if self.latency or self.jitter:
+            await asyncio.sleep(self.latency / 2 + self._jitter_draws.uniform(0, self.jitter))
         if method in SENDING and not self._sends_free.is_set():
             self.held += 1
             await self._sends_free.wait()
@@ -253,8 +259,12 @@ class BotApiSimulator:
                 self.stats["429"] += 1
             if error.migrate_to_chat_id is not None:
                 body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
+            if self.latency:
+                await asyncio.sleep(self.latency / 2)
             return web.json_response(body, status=error.code)
         await self._notify()
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:

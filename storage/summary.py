@@ -380,12 +380,12 @@ async def _block_counts(
     open_ = _open_clause(actions)
     last_touch = func.coalesce(actions.last_update_at, actions.created_at)
     validated = ReviewStatus.VALIDATED.value
-    query = (
+    # Grouped by the order of `ix_key_actions_summary` (no sort on SQLite), and the blocks'
+    # labels joined to the groups after, not to every action.
+    counted = (
         select(
             actions.plan_id,
             actions.recommendation_id,
-            Recommendation.position,
-            Recommendation.label,
             func.count(),
             *(_count_if(actions.status == s.value) for s in Status),
             _count_if(_overdue(actions, today)),
@@ -398,39 +398,35 @@ async def _block_counts(
                 for s in Status
             ),
         )
-        .select_from(actions)
-        .join(Recommendation, Recommendation.id == actions.recommendation_id)
         .where(where)
-        .group_by(
-            actions.plan_id,
-            actions.recommendation_id,
-            Recommendation.position,
-            Recommendation.label,
-        )
+        .group_by(actions.plan_id, actions.recommendation_id)
+        .subquery()
     )
+    plan_column, block_column, *count_columns = counted.c
+    query = select(
+        plan_column, block_column, Recommendation.position, Recommendation.label, *count_columns
+    ).join(Recommendation, Recommendation.id == block_column)
     statuses, reviews = len(Status), len(ReviewStatus)
     blocks = []
-    for row in (await session.execute(query)).all():
-        plan_id, recommendation_id, position, label, total, *rest = row
-        counts = [int(v) for v in rest]
-        by_status, rest_ = counts[:statuses], counts[statuses:]
-        overdue, stale, conditional, upcoming = rest_[:4]
-        by_review = rest_[4 : 4 + reviews]
+    for plan_id, block_id, position, label, total, *values in (await session.execute(query)).all():
+        counts = [int(v) for v in values]
+        overdue, stale, conditional, upcoming = counts[statuses : statuses + 4]
+        reviewed = statuses + 4 + reviews
         blocks.append(
             _Block(
                 int(plan_id),
                 int(position),
-                int(recommendation_id),
+                int(block_id),
                 str(label),
                 _Counts(
                     total=int(total),
-                    by_status=tuple(by_status),
+                    by_status=tuple(counts[:statuses]),
                     overdue=overdue,
                     stale=stale,
                     conditional=conditional,
                     upcoming=upcoming,
-                    by_review=tuple(by_review),
-                    validated_by_status=tuple(rest_[4 + reviews :]),
+                    by_review=tuple(counts[statuses + 4 : reviewed]),
+                    validated_by_status=tuple(counts[reviewed:]),
                 ),
             )
         )

@@ -70,6 +70,9 @@ def run(settings: Settings) -> None:
                 await release_outbox_lease(sessions, drainer)
             except Exception:  # the database may be what is failing: the lease then lapses
                 log.exception("could not release the outbox lease")
+        from storage.offloop import close_reader
+
+        await close_reader()
         await engine.dispose()
 
     application.post_init = post_init

@@ -64,7 +64,7 @@ from reports.charts import Bar, Series, status_chart
 from storage.actions import find_units_matching
 from storage.clock import end_of_day
 from storage.models import Person, Role, Status
-from storage.offloop import in_own_thread
+from storage.offloop import in_reader_thread
 from storage.summary import (
     PlanChoice,
     PlanSummary,
@@ -290,9 +290,9 @@ async def summary_for(
         list_limit=LIST_LIMIT,
         group_limit=group_limit,
     )
-    # The portfolio's summary is a long read: on a connection of its own, off the loop.
+    # The portfolio's summary is a long read: off the loop, on the reader thread's connection.
     portfolio = resolved.plan_ids is None or len(resolved.plan_ids) > 1
-    summary = await (in_own_thread(deps.sessions, read) if portfolio else read(session))
+    summary = await (in_reader_thread(deps.sessions, read) if portfolio else read(session))
     return replace(
         summary,
         scope_unit=str(resolved.scope.unit_id) if resolved.scope.unit_id is not None else None,

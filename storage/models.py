@@ -202,6 +202,20 @@ class KeyAction(Base):
         Index("ix_key_actions_plan_order", "plan_id", "position", "number"),
         Index("ix_key_actions_plan_status_due", "plan_id", "status", "deadline_due"),
         Index("ix_key_actions_status_due", "status", "deadline_due"),
+        # The summary's (storage.summary): the lists in deadline order, and every column its
+        # grouped pass counts, so that SQLite reads this index instead of the table.
+        Index("ix_key_actions_due_order", "deadline_due", "plan_id", "position", "number"),
+        Index(
+            "ix_key_actions_summary",
+            "plan_id",
+            "recommendation_id",
+            "status",
+            "review_status",
+            "deadline_due",
+            "deadline_kind",
+            "last_update_at",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,11 +8,20 @@ loop, an engine and a connection of its own (opened for it and closed after it),
 transaction of the bot's: the updates of other people go on meanwhile. The work is a coroutine
 function given a session; what it returns must not be ORM objects (they belong to that
 session), only plain values (bytes, dataclasses).
+
+`in_reader_thread` is the same for reads asked often (the portfolio's summary, on every press):
+one worker thread with its own loop and an engine per database, started on the first read and
+kept for the process's life (`close_reader` at shutdown), so that a read does not pay for a new
+loop, engine and connection each time (a PostgreSQL connection's set-up costs more than the
+summary of a plan). Each read is a session of its own on a pooled connection, which gives the
+connection back when it ends: SQLite's next read sees what was committed meanwhile (WAL), and
+PostgreSQL's is a transaction of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -54,3 +63,69 @@ async def in_own_thread(sessions: Sessions, work: Callable[[AsyncSession], Await
             await engine.dispose()
 
     return await asyncio.to_thread(asyncio.run, run())
+
+
+class _Reader:
+    """The worker thread of `in_reader_thread`: a loop of its own and an engine per URL."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._engines: dict[str, AsyncEngine] = {}
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="reader", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    async def _read(self, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """On the reader's loop (its engines are used from this thread only)."""
+        engine = self._engines.get(url)
+        if engine is None:
+            engine = self._engines[url] = create_engine(url)
+        async with create_sessions(engine)() as session:
+            return await work(session)
+
+    async def read(self, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        future = asyncio.run_coroutine_threadsafe(self._read(url, work), self._running_loop())
+        return await asyncio.wrap_future(future)  # cancelling it cancels the read
+
+    async def close(self) -> None:
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+
+        async def dispose() -> None:
+            engines = list(self._engines.values())
+            self._engines.clear()
+            for engine in engines:
+                await engine.dispose()
+
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(dispose(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.to_thread(thread.join)
+        loop.close()
+
+
+_READER = _Reader()
+
+
+async def in_reader_thread(sessions: Sessions, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work(session)` on the long-lived reader thread (see the module's docstring); on the
+    caller's loop, in a session of its own, for an in-memory SQLite database."""
+    url = _own_url(sessions)
+    if url is None:
+        async with sessions() as session:
+            return await work(session)
+    return await _READER.read(url, work)
+
+
+async def close_reader() -> None:
+    """Close the reader thread's connections and end it (a later read starts it again)."""
+    await _READER.close()

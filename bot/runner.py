@@ -50,7 +50,11 @@ def run(settings: Settings) -> None:
             "TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: python -m bot demo"
         )
     upgrade_sync(settings.database_url)
-    engine = create_engine(settings.database_url, concurrency=settings.max_concurrent_updates)
+    engine = create_engine(
+        settings.database_url,
+        concurrency=settings.max_concurrent_updates,
+        durable_commits=settings.database_durable_commits,
+    )
     sessions = create_sessions(engine)
     application = build_application(settings, sessions)
 

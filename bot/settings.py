@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
     max_concurrent_updates: int = Field(default=64, ge=1)
+    #: PostgreSQL: wait for each commit to reach the disk (`storage.db.create_engine`).
+    database_durable_commits: bool = False
     load_demo_plan: bool = False  # a production start is clean: the demo only when asked
     log_level: str = "INFO"
     #: The dashboard (Mini App): the public HTTPS address its button opens (no button without

@@ -270,8 +270,8 @@ async def _step(
 
 async def _reachable_again(session: AsyncSession, person: Person, now: dt.datetime) -> None:
     """A person writing to the bot can be written to: release what waits for them if their
-    chat was marked unreachable (one cheap statement otherwise)."""
-    if person.telegram_id is None:
+    chat was marked unreachable (known from the query that read them; asked when not)."""
+    if person.telegram_id is None or person.chat_unreachable is False:
         return
     released = await retry_chat(session, person.telegram_id, now=now)
     if released is not None:

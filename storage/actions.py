@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload, selectinload, with_expression
 
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
@@ -36,6 +36,7 @@ from storage.models import (
     Person,
     Plan,
     Recommendation,
+    ReportingRound,
     ReviewStatus,
     Role,
     StatusChange,
@@ -204,11 +205,16 @@ def _viewer(person: Person, action_id: int) -> dict[str, object]:
     return {"sees_all": sees_everything(person), "viewer": person.id, "action_id": action_id}
 
 
+#: Whether the action's plan ever had a reporting round: a follow-up then counts in it
+#: (`storage.rounds.note_update`), which needs no query of its own when there was none.
+_PLAN_HAD_ROUND = (
+    select(ReportingRound.id).where(ReportingRound.plan_id == KeyAction.plan_id).exists()
+)
 _VISIBLE_ACTION = (
     select(KeyAction, Recommendation.label, _VISIBLE)
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
     .where(KeyAction.id == bindparam("action_id"), in_live_plan())
-    .options(lazyload(KeyAction.units))
+    .options(lazyload(KeyAction.units), with_expression(KeyAction.plan_had_round, _PLAN_HAD_ROUND))
 )
 
 UNIT_SEPARATOR = "\x1f"

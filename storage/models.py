@@ -29,7 +29,13 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    query_expression,
+    relationship,
+)
 
 
 def utcnow() -> dt.datetime:
@@ -240,6 +246,9 @@ class KeyAction(Base):
     units: Mapped[list[Unit]] = relationship(
         secondary=action_units, order_by="Unit.name", lazy="selectin"
     )
+    #: Whether its plan has ever had a reporting round, when the query asked
+    #: (`storage.actions.require_visible`); None when it did not.
+    plan_had_round: Mapped[bool | None] = query_expression()
 
 
 class Person(Base):
@@ -260,6 +269,9 @@ class Person(Base):
     units: Mapped[list[Unit]] = relationship(
         secondary=person_units, order_by="Unit.name", lazy="selectin"
     )
+    #: Whether their private chat is marked unreachable, when the query asked
+    #: (`storage.people.get_person`); None when it did not.
+    chat_unreachable: Mapped[bool | None] = query_expression()
 
 
 class Invitation(Base):

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, selectinload, with_expression
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import (
     Invitation,
+    KnownChat,
     NotifyMode,
     OutboxMessage,
     Person,
@@ -204,12 +205,19 @@ async def use_invitation_units(
     return added
 
 
+_CHAT_UNREACHABLE = (
+    select(KnownChat.chat_id)
+    .where(KnownChat.chat_id == Person.telegram_id, KnownChat.unreachable_since.is_not(None))
+    .exists()
+)
 _PERSON = (
     select(Person)
     .outerjoin(person_units, person_units.c.person_id == Person.id)
     .outerjoin(Unit, Unit.id == person_units.c.unit_id)
     .where(Person.telegram_id == bindparam("telegram_id"))
-    .options(contains_eager(Person.units))
+    .options(
+        contains_eager(Person.units), with_expression(Person.chat_unreachable, _CHAT_UNREACHABLE)
+    )
     .order_by(Unit.name)
 )
 _ACTIVE_PERSON = _PERSON.where(Person.active.is_(True))
@@ -218,9 +226,10 @@ _ACTIVE_PERSON = _PERSON.where(Person.active.is_(True))
 async def get_person(
     session: AsyncSession, telegram_id: int, *, active_only: bool = False
 ) -> Person | None:
-    """The person behind a Telegram account, with their units, in one statement. Flat outer
-    joins: SQLite would materialise the whole units-of-people join for the nested join a joined
-    eager load writes."""
+    """The person behind a Telegram account, with their units and whether their chat is marked
+    unreachable (`Person.chat_unreachable`), in one statement. Flat outer joins: SQLite would
+    materialise the whole units-of-people join for the nested join a joined eager load
+    writes."""
     query = _ACTIVE_PERSON if active_only else _PERSON
     result = await session.scalars(query, {"telegram_id": telegram_id})
     return result.unique().one_or_none()

@@ -550,7 +550,10 @@ async def note_update(
 ) -> None:
     """A follow-up (comment or status) by the person outside the guided sequence: it counts
     as `updated` in the plan's open round, or as a late update in its latest closed one, when
-    they were asked in it. One indexed query when the plan has no round."""
+    they were asked in it. No query when the action was read knowing its plan never had a
+    round (`KeyAction.plan_had_round`), one indexed query otherwise."""
+    if action.plan_had_round is False:
+        return
     rnd = await session.scalar(
         select(ReportingRound)
         .where(ReportingRound.plan_id == action.plan_id)

@@ -235,6 +235,7 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
                 await sim.wait_for(lambda: len(received()) >= total // 3, 60)
                 # Hold the sends in flight, once every send answered is also marked sent.
                 sim.hold_sends()
+                await sim.wait_for(lambda: sim.sends_passing == 0, 20)
                 for _ in range(300):
                     if await count(engine, sent) == len(received()):
                         break

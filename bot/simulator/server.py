@@ -135,6 +135,8 @@ class BotApiSimulator:
         self.sent_times: list[tuple[float, int]] = []
         #: Sends held unanswered (`hold_sends`), as requests in flight when their sender dies.
         self.held = 0
+        #: Sends past the hold, being handled (`hold_sends` lets them finish).
+        self.sends_passing = 0
         self._sends_free = asyncio.Event()
         self._sends_free.set()
         #: Seconds of every call's round trip (a Bot API far away): half of it before the call
@@ -242,6 +244,7 @@ class BotApiSimulator:
             self.held += 1
             await self._sends_free.wait()
             return web.Response(status=502, text="Bad Gateway")
+        self.sends_passing += method in SENDING
         try:
             if method in SENDING:
                 self._flood_check(params)
@@ -262,6 +265,8 @@ class BotApiSimulator:
             if self.latency:
                 await asyncio.sleep(self.latency / 2)
             return web.json_response(body, status=error.code)
+        finally:
+            self.sends_passing -= method in SENDING
         await self._notify()
         if self.latency:
             await asyncio.sleep(self.latency / 2)

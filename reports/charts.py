@@ -12,9 +12,6 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 WIDTH_PX = 1080
 DPI = 100
 BAR_HEIGHT_IN = 0.62
@@ -62,6 +59,11 @@ def status_chart(
     """A PNG of stacked horizontal bars, the first bar at the top, with the count written in
     each segment wide enough to hold it, and after each bar its progress, then `overdue_text(n)`
     (in red when there are overdue actions)."""
+    # Imported here: matplotlib weighs some 50 MB once loaded; the PDF report draws its chart
+    # in a worker process, so the bot's own process loads it only for /resumen's chart.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     height_in = max(4.8, 2.6 + BAR_HEIGHT_IN * len(bars) + 0.5 * ((len(series) + 1) // 2))
     figure = Figure(figsize=(WIDTH_PX / DPI, height_in), dpi=DPI, layout="constrained")
     axes = figure.subplots()

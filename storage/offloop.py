@@ -16,14 +16,23 @@ loop, engine and connection each time (a PostgreSQL connection's set-up costs mo
 summary of a plan). Each read is a session of its own on a pooled connection, which gives the
 connection back when it ends: SQLite's next read sees what was committed meanwhile (WAL), and
 PostgreSQL's is a transaction of its own.
+
+`in_own_process` does the same in a worker process (a fresh interpreter per call), for work
+that builds files: the libraries that build them (openpyxl, python-docx, fpdf2, matplotlib:
+over 100 MB once imported) are loaded by the worker only and leave with it, and the work does
+not share the interpreter's lock with the event loop. `run_in_process` is the worker itself,
+with a time limit (a thread cannot be stopped, a process can): plan files are parsed in it too
+(`storage.plan_files.worker`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import pickle
+import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
@@ -129,3 +138,89 @@ async def in_reader_thread(sessions: Sessions, work: Callable[[AsyncSession], Aw
 async def close_reader() -> None:
     """Close the reader thread's connections and end it (a later read starts it again)."""
     await _READER.close()
+
+
+class WorkerFailed(Exception):
+    """The worker process gave no answer: it died (killed, say for its memory) or outlasted its
+    time limit."""
+
+
+class WorkerTimedOut(WorkerFailed):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the worker process outlasted {seconds} s")
+        self.seconds = seconds
+
+
+def serve() -> None:
+    """The worker process's main: the work from stdin (`run_in_process`'s pickle), what came of
+    it to stdout, anything the work prints to stderr."""
+    path, work = pickle.loads(sys.stdin.buffer.read())
+    sys.path[:] = path  # the parent's: the work's module is imported from where it was there
+    answer, sys.stdout = sys.stdout.buffer, sys.stderr
+    try:
+        function, args = pickle.loads(work)
+        outcome: tuple[str, Any] = ("done", function(*args))
+    except Exception as error:  # a bug: told to the parent, which raises it there
+        outcome = ("failed", f"{type(error).__name__}: {error}")
+    answer.write(pickle.dumps(outcome))
+    answer.flush()
+
+
+async def run_in_process(function: Callable[..., T], *args: Any, seconds: float) -> T:
+    """`function(*args)` in a fresh worker process (a new interpreter: nothing of the bot's
+    threads or event loop is copied, and nothing stays running once it answered), stopped after
+    `seconds`: `WorkerTimedOut` then, `WorkerFailed` when the worker died without an answer,
+    `RuntimeError` when `function` raised (its type and message). `function` must be
+    importable by its name (a module's top-level function), and its arguments and result
+    picklable: the worker imports it afresh."""
+    payload = pickle.dumps((sys.path, pickle.dumps((function, args))))
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from storage.offloop import serve; serve()",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        answer, _ = await asyncio.wait_for(worker.communicate(payload), seconds)
+    except TimeoutError as exc:
+        raise WorkerTimedOut(seconds) from exc
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    if worker.returncode != 0 or not answer:
+        raise WorkerFailed(f"the worker process died (exit code {worker.returncode})")
+    kind, value = pickle.loads(answer)
+    if kind == "failed":
+        raise RuntimeError(f"the work in a worker process failed: {value}")
+    result: T = value
+    return result
+
+
+def _with_own_session(url: str, work: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    """In the worker: `work(session, *args)` on an engine of its own."""
+
+    async def run() -> T:
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            async with create_sessions(engine)() as session:
+                return await work(session, *args)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+async def in_own_process(
+    sessions: Sessions, work: Callable[..., Awaitable[T]], *args: Any, seconds: float
+) -> T:
+    """`work(session, *args)` in a worker process on a connection of its own (see the
+    module's docstring; `work` and `args` as `run_in_process` wants them); on the caller's
+    loop, in a session of its own, when the database cannot be reached from another
+    connection (in-memory SQLite)."""
+    url = _own_url(sessions)
+    if url is None:
+        async with sessions() as session:
+            return await work(session, *args)
+    return await run_in_process(_with_own_session, url, work, args, seconds=seconds)

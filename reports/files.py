@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import end_of_day
 
+
 async def plan_file(
     session: AsyncSession,
     plan_id: int,
@@ -23,8 +24,8 @@ async def plan_file(
     tz: dt.tzinfo,
     day: dt.date | None = None,
 ) -> bytes:
-    """The plan as a file in the format of `extension` ("xlsx", "csv", "docx" or "pdf"), in `locale`, times
-    in `tz`, as it stands or as it stood at the end of `day`."""
+    """The plan as a file in the format of `extension` ("xlsx", "csv", "docx" or "pdf"), in
+    `locale`, times in `tz`, as it stands or as it stood at the end of `day`."""
     as_of = end_of_day(day, tz) if day is not None else None
     if extension == "pdf":
         from reports.pdf import plan_report_pdf  # fpdf2 and matplotlib: only for a PDF

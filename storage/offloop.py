@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -166,6 +167,23 @@ def serve() -> None:
     answer.flush()
 
 
+#: How the worker process is started: a new interpreter running `serve`.
+_WORKER = (sys.executable, "-c", "from storage.offloop import serve; serve()")
+
+
+def _payload(function: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+    return pickle.dumps((sys.path, pickle.dumps((function, args))))
+
+
+def _outcome(returncode: int | None, answer: bytes) -> Any:
+    if returncode != 0 or not answer:
+        raise WorkerFailed(f"the worker process died (exit code {returncode})")
+    kind, value = pickle.loads(answer)
+    if kind == "failed":
+        raise RuntimeError(f"the work in a worker process failed: {value}")
+    return value
+
+
 async def run_in_process(function: Callable[..., T], *args: Any, seconds: float) -> T:
     """`function(*args)` in a fresh worker process (a new interpreter: nothing of the bot's
     threads or event loop is copied, and nothing stays running once it answered), stopped after
@@ -173,28 +191,30 @@ async def run_in_process(function: Callable[..., T], *args: Any, seconds: float)
     `RuntimeError` when `function` raised (its type and message). `function` must be
     importable by its name (a module's top-level function), and its arguments and result
     picklable: the worker imports it afresh."""
-    payload = pickle.dumps((sys.path, pickle.dumps((function, args))))
     worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from storage.offloop import serve; serve()",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+        *_WORKER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
     try:
-        answer, _ = await asyncio.wait_for(worker.communicate(payload), seconds)
+        answer, _ = await asyncio.wait_for(worker.communicate(_payload(function, args)), seconds)
     except TimeoutError as exc:
         raise WorkerTimedOut(seconds) from exc
     finally:
         if worker.returncode is None:
             worker.kill()
             await worker.wait()
-    if worker.returncode != 0 or not answer:
-        raise WorkerFailed(f"the worker process died (exit code {worker.returncode})")
-    kind, value = pickle.loads(answer)
-    if kind == "failed":
-        raise RuntimeError(f"the work in a worker process failed: {value}")
-    result: T = value
+    result: T = _outcome(worker.returncode, answer)
+    return result
+
+
+def run_in_process_sync(function: Callable[..., T], *args: Any, seconds: float) -> T:
+    """`run_in_process` for a caller that may block (a worker thread)."""
+    try:
+        done = subprocess.run(
+            _WORKER, input=_payload(function, args), stdout=subprocess.PIPE, timeout=seconds
+        )
+    except subprocess.TimeoutExpired as exc:  # the worker was killed
+        raise WorkerTimedOut(seconds) from exc
+    result: T = _outcome(done.returncode, done.stdout)
     return result
 
 

@@ -26,7 +26,7 @@ from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
 from handlers.replies import ButtonRow, FileNotMade, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
-from reports.files import plan_file
+from reports.files import FILE_SECONDS, plan_file
 from storage.models import Role
 from storage.offloop import WorkerFailed, in_own_process
 from storage.summary import PlanChoice, plan_choices
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
 EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
-#: The time a file may take to be written (the largest plan's takes about a second).
-EXPORT_SECONDS = 300.0
 #: Told instead of the file when the worker writing it gave none (`handlers.errors`' text).
 NOT_MADE = N_(
     "Sorry, something went wrong on our side. Nothing you sent was lost: "
@@ -165,7 +163,7 @@ async def build_export(
                 tr.locale,
                 tr.tz,
                 request.day,
-                seconds=EXPORT_SECONDS,
+                seconds=FILE_SECONDS,
             )
         except WorkerFailed as error:
             log.error("the export of plan %s gave no file: %s", plan_id, error)

@@ -1,19 +1,25 @@
-"""A plan's file as people take it away (.xlsx, .csv, .docx, or the committee's PDF report),
-written by the same exporters as the command line.
+"""The files people take away: a plan's (.xlsx, .csv, .docx, or the committee's PDF report),
+written by the same exporters as the command line, and a reporting round's (the plan as it
+stood at the close, as .docx and .xlsx).
 
-`plan_file` is what the bot runs in a worker process (`storage.offloop.in_own_process`): each
-format imports its own library (openpyxl, python-docx, fpdf2 and matplotlib) only here, when
-called, so that these libraries are loaded by the worker and leave with it.
+The bot runs these functions in a worker process (`storage.offloop`): each format imports its
+own library (openpyxl, python-docx, fpdf2 and matplotlib) only here, when called, so that these
+libraries are loaded by the worker and leave with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import end_of_day
+
+#: The time a worker process may take to write a file (the largest plan's takes seconds).
+FILE_SECONDS = 300.0
 
 
 async def plan_file(
@@ -47,3 +53,30 @@ async def plan_file(
     else:
         raise ValueError(f"no such format: {extension}")
     return buffer.getvalue()
+
+
+def round_document(
+    snapshot: Sequence[Mapping[str, Any]],
+    title: str,
+    moment: dt.datetime,
+    tz: dt.tzinfo,
+    locale: str,
+) -> bytes:
+    """A round's snapshot (`storage.rounds`) as the Word document the secretariat sends on."""
+    from storage.plan_files.exporter import snapshot_rows
+    from storage.plan_files.word_exporter import build_document  # python-docx
+
+    rows = snapshot_rows(snapshot, locale=locale)
+    details = {"title": title, "programme": "", "evaluation": ""}
+    buffer = io.BytesIO()
+    build_document(details, rows, moment, tz=tz, locale=locale).save(buffer)
+    return buffer.getvalue()
+
+
+def round_workbook(
+    snapshot: Sequence[Mapping[str, Any]], title: str, day: dt.date, locale: str
+) -> bytes:
+    """A round's snapshot as a spreadsheet, in the layout of the plan's table."""
+    from storage.plan_files.exporter import snapshot_workbook  # openpyxl, when it writes
+
+    return snapshot_workbook(snapshot, title=title, as_of=day, locale=locale)

@@ -3,26 +3,25 @@
 A long read (a whole plan for an export, the portfolio for a report) on the update's own
 connection holds the event loop while it runs (SQLite's statements run on the loop's thread:
 `storage.sqlite_driver`) and, inside the update's transaction, SQLite's write turn
-(`storage.db.transaction`). `in_own_thread` runs such work in a worker thread, with an event
-loop, an engine and a connection of its own (opened for it and closed after it), outside any
+(`storage.db.transaction`). Such work runs elsewhere, on a connection of its own, outside any
 transaction of the bot's: the updates of other people go on meanwhile. The work is a coroutine
 function given a session; what it returns must not be ORM objects (they belong to that
 session), only plain values (bytes, dataclasses).
 
-`in_reader_thread` is the same for reads asked often (the portfolio's summary, on every press):
-one worker thread with its own loop and an engine per database, started on the first read and
+`in_reader_thread` runs reads asked often (the portfolio's summary, on every press) on one
+worker thread with its own loop and an engine per database, started on the first read and
 kept for the process's life (`close_reader` at shutdown), so that a read does not pay for a new
 loop, engine and connection each time (a PostgreSQL connection's set-up costs more than the
 summary of a plan). Each read is a session of its own on a pooled connection, which gives the
 connection back when it ends: SQLite's next read sees what was committed meanwhile (WAL), and
 PostgreSQL's is a transaction of its own.
 
-`in_own_process` does the same in a worker process (a fresh interpreter per call), for work
-that builds files: the libraries that build them (openpyxl, python-docx, fpdf2, matplotlib:
-over 100 MB once imported) are loaded by the worker only and leave with it, and the work does
-not share the interpreter's lock with the event loop. `run_in_process` is the worker itself,
-with a time limit (a thread cannot be stopped, a process can): plan files are parsed in it too
-(`storage.plan_files.worker`).
+`in_own_process` runs work that builds files in a worker process (a fresh interpreter per
+call, with an engine of its own): the libraries that build them (openpyxl, python-docx, fpdf2,
+matplotlib: over 100 MB once imported) are loaded by the worker only and leave with it, and the
+work does not share the interpreter's lock with the event loop. `run_in_process` is the worker
+itself, with a time limit (a thread cannot be stopped, a process can): plan files are parsed in
+it too (`storage.plan_files.worker`).
 """
 
 from __future__ import annotations
@@ -53,26 +52,6 @@ def _own_url(sessions: Sessions) -> str | None:
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return None
     return url.render_as_string(hide_password=False)
-
-
-async def in_own_thread(sessions: Sessions, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """`work(session)` in a worker thread on a connection of its own (see the module's
-    docstring); on the caller's loop, in a session of its own, when the database cannot be
-    reached from another connection (in-memory SQLite)."""
-    url = _own_url(sessions)
-    if url is None:
-        async with sessions() as session:
-            return await work(session)
-
-    async def run() -> T:
-        engine = create_engine(url, poolclass=NullPool)
-        try:
-            async with create_sessions(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return await asyncio.to_thread(asyncio.run, run())
 
 
 class _Reader:

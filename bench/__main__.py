@@ -23,11 +23,13 @@ from typing import Any
 
 from bench.databases import scratch_database
 from bench.deliverables import dashboard_api, exports, hostile_files, open_rounds
-from bench.measure import Stats, current_rss_mb, peak_rss_mb
+from bench.measure import Stats, children_rss_mb, current_rss_mb, peak_rss_mb
 from bench.portfolio import Portfolio, load
 from bench.scenarios import Context, baseline, bot_app, chat_flows, reports, sizes
 from storage.db import create_engine, create_sessions
 
+#: Resident memory once the bot's modules (and the benchmark's) are imported.
+RSS_MB_AT_IMPORT = round(current_rss_mb(), 1)
 RESULTS = Path(__file__).with_name("results")
 TARGETS = {
     "chat median ms": 5.0,
@@ -68,17 +70,30 @@ async def _run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> dict[s
     out["build_seconds"] = round(time.perf_counter() - started, 1)
     engine = create_engine(url)
     sessions = create_sessions(engine)
+    # Where the memory goes: the process's resident memory after each phase (a run on
+    # PostgreSQL starts where the one on SQLite left the process).
+    by_phase: dict[str, float] = {"imports": RSS_MB_AT_IMPORT}
     app, request = await bot_app(sessions, url)
     ctx = Context(app, request, sessions, portfolio)
+    by_phase["application built"] = round(current_rss_mb(), 1)
     base = await baseline(runs)
     stats: list[Stats] = [base]
     stats += await chat_flows(ctx, runs)
+    by_phase["chat flows"] = round(current_rss_mb(), 1)
     stats += await reports(ctx, 10 if args.quick else 50)
+    by_phase["/resumen (one plan, portfolio), export of one plan"] = round(current_rss_mb(), 1)
     exported, out["exports"] = await exports(ctx, 3 if args.quick else 5)
     stats += exported
+    by_phase["exports of the largest plan (xlsx, docx, pdf)"] = round(current_rss_mb(), 1)
     stats += await dashboard_api(ctx, 10 if args.quick else 20)
+    by_phase["dashboard API"] = round(current_rss_mb(), 1)
     out["hostile_files"] = await hostile_files()
     out["rss_mb_after_scenarios"] = round(current_rss_mb(), 1)
+    by_phase["hostile files"] = out["rss_mb_after_scenarios"]
+    out["rss_mb_by_phase"] = by_phase
+    # Worker processes (files are written in one each) must not stay holding memory: what the
+    # live ones hold, beside the figure above.
+    out["rss_mb_child_processes_after_scenarios"] = round(children_rss_mb(), 1)
     # The baseline again: on a shared machine, a slower phase shows as a slower baseline.
     after = await baseline(runs)
     after.name = "baseline echo, again after"
@@ -320,6 +335,12 @@ def _table(result: dict[str, Any]) -> str:
             h = backend["hostile_files"]
             lines.append(
                 f"hostile files: {h['refused']}; RSS {h['rss_mb_before']} -> {h['rss_mb_after']} MB"
+            )
+        if "rss_mb_by_phase" in backend:
+            phases = ", ".join(f"{k} {v}" for k, v in backend["rss_mb_by_phase"].items())
+            lines.append(
+                f"resident MB after each phase: {phases}; child processes "
+                f"{backend['rss_mb_child_processes_after_scenarios']} MB"
             )
         if "outbox" in backend:
             o = backend["outbox"]

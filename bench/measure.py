@@ -1,9 +1,11 @@
 """Timing helpers for the benchmark: medians and 99th percentiles of per-update times, rates,
-and the process's peak resident memory."""
+and the process's resident memory (now, at its peak, and its child processes')."""
 
 from __future__ import annotations
 
 import gc
+import glob
+import os
 import resource
 import statistics
 import sys
@@ -100,3 +102,27 @@ def current_rss_mb() -> float:
     except OSError:
         pass
     return peak_rss_mb()
+
+
+def _rss_mb_of(pid: int | str) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # gone meanwhile
+        pass
+    return 0.0
+
+
+def children_rss_mb() -> float:
+    """Resident memory of the process's live child processes, summed (Linux; 0 elsewhere): a
+    worker process that stayed would hold memory the bot's own figure does not show."""
+    children: set[str] = set()
+    for task in glob.glob(f"/proc/{os.getpid()}/task/*/children"):  # each thread's children
+        try:
+            with open(task) as listing:
+                children.update(listing.read().split())
+        except OSError:
+            continue
+    return sum(_rss_mb_of(pid) for pid in children)

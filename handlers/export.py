@@ -5,34 +5,42 @@ plan (`/exportar word`); or as the committee's PDF report (`/exportar pdf`). The
 the file offer the other formats. `/exportar word al 31/03/2012` gives the plan as it stood at
 the end of that day (rebuilt from its history), in any format.
 
-The file is written by storage.plan_files (the same exporters as the command line), with labels
-and headers in the person's language.
+The file is written by `reports.files` (the same exporters as the command line), with labels
+and headers in the person's language, in a worker process (`storage.offloop.in_own_process`):
+the libraries that write files are never loaded into the bot's own process. When the worker
+gives no file (it died, or ran out of time), the person is told so instead of the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from handlers.as_of import compact, from_compact, take_as_of
 from handlers.buttons import Button, ExportFormat, ExportPlan, ExportPlans, parse_any
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
-from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
+from handlers.replies import ButtonRow, FileNotMade, OutgoingFile, Reply, View, stale_button
 from handlers.text import shorten
-from storage.clock import end_of_day
+from reports.files import FILE_SECONDS, plan_file
 from storage.models import Role
-from storage.offloop import in_own_thread
+from storage.offloop import WorkerFailed, in_own_process
 from storage.summary import PlanChoice, plan_choices
+
+log = logging.getLogger(__name__)
 
 EXPORT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SECRETARIAT)
 PICKER_PAGE = 8
 EXPORTERS_ONLY = N_("Only coordinators, administrators and the secretariat can export the plan.")
+#: Told instead of the file when the worker writing it gave none (`handlers.errors`' text).
+NOT_MADE = N_(
+    "Sorry, something went wrong on our side. Nothing you sent was lost: "
+    "please try again in a moment."
+)
 EXTENSIONS = {
     ExportFormat.XLSX: "xlsx",
     ExportFormat.CSV: "csv",
@@ -114,25 +122,6 @@ def _picker(tr: Tr, plans: Sequence[PlanChoice], request: ExportRequest, page: i
     return View(tr._("Which plan do you want to export?"), rows)
 
 
-async def _write(
-    session: AsyncSession, tr: Tr, plan_id: int, request: ExportRequest, buffer: io.BytesIO
-) -> None:
-    # Imported here: openpyxl, python-docx and fpdf2 are only needed when someone exports.
-    from reports.pdf import plan_report_pdf
-    from storage.plan_files import export_plan, export_plan_csv, export_plan_docx
-
-    as_of = end_of_day(request.day, tr.tz) if request.day is not None else None
-    if request.format == ExportFormat.PDF:
-        pdf = await plan_report_pdf(session, plan_id, locale=tr.locale, tz=tr.tz, as_of=request.day)
-        buffer.write(pdf)
-    elif request.format == ExportFormat.CSV:
-        await export_plan_csv(session, plan_id, buffer, locale=tr.locale, as_of=as_of)
-    elif request.format == ExportFormat.DOCX:
-        await export_plan_docx(session, plan_id, buffer, locale=tr.locale, tz=tr.tz, as_of=as_of)
-    else:
-        await export_plan(session, plan_id, buffer, locale=tr.locale, tz=tr.tz, as_of=as_of)
-
-
 def _about(tr: Tr, fmt: ExportFormat) -> str:
     if fmt == ExportFormat.CSV:
         return tr._("The plan sheet only; the spreadsheet also has the full history.")
@@ -162,14 +151,23 @@ async def build_export(
     if plan is None:
         return View(tr._("That plan no longer exists."))
 
-    async def write(own: AsyncSession) -> bytes:
-        buffer = io.BytesIO()
-        await _write(own, tr, plan_id, request, buffer)
-        return buffer.getvalue()
-
     async def produce() -> bytes:
-        """At sending time, after the step's transaction: read and written off the loop."""
-        return await in_own_thread(deps.sessions, write)
+        """At sending time, after the step's transaction: read and written in a worker
+        process."""
+        try:
+            return await in_own_process(
+                deps.sessions,
+                plan_file,
+                plan_id,
+                EXTENSIONS[request.format],
+                tr.locale,
+                tr.tz,
+                request.day,
+                seconds=FILE_SECONDS,
+            )
+        except WorkerFailed as error:
+            log.error("the export of plan %s gave no file: %s", plan_id, error)
+            raise FileNotMade(tr._(NOT_MADE)) from error
 
     shown = request.day or deps.today()
     lines = [

@@ -38,6 +38,15 @@ log = logging.getLogger(__name__)
 ButtonRow = list[tuple[str, Button]]
 
 
+class FileNotMade(Exception):
+    """A file that could not be made at sending time (`OutgoingFile.produce`): its text is
+    sent instead of the file."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 @dataclass(slots=True)
 class OutgoingFile:
     """A file sent with a view: the bytes, a function that makes them (a chart, called in a
@@ -223,7 +232,11 @@ async def send_view(bot: Bot, chat_id: int, view: View) -> None:
             ChatAction.UPLOAD_PHOTO if view.file.kind == "photo" else ChatAction.UPLOAD_DOCUMENT
         )
         await bot.send_chat_action(chat_id, action)
-        data = await view.file.content()
+        try:
+            data = await view.file.content()
+        except FileNotMade as error:
+            await bot.send_message(chat_id, error.text)
+            return
         caption = split_message(view.text, CAPTION_LIMIT)[0] if view.text else None
         if view.file.kind == "photo":
             await bot.send_photo(

@@ -8,7 +8,6 @@ recipient's language; the same report is sent again on request from /ronda.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,8 @@ from handlers.buttons import RoundGo
 from handlers.i18n import Safe, Tr
 from handlers.replies import OutgoingFile, View
 from handlers.text import MESSAGE_LIMIT, escape, shorten, split_message
+from reports.files import FILE_SECONDS, round_document, round_workbook
+from storage.offloop import run_in_process
 from storage.rounds import ASK_KIND, REMINDER_KIND, REPORT_KIND
 
 REFS_LISTED = 15
@@ -176,34 +177,31 @@ def report_file_name(payload: Mapping[str, Any], extension: str) -> str:
 
 
 def round_report_files(tr: Tr, payload: Mapping[str, Any]) -> list[OutgoingFile]:
-    """The files of a round's report, built from its snapshot when sent (off the event loop):
-    the plan as it stood at the close, as the Word document the secretariat sends on and as a
-    spreadsheet. The one place that chooses them."""
-    from storage.plan_files.exporter import snapshot_rows, snapshot_workbook
-    from storage.plan_files.word_exporter import build_document
-
+    """The files of a round's report, built from its snapshot when sent, in a worker process
+    (`reports.files`): the plan as it stood at the close, as the Word document the secretariat
+    sends on and as a spreadsheet. The one place that chooses them."""
     snapshot = list(payload.get("snapshot") or [])
     title = str(payload.get("plan_title") or "")
     locale, tz = tr.locale, tr.tz
     closed_at = payload.get("closed_at")
     moment = dt.datetime.fromisoformat(closed_at) if closed_at else dt.datetime.now(dt.UTC)
 
-    def word() -> bytes:
-        rows = snapshot_rows(snapshot, locale=locale)
-        details = {"title": title, "programme": "", "evaluation": ""}
-        buffer = io.BytesIO()
-        build_document(details, rows, moment, tz=tz, locale=locale).save(buffer)
-        return buffer.getvalue()
+    async def word() -> bytes:
+        return await run_in_process(
+            round_document, snapshot, title, moment, tz, locale, seconds=FILE_SECONDS
+        )
 
-    def spreadsheet() -> bytes:
+    async def spreadsheet() -> bytes:
         day = moment.astimezone(tz).date()
-        return snapshot_workbook(snapshot, title=title, as_of=day, locale=locale)
+        return await run_in_process(
+            round_workbook, snapshot, title, day, locale, seconds=FILE_SECONDS
+        )
 
     caption = tr.raw("The plan as it stood at the close of the round.")
     return [
-        OutgoingFile("document", report_file_name(payload, "docx"), render=word, caption=caption),
+        OutgoingFile("document", report_file_name(payload, "docx"), produce=word, caption=caption),
         OutgoingFile(
-            "document", report_file_name(payload, "xlsx"), render=spreadsheet, caption=caption
+            "document", report_file_name(payload, "xlsx"), produce=spreadsheet, caption=caption
         ),
     ]
 

@@ -2,18 +2,21 @@
 status colours, sized for a phone (1080 px wide, large type).
 
 Pure matplotlib through its object-oriented API (`Figure`, no pyplot, so no global state and no
-GUI backend): safe to run in a worker thread (`asyncio.to_thread`), which callers must do since
-rendering takes a noticeable fraction of a second.
+GUI backend). matplotlib weighs some 50 MB once imported: the chart is drawn where it is loaded
+already (the PDF report's worker process, the command line), else in a worker process of its
+own (`storage.offloop`), so that the bot's process never loads it. Either way `status_chart`
+blocks for a noticeable fraction of a second: callers run it in a worker thread
+(`asyncio.to_thread`).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from storage.offloop import run_in_process_sync
 
 WIDTH_PX = 1080
 DPI = 100
@@ -22,6 +25,7 @@ LABEL_CHARS = 26
 FONT = 20
 SMALL_FONT = 17
 TITLE_FONT = 24
+CHART_SECONDS = 120.0  # the time a worker process may take to draw (it takes about a second)
 OVERDUE_COLOUR = "#D32F2F"
 NOTE_COLOUR = "#555555"
 
@@ -61,7 +65,27 @@ def status_chart(
 ) -> bytes:
     """A PNG of stacked horizontal bars, the first bar at the top, with the count written in
     each segment wide enough to hold it, and after each bar its progress, then `overdue_text(n)`
-    (in red when there are overdue actions)."""
+    (in red when there are overdue actions). Drawn here when matplotlib is loaded, else in a
+    worker process (see the module's docstring)."""
+    overdue = {bar.overdue: overdue_text(bar.overdue) for bar in bars if bar.overdue}
+    args = (title, list(bars), list(series), xlabel, overdue, subtitle)
+    if "matplotlib" in sys.modules:
+        return draw_status_chart(*args)
+    return run_in_process_sync(draw_status_chart, *args, seconds=CHART_SECONDS)
+
+
+def draw_status_chart(
+    title: str,
+    bars: Sequence[Bar],
+    series: Sequence[Series],
+    xlabel: str,
+    overdue_text: Mapping[int, str],
+    subtitle: str,
+) -> bytes:
+    """`status_chart` drawn in this process, the overdue words given for each count."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     height_in = max(4.8, 2.6 + BAR_HEIGHT_IN * len(bars) + 0.5 * ((len(series) + 1) // 2))
     figure = Figure(figsize=(WIDTH_PX / DPI, height_in), dpi=DPI, layout="constrained")
     axes = figure.subplots()
@@ -79,9 +103,7 @@ def status_chart(
         left = [a + b for a, b in zip(left, values, strict=True)]
     for position, bar, end in zip(positions, bars, left, strict=True):
         note = " · ".join(
-            text
-            for text in (bar.progress, overdue_text(bar.overdue) if bar.overdue else "")
-            if text
+            text for text in (bar.progress, overdue_text.get(bar.overdue, "")) if text
         )
         if note:
             axes.text(

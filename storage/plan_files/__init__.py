@@ -18,7 +18,16 @@ spreadsheet" contract in DESIGN.md). The package is split by job:
 Reading never touches the database and reports *every* problem of a file at once, so nothing is
 imported from a file with a mistake. Importing keeps comments and history, and a file exported
 by the bot imports back into the same plan without changing anything.
+
+The exporters (openpyxl, python-docx: tens of MB once imported) are loaded on first use of
+their names (`__getattr__`), so that importing the package to read or import a plan does not
+load them into the bot's process: the bot builds its files in a worker process (`reports.files`).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from storage.plan_files.demo import (
     DEMO_EVALUATION,
@@ -26,7 +35,6 @@ from storage.plan_files.demo import (
     DEMO_TITLE,
     load_demo_plan,
 )
-from storage.plan_files.exporter import export_plan, export_plan_csv
 from storage.plan_files.importer import ImportReport, import_plan
 from storage.plan_files.readers import read_plan_metadata, read_plan_rows
 from storage.plan_files.records import (
@@ -37,7 +45,26 @@ from storage.plan_files.records import (
     PlanRow,
 )
 from storage.plan_files.vocabulary import ENGLISH_HEADERS, OVERDUE, SPANISH_HEADERS, Field
-from storage.plan_files.word_exporter import export_plan_docx
+
+if TYPE_CHECKING:
+    from storage.plan_files.exporter import export_plan, export_plan_csv
+    from storage.plan_files.word_exporter import export_plan_docx
+
+#: Names loaded on first use, and the module that holds each.
+_EXPORTERS = {
+    "export_plan": "storage.plan_files.exporter",
+    "export_plan_csv": "storage.plan_files.exporter",
+    "export_plan_docx": "storage.plan_files.word_exporter",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTERS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTERS[name]), name)
+    globals()[name] = value  # once: later lookups find it without coming here
+    return value
+
 
 __all__ = [
     "DEMO_EVALUATION",

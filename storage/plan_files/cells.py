@@ -7,8 +7,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
+#: The control characters a workbook cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, written
+#: here so that reading a CSV file or checking a file's limits does not import openpyxl).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 #: Text a spreadsheet program would run as a formula if it came from a CSV file.
 _FORMULA_START = re.compile(r"^'*[=+\-@]")
 _ESCAPED_FORMULA = re.compile(r"^'+[=+\-@]")
@@ -48,8 +49,16 @@ class Sheet:
 def clean_text(text: str) -> str:
     """Cell text as stored: Unix line breaks, no characters a workbook cannot hold, trimmed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    legal: str = ILLEGAL_CHARACTERS_RE.sub("", text)  # openpyxl's pattern is untyped
-    return legal.strip()
+    return ILLEGAL_CHARACTERS_RE.sub("", text).strip()
+
+
+def column_letter(number: int) -> str:
+    """A spreadsheet's column letters: 1 is "A", 27 is "AA" (openpyxl's get_column_letter)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def cell_text(value: object) -> str:

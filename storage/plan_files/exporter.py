@@ -6,19 +6,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -35,7 +31,7 @@ from storage.models import (
     StatusChange,
     utcnow,
 )
-from storage.plan_files.cells import csv_safe
+from storage.plan_files.cells import ILLEGAL_CHARACTERS_RE, column_letter, csv_safe
 from storage.plan_files.vocabulary import (
     AS_OF_LABEL,
     EXPORTED_AT_LABEL,
@@ -50,6 +46,11 @@ from storage.plan_files.vocabulary import (
     match_key,
     translate,
 )
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: Where an export may be written: a path, or a binary or text buffer.
 Destination = str | os.PathLike[str] | IO[bytes] | IO[str]
@@ -306,19 +307,37 @@ def _write_cell(ws: Worksheet, row: int, column: int, value: Any) -> None:
         cell.data_type = "s"
 
 
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", start_color="DDE5F0", end_color="DDE5F0")
+class _Styles(NamedTuple):
+    wrap: Alignment
+    header_font: Font
+    header_fill: PatternFill
+
+
+@functools.cache
+def _styles() -> _Styles:
+    # Imported here, as `_workbook`: the Word export reads its rows through this module.
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fill = PatternFill("solid", start_color="DDE5F0", end_color="DDE5F0")
+    return _Styles(Alignment(wrap_text=True, vertical="top"), Font(bold=True), fill)
+
+
+def _workbook() -> Workbook:
+    """A new workbook. openpyxl (tens of MB) is imported here, not with the module: the Word
+    export reads its rows through this module without writing a workbook."""
+    from openpyxl import Workbook
+
+    return Workbook()
 
 
 def _header_row(ws: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
     for column, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
         _write_cell(ws, 1, column, title)
         cell = ws.cell(row=1, column=column)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = _WRAP
-        ws.column_dimensions[get_column_letter(column)].width = width
+        cell.font = _styles().header_font
+        cell.fill = _styles().header_fill
+        cell.alignment = _styles().wrap
+        ws.column_dimensions[column_letter(column)].width = width
     ws.freeze_panes = "A2"
 
 
@@ -338,9 +357,9 @@ def _main_sheet(ws: Worksheet, content: _PlanContent, headers: Mapping[Field, st
             if name == Field.LABEL:
                 value = _label_value(value)
             _write_cell(ws, index, column, value)
-            ws.cell(row=index, column=column).alignment = _WRAP
+            ws.cell(row=index, column=column).alignment = _styles().wrap
     if content.rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{len(content.rows) + 1}"
+        ws.auto_filter.ref = f"A1:{column_letter(len(fields))}{len(content.rows) + 1}"
 
 
 def _history_sheet(ws: Worksheet, content: _PlanContent, tz: dt.tzinfo | None, locale: str) -> None:
@@ -361,7 +380,7 @@ def _history_sheet(ws: Worksheet, content: _PlanContent, tz: dt.tzinfo | None, l
         ]
         for column, value in enumerate(values, start=1):
             _write_cell(ws, index, column, value)
-            ws.cell(row=index, column=column).alignment = _WRAP
+            ws.cell(row=index, column=column).alignment = _styles().wrap
         ws.cell(row=index, column=1).number_format = "yyyy-mm-dd hh:mm"
 
 
@@ -377,9 +396,9 @@ def _metadata_sheet(ws: Worksheet, plan: Plan, locale: str, as_of: dt.date) -> N
     )
     for index, (key, value) in enumerate(values, start=1):
         _write_cell(ws, index, 1, key)
-        ws.cell(row=index, column=1).font = _HEADER_FONT
+        ws.cell(row=index, column=1).font = _styles().header_font
         _write_cell(ws, index, 2, value)
-        ws.cell(row=index, column=2).alignment = _WRAP
+        ws.cell(row=index, column=2).alignment = _styles().wrap
     ws.cell(row=len(values) - 1, column=2).number_format = "yyyy-mm-dd"
     ws.cell(row=len(values), column=2).number_format = "yyyy-mm-dd hh:mm"
 
@@ -417,7 +436,7 @@ async def export_plan(
     """
     label = _labeller(labels, locale)
     content = await plan_content(session, plan_id, label, as_of=as_of)
-    workbook = Workbook()
+    workbook = _workbook()
     main = workbook.active
     assert main is not None
     main.title = MAIN_SHEET_TITLE
@@ -488,7 +507,7 @@ def snapshot_workbook(
     rows = snapshot_rows(snapshot, locale=locale, labels=labels)
     plan = Plan(title=title, programme="", evaluation="", source_file="")
     content = _PlanContent(plan, rows, [])
-    workbook = Workbook()
+    workbook = _workbook()
     main = workbook.active
     assert main is not None
     main.title = MAIN_SHEET_TITLE

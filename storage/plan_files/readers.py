@@ -17,10 +17,15 @@ from itertools import zip_longest
 from pathlib import Path, PurePath
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-
-from storage.plan_files.cells import Cell, NoValue, Row, Sheet, cell_text, csv_unescape
+from storage.plan_files.cells import (
+    Cell,
+    NoValue,
+    Row,
+    Sheet,
+    cell_text,
+    column_letter,
+    csv_unescape,
+)
 from storage.plan_files.records import (
     HEADER_SEARCH_ROWS,
     MAX_BLANK_RUN,
@@ -39,7 +44,6 @@ from storage.plan_files.safety import (
 )
 from storage.plan_files.table import RowReader, choose_sheet, header_issues, header_map
 from storage.plan_files.vocabulary import METADATA_LOOKUP, METADATA_SHEET_TITLE, match_key
-from storage.plan_files.word_reader import read_docx_metadata, read_docx_rows
 
 #: A plan file: its bytes, or its path.
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -102,7 +106,11 @@ def _trim(rows: Iterable[Row]) -> list[Row]:
     return kept
 
 
-def _open_workbook(data: bytes, *, data_only: bool) -> Workbook:
+def _open_workbook(data: bytes, *, data_only: bool) -> Any:
+    # Imported here: openpyxl weighs tens of MB, and only a workbook that passed the limits
+    # (`safety`) needs it; the bot parses uploads in a worker process.
+    from openpyxl import load_workbook
+
     return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
 
 
@@ -140,7 +148,7 @@ def _xlsx_rows(values: Any, formulas: Any) -> Iterator[Row]:
         ):
             value = getattr(value_cell, "value", None)
             if value is None and getattr(formula_cell, "data_type", None) == "f":
-                cells.append(NoValue(f"{get_column_letter(index + 1)}{number}"))
+                cells.append(NoValue(f"{column_letter(index + 1)}{number}"))
             else:
                 cells.append(cell_text(value))
         yield Row(number, cells)
@@ -208,6 +216,8 @@ def read_plan_rows(source: Source, file_name: str | None = None) -> list[PlanRow
         )
     if kind == "docx":
         check_docx(data)
+        from storage.plan_files.word_reader import read_docx_rows  # python-docx: only for .docx
+
         return read_docx_rows(data)
     if kind == "xlsx":
         check_xlsx(data)
@@ -237,6 +247,8 @@ def read_plan_metadata(source: Source, file_name: str | None = None) -> dict[str
     if kind == "docx":
         try:
             check_docx(data)
+            from storage.plan_files.word_reader import read_docx_metadata  # only for .docx
+
             return read_docx_metadata(data)
         except PlanFileError:
             return {}

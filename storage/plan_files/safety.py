@@ -173,7 +173,16 @@ def _column_number(reference: str | None, position: int) -> int:
 
 def _scan_sheet(part: IO[bytes]) -> None:
     """Rows holding a value at most `MAX_SHEET_ROWS`, and no value past column `MAX_COLUMNS`;
-    stops at the first excess, keeps no element it has passed."""
+    stops at the first excess, keeps no element it has passed. The refusal is raised once the
+    parser is gone: an exception raised inside the loop would keep the parser's tree (the
+    offending row: megabytes for a row of 20,000 cells) for as long as anyone holds it."""
+    excess = _first_excess(part)
+    if excess is not None:
+        raise excess
+
+
+def _first_excess(part: IO[bytes]) -> PlanFileError | None:
+    """`_scan_sheet`'s refusal, if any."""
     rows = 0
     parent: Any = None
     try:
@@ -191,12 +200,13 @@ def _scan_sheet(part: IO[bytes]) -> None:
                     continue
                 valued = True
                 if _column_number(cell.get("r"), position) > MAX_COLUMNS:
-                    raise _refuse("too_many_columns", limit=MAX_COLUMNS)
+                    return _refuse("too_many_columns", limit=MAX_COLUMNS)
             rows += valued
             if rows > MAX_SHEET_ROWS:
-                raise _refuse("too_many_rows", limit=MAX_ROWS)
+                return _refuse("too_many_rows", limit=MAX_ROWS)
             element.clear()
             if parent is not None:
                 parent.clear()
-    except ParseError as exc:
-        raise _refuse("not_a_spreadsheet", expected="xlsx") from exc
+    except ParseError:  # not chained: the parse error's frames hold the tree too
+        return _refuse("not_a_spreadsheet", expected="xlsx")
+    return None

@@ -9,9 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
-from storage.plan_files.cells import NoValue, Row, Sheet
+from storage.plan_files.cells import NoValue, Row, Sheet, column_letter
 from storage.plan_files.records import (
     FIELD_LIMITS,
     HEADER_SEARCH_ROWS,
@@ -69,8 +67,8 @@ def header_map(row: Row) -> tuple[dict[Field, int], list[PlanFileIssue]]:
                     "duplicate_column",
                     {
                         "field": found.value,
-                        "letter": get_column_letter(index + 1),
-                        "first_letter": get_column_letter(columns[found] + 1),
+                        "letter": column_letter(index + 1),
+                        "first_letter": column_letter(columns[found] + 1),
                     },
                 )
             )

@@ -20,11 +20,11 @@ from babel.dates import format_date
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.oxml import parse_xml
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import DEFAULT_LOCALE
 from storage.models import utcnow
+from storage.plan_files.cells import ILLEGAL_CHARACTERS_RE
 from storage.plan_files.exporter import _labeller, plan_content
 from storage.plan_files.vocabulary import METADATA_LABELS, Field, translate
 from storage.plan_files.word_layout import (

@@ -53,6 +53,9 @@ REPLIES_ACTIVE_SECONDS = 5.0
 #: many must be known before it is trusted.
 RTT_SAMPLES = 1024
 RTT_KNOWN = 8
+#: ...and how long a round trip is remembered: a network that got slower is trusted again
+#: within this time (until then the faster trips before make the window count longer).
+RTT_MEMORY_SECONDS = 2.0
 #: A send counts this much after its latest possible arrival: the round trips the bot measures
 #: include its own event loop's delays, which under load differ from one send to the next.
 CLOCK_MARGIN = 0.02
@@ -78,15 +81,15 @@ class SlidingWindow:
     """At most `max_rate` sends in any `time_period` seconds, as Telegram counts them: when
     they arrive, somewhere between our start and our answer.
 
-    A send counts from the latest moment it may have arrived: its answer less the fastest
-    round trip seen among the last `RTT_SAMPLES` (the way back takes at least that fastest
-    trip's share, and the next send's way there at least the same share, so both are read
-    on one clock). On a steady network this is the send's start, and a full window goes out
-    every period; the slower a send's trip, the longer it counts. While fewer than
-    `RTT_KNOWN` round trips are known, and while a send is in flight, it counts from its
-    answer (the most cautious reading: arrival at the very end). A network that gets faster
-    by more than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429 is
-    then waited out (`TelegramRateLimiter.process_request`)."""
+    A send counts from the latest moment it may have arrived: its answer less the fastest round
+    trip among the last `RTT_SAMPLES` of the last `RTT_MEMORY_SECONDS` (the way back takes at
+    least that fastest trip's share, and the next send's way there at least the same share, so
+    both are read on one clock). On a steady network this is the send's start, and a full window
+    goes out every period; the slower a send's trip, the longer it counts. While fewer than
+    `RTT_KNOWN` round trips are known, and while a send is in flight, it counts from its answer
+    (the most cautious reading: arrival at the very end). A network that gets faster by more
+    than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429 is then
+    waited out (`TelegramRateLimiter.process_request`)."""
 
     def __init__(self, max_rate: int, time_period: float, reserve: int = 0) -> None:
         self.max_rate = max_rate
@@ -94,7 +97,8 @@ class SlidingWindow:
         #: Places of the window that background sends leave to replies.
         self.reserve = min(reserve, max_rate - 1)
         self._sent: list[float] = []  # when each send counts from; inf while in flight
-        self._round_trips: deque[float] = deque(maxlen=RTT_SAMPLES)
+        #: (when answered, round trip) of the latest sends
+        self._round_trips: deque[tuple[float, float]] = deque(maxlen=RTT_SAMPLES)
         self._lock = asyncio.Lock()
         self._background_lock = asyncio.Lock()
         self._replies_waiting = 0
@@ -102,7 +106,8 @@ class SlidingWindow:
 
     def fastest_trip(self) -> float:
         """The fastest recent round trip, once enough are known (else 0: count from answers)."""
-        trips = self._round_trips
+        since = time.monotonic() - RTT_MEMORY_SECONDS
+        trips = [trip for answered, trip in self._round_trips if answered > since]
         return min(trips) if len(trips) >= RTT_KNOWN else 0.0
 
     def _forget_old(self, now: float) -> None:
@@ -162,7 +167,7 @@ class SlidingWindow:
         """The answer is back: the send counts from its latest possible arrival (any
         in-flight entry stands for it: they are alike)."""
         now = time.monotonic()
-        self._round_trips.append(now - start)
+        self._round_trips.append((now, now - start))
         arrived = now - self.fastest_trip() + CLOCK_MARGIN
         self._sent[self._sent.index(math.inf)] = min(arrived, now)
 

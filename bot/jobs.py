@@ -61,7 +61,7 @@ from storage.db import Sessions, transaction
 from storage.leases import Taken, release_lease, take_lease
 from storage.models import utcnow
 from storage.reminders import WEEKLY_JOB, WeeklyRun, claim_run, period_start, run_weekly
-from storage.rounds import Sweep, sweep_rounds
+from storage.round_closing import Sweep, sweep_rounds
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,9 @@ from storage.clock import today_in
 from storage.db import create_engine, create_sessions, transaction
 from storage.errors import PlanError
 from storage.models import utcnow
-from storage.rounds import (
-    RoundInfo,
-    close_round,
-    current_round,
-    list_rounds,
-    open_round,
-    progress,
-)
+from storage.round_closing import close_round
+from storage.round_progress import progress
+from storage.rounds import RoundInfo, current_round, list_rounds, open_round
 
 ERRORS = {
     "round_date_past": "the closing date must be after today",

@@ -2,7 +2,7 @@
 "No changes" · the statuses · "💬 Comment" · "Skip for now"; a status that needs a justification
 and a comment go through the ordinary steps (`handlers.conversation`, with the round in the
 step's data), after which the sequence goes on. Where the person is lives in the database
-(`storage.rounds`), so they resume where they left, after a restart too."""
+(`storage.round_answers`), so they resume where they left, after a restart too."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from storage.followup import (
     set_status,
 )
 from storage.models import CommentKind, ReportingRound, RoundPerson, Status
-from storage.rounds import (
+from storage.round_answers import (
     SKIPPED,
     UNCHANGED,
     UPDATED,

@@ -38,19 +38,9 @@ from handlers.round_texts import render_report, report_text, round_name
 from handlers.text import shorten
 from storage.errors import PlanError
 from storage.models import ReportingRound, Role
-from storage.rounds import (
-    PersonProgress,
-    RoundInfo,
-    RoundProgress,
-    close_round,
-    get_round,
-    list_rounds,
-    nudge_pending,
-    open_round,
-    open_round_of,
-    progress,
-    report_payload,
-)
+from storage.round_closing import close_round, report_payload
+from storage.round_progress import PersonProgress, RoundProgress, nudge_pending, progress
+from storage.rounds import RoundInfo, get_round, list_rounds, open_round, open_round_of
 from storage.summary import plan_choices
 
 ROUND_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)

@@ -62,7 +62,8 @@ def round_document(
     tz: dt.tzinfo,
     locale: str,
 ) -> bytes:
-    """A round's snapshot (`storage.rounds`) as the Word document the secretariat sends on."""
+    """A round's snapshot (`storage.round_closing`) as the Word document the secretariat
+    sends on."""
     from storage.plan_files.exporter import snapshot_rows
     from storage.plan_files.word_exporter import build_document  # python-docx
 

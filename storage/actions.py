@@ -206,7 +206,7 @@ def _viewer(person: Person, action_id: int) -> dict[str, object]:
 
 
 #: Whether the action's plan ever had a reporting round: a follow-up then counts in it
-#: (`storage.rounds.note_update`), which needs no query of its own when there was none.
+#: (`storage.round_answers.note_update`), which needs no query of its own when there was none.
 _PLAN_HAD_ROUND = (
     select(ReportingRound.id).where(ReportingRound.plan_id == KeyAction.plan_id).exists()
 )

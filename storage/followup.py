@@ -43,7 +43,7 @@ from storage.models import (
     table_of,
     utcnow,
 )
-from storage.rounds import note_update
+from storage.round_answers import note_update
 from storage.text import is_blank, without_bidi_controls
 
 COMMENT_MAX_LENGTH = 3000

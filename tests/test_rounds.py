@@ -23,16 +23,9 @@ from storage.errors import InvalidInput
 from storage.followup import post_comment, set_status
 from storage.models import KeyAction, OutboxMessage, Person, ReportingRound, RoundAnswer, Status
 from storage.people import create_invitation
-from storage.rounds import (
-    ASK_KIND,
-    REMINDER_KIND,
-    REPORT_KIND,
-    RoundAction,
-    close_round,
-    next_in,
-    open_round,
-    reminder_due,
-)
+from storage.round_answers import RoundAction, next_in
+from storage.round_closing import close_round, reminder_due
+from storage.rounds import ASK_KIND, REMINDER_KIND, REPORT_KIND, open_round
 from tests.offline import Chat
 from tests.report_support import (
     NOW,

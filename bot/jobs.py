@@ -115,7 +115,6 @@ async def sweep_rounds_once(
     return sweep
 
 
-
 # --------------------------------------------------------------------------------------------
 # JobQueue wiring
 
@@ -232,7 +231,6 @@ def schedule_jobs(
     callbacks = {WEEKLY_JOB: _weekly_job, DAILY_JOB: _daily_job}
     for name in _catch_up_jobs(settings, utcnow()):
         queue.run_once(callbacks[name], when=5, name=f"{name}_catch_up")
-
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from telegram.ext import ApplicationBuilder
 
 from bench.databases import scratch_database
 from bot.app import telegram_rate_limiter
-from bot.jobs import deliver_outbox
+from bot.outbox_delivery import deliver_outbox
 from bot.simulator.server import BotApiSimulator
 from storage.db import create_engine, create_sessions, transaction
 from storage.models import OutboxMessage, utcnow

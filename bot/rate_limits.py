@@ -11,10 +11,11 @@ the overall window applies to calls with a `chat_id`, the group window to negati
 `@username` chat ids, paid broadcasts have their own window, and a `RetryAfter` holds every
 request for the time Telegram asks and is retried up to `max_retries` times.
 
-Replies come first. Sends made inside `background_sends()` (the outbox's delivery, `bot.jobs`)
-wait while any reply waits for the same window, and, while people are being answered,
-use the overall window only up to `REPLY_RESERVE` below its size: a person's answer never
-queues behind a wave of notifications, and has room in the second even while the outbox drains.
+Replies come first. Sends made inside `background_sends()` (the outbox's delivery,
+`bot.outbox_delivery`) wait while any reply waits for the same window, and, while people are
+being answered, use the overall window only up to `REPLY_RESERVE` below its size: a person's
+answer never queues behind a wave of notifications, and has room in the second even while the
+outbox drains.
 """
 
 from __future__ import annotations

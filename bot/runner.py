@@ -68,7 +68,7 @@ def run(settings: Settings) -> None:
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         drainer = app.bot_data.get("outbox_drainer")
         if drainer is not None:
-            from bot.jobs import release_outbox_lease
+            from bot.outbox_lease import release_outbox_lease
 
             try:
                 await release_outbox_lease(sessions, drainer)

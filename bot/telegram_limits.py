@@ -8,7 +8,7 @@ Message sizes (4096 characters of text, 1024 of caption) and the 64 bytes of cal
 PTB's `MessageLimit` and `InlineKeyboardButtonLimit`, used where messages are built.
 
 Storage never imports this module (it never imports Telegram): the outbox is paced here, in
-`bot.jobs`, and by the rate limiter (`bot.rate_limits`).
+`bot.outbox_delivery`, and by the rate limiter (`bot.rate_limits`).
 """
 
 from __future__ import annotations

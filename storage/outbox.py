@@ -161,7 +161,7 @@ async def release(session: AsyncSession, ids: Sequence[int]) -> None:
 
 async def release_claims(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
     """Give back every row claimed and not settled (immediate rows only): what a drainer that
-    died had claimed, when another takes its lease over (`bot.jobs`; only the holder of the
+    died had claimed, when another takes its lease over (`bot.outbox_lease`; only the holder of the
     outbox lease claims immediate rows). Returns how many."""
     now = now or utcnow()
     result = await session.execute(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.jobs import deliver_all
+from bot.outbox_delivery import deliver_all
 from handlers.account_notices import render_account_notice
 from handlers.i18n import Tr
 from storage.db import transaction

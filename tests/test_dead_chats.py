@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.jobs import deliver_all, deliver_outbox
+from bot.outbox_delivery import deliver_all, deliver_outbox
 from storage import chats
 from storage.db import transaction
 from storage.followup import post_comment

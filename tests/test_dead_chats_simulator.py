@@ -12,7 +12,7 @@ from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from bot.jobs import deliver_all, deliver_outbox
+from bot.outbox_delivery import deliver_all, deliver_outbox
 from bot.simulator.server import BotApiSimulator
 from storage import chats
 from tests.report_support import NOW, add_person, outbox_rows, queue_rows

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.evidence import PLACE, export_evidence
-from bot.jobs import deliver_all, send_reminders
+from bot.jobs import send_reminders
+from bot.outbox_delivery import deliver_all
 from storage.db import transaction
 from storage.models import Comment, KeyAction, OutboxMessage, Person
 from storage.plan_files import export_plan, load_demo_plan

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.jobs import deliver_all
+from bot.outbox_delivery import deliver_all
 from storage import chats
 from storage.db import transaction
 from storage.followup import post_comment

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, update
 from telegram import Bot
 
-from bot.jobs import (
+from bot.outbox_delivery import deliver_outbox
+from bot.outbox_lease import (
     OUTBOX_LEASE,
     Drainer,
     FencedBot,
-    deliver_outbox,
     deliver_outbox_leased,
     release_outbox_lease,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.jobs import deliver_all, deliver_outbox, send_digests
+from bot.jobs import send_digests
+from bot.outbox_delivery import deliver_all, deliver_outbox
 from storage.db import transaction
 from storage.followup import NewAttachment, post_comment, set_review_status, set_status
 from storage.models import CommentKind, NotifyMode, ReviewStatus, Status

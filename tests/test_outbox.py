@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.jobs import (
+from bot.outbox_delivery import (
     ERROR_ATTEMPTS,
     Pacer,
     deliver_all,

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import update
 
 from bot.app import build_application
-from bot.jobs import PTB_DAYS, deliver_all, send_reminders
+from bot.jobs import PTB_DAYS, send_reminders
+from bot.outbox_delivery import deliver_all
 from bot.settings import Settings
 from storage.db import transaction
 from storage.followup import post_comment, set_status

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.jobs import deliver_all
+from bot.outbox_delivery import deliver_all
 from handlers.i18n import Tr
 from handlers.notifications import render_reminder
 from storage.db import transaction

@@ -17,7 +17,8 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.jobs import deliver_all, sweep_rounds_once
+from bot.jobs import sweep_rounds_once
+from bot.outbox_delivery import deliver_all
 from storage.db import transaction
 from storage.errors import InvalidInput
 from storage.followup import post_comment, set_status

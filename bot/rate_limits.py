@@ -51,9 +51,11 @@ MAX_GROUP_WINDOWS = 512
 REPLY_RESERVE = 5
 REPLIES_ACTIVE_SECONDS = 5.0
 #: Recent round trips whose fastest tells how soon a send arrives (`SlidingWindow`), and how
-#: many must be known before it is trusted.
+#: many must be known before it is trusted: a whole window of Telegram's. A burst's round trips
+#: all carry the delays of an event loop that is busy with the burst; the fastest of a few can
+#: be slower than the network is, and a window counted from it would end too soon.
 RTT_SAMPLES = 1024
-RTT_KNOWN = 8
+RTT_KNOWN = 30
 #: ...and how long a round trip is remembered: a network that got slower is trusted again
 #: within this time (until then the faster trips before make the window count longer).
 RTT_MEMORY_SECONDS = 2.0

@@ -8,24 +8,17 @@ import datetime as dt
 from handlers.i18n import N_, Tr
 from storage.models import ReviewStatus, Role, Status
 
-STATUS_LABELS = {
-    Status.NOT_STARTED: N_("Not started"),
-    Status.IN_PROGRESS: N_("In progress"),
-    Status.COMPLETED: N_("Completed"),
-    Status.NOT_APPLICABLE: N_("No longer applicable"),
-}
-REVIEW_LABELS = {
-    ReviewStatus.PENDING: N_("Pending review"),
-    ReviewStatus.VALIDATED: N_("Validated"),
-    ReviewStatus.OBSERVED: N_("With observations"),
-}
+# The statuses' names are the plan files' (the same words in a cell, a card and a report).
+from storage.plan_files.vocabulary import OVERDUE_LABEL as OVERDUE_LABEL
+from storage.plan_files.vocabulary import REVIEW_LABELS as REVIEW_LABELS
+from storage.plan_files.vocabulary import STATUS_LABELS as STATUS_LABELS
+
 ROLE_LABELS = {
     Role.FOCAL: N_("focal point"),
     Role.COORDINATOR: N_("coordinator"),
     Role.SECRETARIAT: N_("secretariat"),
     Role.ADMIN: N_("administrator"),
 }
-OVERDUE_LABEL = N_("Overdue")
 
 STATUS_MARKS = {
     Status.NOT_STARTED: "⚪",

@@ -29,27 +29,17 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import N_, translations
+from locales import translations
 from reports.charts import Bar, Series, status_chart
 from reports.pdf_table import Style, draw_table
 from storage.clock import end_of_day, today_in
 from storage.models import ReviewStatus, Status, action_ref
+from storage.plan_files.vocabulary import REVIEW_LABELS, STATUS_LABELS
 from storage.plan_report import MatrixRow, PlanReport, plan_report
 from storage.summary import GroupProgress
 
 FONT = "DejaVu"
 STATUS_ORDER = (Status.COMPLETED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.NOT_APPLICABLE)
-STATUS_LABELS = {
-    Status.NOT_STARTED: N_("Not started"),
-    Status.IN_PROGRESS: N_("In progress"),
-    Status.COMPLETED: N_("Completed"),
-    Status.NOT_APPLICABLE: N_("No longer applicable"),
-}
-REVIEW_LABELS = {
-    ReviewStatus.PENDING: N_("Pending review"),
-    ReviewStatus.VALIDATED: N_("Validated"),
-    ReviewStatus.OBSERVED: N_("With observations"),
-}
 STATUS_COLOURS = {
     Status.COMPLETED: "#2E7D32",
     Status.IN_PROGRESS: "#1976D2",

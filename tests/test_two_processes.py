@@ -78,6 +78,24 @@ def processes(proxy: WebhookProxy, kind: str, starts: str) -> list[int]:
     return found
 
 
+def webhook_envs(
+    sim: BotApiSimulator, database_url: str, webhook_url: str, ports: list[int], **extra: str
+) -> list[dict[str, str]]:
+    """The environments of bot processes in webhook mode behind one address, one per port."""
+    return [
+        bot_env(
+            sim,
+            database_url,
+            WEBHOOK_URL=webhook_url,
+            PORT=str(port),
+            WEBHOOK_LISTEN="127.0.0.1",
+            OUTBOX_INTERVAL="0.1",
+            **extra,
+        )
+        for port in ports
+    ]
+
+
 async def test_two_processes_share_one_postgresql(engine, database_url, tmp_path):
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes share PostgreSQL; this runs when TEST_POSTGRES_URL is set")
@@ -86,18 +104,9 @@ async def test_two_processes_share_one_postgresql(engine, database_url, tmp_path
         sim.add_private_user(SECRETARIAT, "Sofía")
         ports = [free_port(), free_port()]
         async with WebhookProxy(ports) as proxy:
-            envs = [
-                bot_env(
-                    sim,
-                    database_url,
-                    WEBHOOK_URL=proxy.url,
-                    PORT=str(port),
-                    WEBHOOK_LISTEN="127.0.0.1",
-                    OUTBOX_INTERVAL="0.1",
-                    SECRETARIAT_CHAT_IDS=str(SECRETARIAT),
-                )
-                for port in ports
-            ]
+            envs = webhook_envs(
+                sim, database_url, proxy.url, ports, SECRETARIAT_CHAT_IDS=str(SECRETARIAT)
+            )
             # The demo plan first: an invitation names units that exist.
             await asyncio.to_thread(
                 subprocess.run,
@@ -212,19 +221,14 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
             sim.add_private_user(chat, f"Persona {chat}")
         ports = [free_port(), free_port()]
         async with WebhookProxy(ports) as proxy:
-            envs = [
-                bot_env(
-                    sim,
-                    database_url,
-                    WEBHOOK_URL=proxy.url,
-                    PORT=str(port),
-                    WEBHOOK_LISTEN="127.0.0.1",
-                    OUTBOX_INTERVAL="0.1",
-                    OUTBOX_LEASE_SECONDS="3",
-                    LOAD_DEMO_PLAN="false",
-                )
-                for port in ports
-            ]
+            envs = webhook_envs(
+                sim,
+                database_url,
+                proxy.url,
+                ports,
+                OUTBOX_LEASE_SECONDS="3",
+                LOAD_DEMO_PLAN="false",
+            )
             bots = [BotProcess(env, tmp_path / f"bot{n}.log").start() for n, env in enumerate(envs)]
 
             def received() -> list[str]:

@@ -494,7 +494,8 @@ async def _summary_views(
 
 
 async def chart_view(context: FlowContext, scope: Scope) -> View:
-    """The chart as a photo (drawn in a worker thread when sent: matplotlib is slow)."""
+    """The chart as a photo, drawn when sent, off the event loop (`reports.charts`: in a worker
+    process, matplotlib is slow to load and heavy)."""
     tr, deps = context.tr, context.deps
     resolved = await resolve(context.session, context.person, tr, scope)
     if isinstance(resolved, View):

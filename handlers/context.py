@@ -37,7 +37,7 @@ from storage.conversations import claim_update
 from storage.db import Sessions, transaction
 from storage.errors import PlanError
 from storage.models import Person, utcnow
-from storage.people import administrators, get_person
+from storage.people import administrators, get_person, get_person_and_step
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +224,6 @@ async def _step(
             if update.callback_query is None and not await claim_update(session, update.update_id):
                 log.info("update %s already processed, ignored", update.update_id)
                 return None
-            person = await get_person(session, user.id, active_only=True) if user else None
-            tr = deps.tr(person.language if person else None, user.language_code if user else None)
-            context.known_person, context.tr, context.session = person, tr, session
             chat = update.effective_chat
             context.chat_id = chat.id if chat is not None else 0
             context.in_private = chat is not None and chat.type == ChatType.PRIVATE
@@ -234,6 +231,13 @@ async def _step(
                 # A button of a group's message (a notice) is answered in private, and any
                 # step it opens is the private chat's: none is ever opened in a group.
                 context.chat_id, context.in_private = user.id, True
+            person, step = (
+                await get_person_and_step(session, user.id, context.chat_id)
+                if user
+                else (None, None)
+            )
+            tr = deps.tr(person.language if person else None, user.language_code if user else None)
+            context.known_person, context.tr, context.session = person, tr, session
             if person is not None:
                 context.person = person
             if person is None and gate.strangers is not None:
@@ -251,7 +255,13 @@ async def _step(
             discarded = None
             if person is not None:
                 context.step = StepKey(
-                    session, context.chat_id, person.telegram_id or 0, deps.now(), deps.step_ttl
+                    session,
+                    context.chat_id,
+                    person.telegram_id or 0,
+                    deps.now(),
+                    deps.step_ttl,
+                    step=step,
+                    read=True,
                 )
                 discarded = await discard(context.step, tr) if moves_on(update) else None
             result = await handler(update, context)

@@ -17,7 +17,7 @@ from telegram import Update
 from handlers.buttons import CancelStep, ChangeRole, EvidenceDone, KeepRole, State
 from handlers.i18n import Tr
 from storage.actions import action_reference
-from storage.conversations import clear_state, get_state, set_state
+from storage.conversations import clear_state, get_state, live_state, set_state
 from storage.models import CommentKind, ConversationState
 
 #: Buttons that belong to an open step (its prompt's): they do not end it by being pressed.
@@ -25,23 +25,35 @@ STEP_BUTTONS = (CancelStep, EvidenceDone, ChangeRole, KeepRole)
 CANCEL_COMMANDS = ("/cancelar", "/cancel")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepKey:
-    """Whose step: a person (their Telegram id) in a chat; and the clock and timeout."""
+    """Whose step: a person (their Telegram id) in a chat; and the clock and timeout.
+
+    `read` says whether `step` is the step as read with the person (`get_person_and_step`),
+    which saves a query on every update; opening a step forgets it, closing one knows it gone."""
 
     session: AsyncSession
     chat_id: int
     user_id: int
     now: dt.datetime
     ttl: dt.timedelta
+    step: ConversationState | None = None
+    read: bool = False
 
     async def current(self) -> ConversationState | None:
-        return await get_state(self.session, self.chat_id, self.user_id, now=self.now, ttl=self.ttl)
+        if not self.read:
+            return await get_state(
+                self.session, self.chat_id, self.user_id, now=self.now, ttl=self.ttl
+            )
+        self.step = await live_state(self.session, self.step, now=self.now, ttl=self.ttl)
+        return self.step
 
     async def open(self, state: State, data: dict[str, Any]) -> None:
         await set_state(self.session, self.chat_id, self.user_id, state, data, now=self.now)
+        self.step, self.read = None, False
 
     async def close(self) -> bool:
+        self.step, self.read = None, True
         return await clear_state(self.session, self.chat_id, self.user_id)
 
 

@@ -210,13 +210,6 @@ def _viewer(person: Person, action_id: int) -> dict[str, object]:
 _PLAN_HAD_ROUND = (
     select(ReportingRound.id).where(ReportingRound.plan_id == KeyAction.plan_id).exists()
 )
-_VISIBLE_ACTION = (
-    select(KeyAction, Recommendation.label, _VISIBLE)
-    .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
-    .where(KeyAction.id == bindparam("action_id"), in_live_plan())
-    .options(lazyload(KeyAction.units), with_expression(KeyAction.plan_had_round, _PLAN_HAD_ROUND))
-)
-
 UNIT_SEPARATOR = "\x1f"
 
 #: The action's unit names in one column (group_concat on SQLite, string_agg on PostgreSQL), so
@@ -250,7 +243,7 @@ _CARD = (
     .join(Recommendation, Recommendation.id == KeyAction.recommendation_id)
     .join(Plan, Plan.id == KeyAction.plan_id)
     .where(KeyAction.id == bindparam("action_id"), Plan.archived_at.is_(None))
-    .options(lazyload(KeyAction.units))
+    .options(lazyload(KeyAction.units), with_expression(KeyAction.plan_had_round, _PLAN_HAD_ROUND))
 )
 
 
@@ -378,38 +371,62 @@ def follows_up_what_they_see(person: Person) -> bool:
     return person.active and person.role in (Role.FOCAL, *FOLLOW_UP_ROLES_ANYWHERE)
 
 
+@dataclass(frozen=True, slots=True)
+class _Visible:
+    """An action a person may see, read with everything its card shows beside it (`_CARD`)."""
+
+    action: KeyAction
+    label: str
+    recommendation_text: str
+    management_response: str
+    plan_title: str
+    unit_names: str | None
+    has_files: bool
+
+
 #: `session.info` key: the actions found visible in the session's current transaction.
 _SEEN_VISIBLE = "visible_actions"
 
 
-def _seen_visible(session: AsyncSession) -> dict[tuple[int, int], tuple[KeyAction, str]]:
+def _seen_visible(session: AsyncSession) -> dict[tuple[int, int], _Visible]:
     """Actions found visible in this transaction, by (person, action): a step that checks an
-    action and then changes it (a status) asks once. Forgotten with the transaction."""
+    action, changes it (a comment, a status) and shows its card reads it once. The session's
+    copy of the action follows the step's own changes (they are ORM UPDATEs); what else the
+    card shows (its plan, recommendation and units) no chat step changes. Forgotten with the
+    transaction."""
     current = session.sync_session.get_transaction()
     if current is None:  # no transaction yet: nothing to remember it by
         return {}
     kept = session.info.get(_SEEN_VISIBLE)
     if kept is None or kept[0] is not current:
         kept = session.info[_SEEN_VISIBLE] = (current, {})
-    seen: dict[tuple[int, int], tuple[KeyAction, str]] = kept[1]
+    seen: dict[tuple[int, int], _Visible] = kept[1]
     return seen
+
+
+async def _visible(session: AsyncSession, person: Person, action_id: int) -> _Visible:
+    """The action with its card's facts, if the person may see it (one query, none when this
+    transaction found it visible already)."""
+    seen = _seen_visible(session)
+    if person.active and (person.id, action_id) in seen:
+        return seen[(person.id, action_id)]
+    found = (await session.execute(_CARD, _viewer(person, action_id))).one_or_none()
+    if found is None:
+        raise NotFound("action_not_found", action_id=action_id)
+    action, label, rec_text, response, plan_title, visible, unit_names, has_files = found
+    if not person.active or not visible:
+        raise PermissionDenied("action_not_yours", action_id=action_id)
+    facts = _Visible(action, label, rec_text, response, plan_title, unit_names, bool(has_files))
+    seen[(person.id, action_id)] = facts
+    return facts
 
 
 async def require_visible_with_label(
     session: AsyncSession, person: Person, action_id: int
 ) -> tuple[KeyAction, str]:
-    """The action and its block's label, if the person may see it (one query, none when this
-    transaction found it visible already)."""
-    seen = _seen_visible(session)
-    if person.active and (person.id, action_id) in seen:
-        return seen[(person.id, action_id)]
-    found = (await session.execute(_VISIBLE_ACTION, _viewer(person, action_id))).one_or_none()
-    if found is None:
-        raise NotFound("action_not_found", action_id=action_id)
-    if not person.active or not found.visible:
-        raise PermissionDenied("action_not_yours", action_id=action_id)
-    seen[(person.id, action_id)] = (found[0], found[1])
-    return found[0], found[1]
+    """The action and its block's label, if the person may see it."""
+    found = await _visible(session, person, action_id)
+    return found.action, found.label
 
 
 async def require_visible(session: AsyncSession, person: Person, action_id: int) -> KeyAction:
@@ -448,27 +465,24 @@ async def action_card(
 ) -> ActionCard:
     if not person.active:
         raise PermissionDenied("action_not_yours", action_id=action_id)
-    found = (await session.execute(_CARD, _viewer(person, action_id))).one_or_none()
-    if found is None:
-        raise NotFound("action_not_found", action_id=action_id)
-    action, label, rec_text, response, plan_title, visible, unit_names, has_files = found
-    if not visible:
-        raise PermissionDenied("action_not_yours", action_id=action_id)
-    units = sorted(unit_names.split(UNIT_SEPARATOR)) if unit_names else []
+    found = await _visible(session, person, action_id)
+    action = found.action
+    units = sorted(found.unit_names.split(UNIT_SEPARATOR)) if found.unit_names else []
     latest = await latest_comments(session, action.id, comments)
     can_follow_up = person.role in FOLLOW_UP_ROLES_ANYWHERE or person.role == Role.FOCAL
     return ActionCard(
-        action=action_row(action, label, today),
-        plan_title=plan_title,
-        recommendation_text=rec_text,
-        management_response=response,
+        action=action_row(action, found.label, today),
+        plan_title=found.plan_title,
+        recommendation_text=found.recommendation_text,
+        management_response=found.management_response,
         deadline_start=action.deadline_start,
         responsible_text=action.responsible_text,
         units=units,
         comments=latest,
         can_follow_up=can_follow_up,
         can_review=may_review(person),
-        has_evidence=bool(has_files),
+        # Files the step itself added are in the latest comments.
+        has_evidence=found.has_files or any(comment.attachments for comment in latest),
     )
 
 

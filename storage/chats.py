@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import KnownChat, OutboxMessage, Person, Role, utcnow
@@ -102,24 +102,31 @@ def _follow(chat_id: int, moves: dict[int, int]) -> int:
     return chat_id
 
 
-async def notice_chat_ids(session: AsyncSession, setting_ids: Iterable[int]) -> list[int]:
-    """The notification chats: the setting's ids (followed to where their group moved) and the
-    reachable linked groups (one query)."""
-    setting_ids = list(setting_ids)
-    rows = await session.execute(
-        select(
-            KnownChat.chat_id, KnownChat.kind, KnownChat.unreachable_since, KnownChat.moved_to
-        ).where(
-            or_(
-                KnownChat.kind.is_not(None),
-                KnownChat.moved_to.is_not(None),
-                KnownChat.chat_id.in_(setting_ids),
-            )
+NoticeChatRow = tuple[int, str | None, dt.datetime | None, int | None]
+
+
+def known_notice_chats(
+    setting_ids: list[int],
+) -> Select[int, str | None, dt.datetime | None, int | None]:
+    """The known chats that decide where notices go: linked groups, groups that moved, and the
+    setting's ids (chat id, link kind, unreachable since, moved to)."""
+    return select(
+        KnownChat.chat_id, KnownChat.kind, KnownChat.unreachable_since, KnownChat.moved_to
+    ).where(
+        or_(
+            KnownChat.kind.is_not(None),
+            KnownChat.moved_to.is_not(None),
+            KnownChat.chat_id.in_(setting_ids),
         )
     )
+
+
+def notice_chats_among(rows: Iterable[NoticeChatRow], setting_ids: list[int]) -> list[int]:
+    """The notification chats, from `known_notice_chats`' rows: the setting's ids (followed to
+    where their group moved) and the reachable linked groups."""
     moves: dict[int, int] = {}
     linked: list[int] = []
-    for chat_id, kind, unreachable_since, moved_to in rows.all():
+    for chat_id, kind, unreachable_since, moved_to in rows:
         if moved_to is not None:
             moves[chat_id] = moved_to
         elif kind is not None and unreachable_since is None:
@@ -127,6 +134,13 @@ async def notice_chat_ids(session: AsyncSession, setting_ids: Iterable[int]) -> 
     chats = dict.fromkeys(_follow(chat_id, moves) for chat_id in setting_ids)
     chats.update(dict.fromkeys(linked))
     return list(chats)
+
+
+async def notice_chat_ids(session: AsyncSession, setting_ids: Iterable[int]) -> list[int]:
+    """The notification chats (see the module's docstring), in one query."""
+    setting_ids = list(setting_ids)
+    rows = await session.execute(known_notice_chats(setting_ids))
+    return notice_chats_among(rows.all(), setting_ids)
 
 
 # --------------------------------------------------------------------------------------------

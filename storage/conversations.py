@@ -38,6 +38,17 @@ async def get_state(
     """The conversation in progress, unless it was left longer than `ttl` before `now` (the
     flows' clock, required so that tests with a fixed clock see their state)."""
     row = await session.get(ConversationState, (chat_id, user_id))
+    return await live_state(session, row, now=now, ttl=ttl)
+
+
+async def live_state(
+    session: AsyncSession,
+    row: ConversationState | None,
+    *,
+    now: dt.datetime,
+    ttl: dt.timedelta = CONVERSATION_TTL,
+) -> ConversationState | None:
+    """`row`, unless it was left longer than `ttl` before `now` (then it is deleted)."""
     if row is not None and row.updated_at < now - ttl:
         await session.delete(row)
         await session.flush()

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, null, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
-from storage.chats import notice_chat_ids
+from storage.chats import known_notice_chats, notice_chats_among
 from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
@@ -123,7 +123,9 @@ async def _existing(session: AsyncSession, source_key: str | None) -> PostedComm
     return PostedComment(*row) if row is not None else None
 
 
-_NOTIFIED_PEOPLE = select(Person.telegram_id, Person.notify_mode).where(
+#: Registered secretariat members and coordinators who asked for notices, in the columns of
+#: `known_notice_chats` and a last one of their own (their notify mode, NULL for the chats).
+_NOTIFIED_PEOPLE = select(Person.telegram_id, null(), null(), null(), Person.notify_mode).where(
     Person.active.is_(True),
     Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
     Person.notify_mode.in_([NotifyMode.IMMEDIATE, NotifyMode.DIGEST]),
@@ -136,13 +138,15 @@ async def notification_chats(
 ) -> list[tuple[int, bool]]:
     """(chat id, digest?) of everyone to notify of a change: the secretariat chats from the
     settings and those linked from inside (storage.chats), plus registered secretariat members
-    and coordinators who asked for notices."""
-    chats: dict[int, bool] = {
-        chat_id: False for chat_id in await notice_chat_ids(session, extra_chat_ids)
-    }
-    people = await session.execute(_NOTIFIED_PEOPLE)
-    for telegram_id, mode in people.all():
-        if telegram_id is not None:
+    and coordinators who asked for notices. One statement: the chats and the people are read
+    together (UNION ALL), a round trip less on every change."""
+    setting_ids = list(extra_chat_ids)
+    known = known_notice_chats(setting_ids).add_columns(null())
+    rows = (await session.execute(union_all(known, _NOTIFIED_PEOPLE))).all()
+    chat_rows = [(row[0], row[1], row[2], row[3]) for row in rows if row[4] is None]
+    chats = dict.fromkeys(notice_chats_among(chat_rows, setting_ids), False)
+    for telegram_id, *_, mode in rows:
+        if mode is not None and telegram_id is not None:
             chats.setdefault(telegram_id, mode == NotifyMode.DIGEST)
     if author is not None and author.telegram_id in chats:
         del chats[author.telegram_id]

@@ -7,12 +7,13 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload, with_expression
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import (
+    ConversationState,
     Invitation,
     KnownChat,
     NotifyMode,
@@ -233,6 +234,30 @@ async def get_person(
     query = _ACTIVE_PERSON if active_only else _PERSON
     result = await session.scalars(query, {"telegram_id": telegram_id})
     return result.unique().one_or_none()
+
+
+_ACTIVE_PERSON_AND_STEP = (
+    _ACTIVE_PERSON.add_columns(ConversationState)
+    .outerjoin(
+        ConversationState,
+        and_(
+            ConversationState.chat_id == bindparam("chat_id"),
+            ConversationState.user_id == Person.telegram_id,
+        ),
+    )
+    .options(contains_eager(Person.units))
+)
+
+
+async def get_person_and_step(
+    session: AsyncSession, telegram_id: int, chat_id: int
+) -> tuple[Person | None, ConversationState | None]:
+    """The active person behind a Telegram account (as `get_person`) and the conversation step
+    they have open in `chat_id`, if any (`storage.conversations`, expired or not), in one
+    statement: every update needs both."""
+    params = {"telegram_id": telegram_id, "chat_id": chat_id}
+    row = (await session.execute(_ACTIVE_PERSON_AND_STEP, params)).unique().one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

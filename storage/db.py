@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from storage.idle_ping import ping_idle_connections
 from storage.sqlite_driver import connect as sqlite_connect
 
 if TYPE_CHECKING:
@@ -107,7 +108,6 @@ def create_engine(
         )
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # asyncpg waits 60 s for a host that does not answer: an outage is told after 10.
     connect_args = {"timeout": CONNECT_TIMEOUT, **kwargs.pop("connect_args", {})}
     connect_args["server_settings"] = {
@@ -117,7 +117,10 @@ def create_engine(
     if concurrency is not None:
         kwargs.setdefault("pool_size", min(concurrency, IDLE_CONNECTIONS))
         kwargs.setdefault("max_overflow", concurrency + JOB_CONNECTIONS - kwargs["pool_size"])
-    return _create_async_engine(url, connect_args=connect_args, **kwargs)
+    engine = _create_async_engine(url, connect_args=connect_args, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_idle_connections(engine)  # a dead connection is still replaced: see there
+    return engine
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -91,6 +91,8 @@ class Console:
     me: DemoPerson = PEOPLE[0]
     people: list[DemoPerson] = field(default_factory=lambda: list(PEOPLE))
     seen: dict[int, dict[int, int]] = field(default_factory=dict)
+    #: Whether the bot is still handling an update (a plan import or an export takes seconds).
+    busy: Callable[[], bool] = lambda: False
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -102,8 +104,9 @@ class Console:
             for p in self.people
         )
 
-    async def settle(self, quiet: float = 0.5, longest: float = 8.0) -> None:
-        """Wait until the bot has said everything it is going to say for now."""
+    async def settle(self, quiet: float = 0.5, longest: float = 30.0) -> None:
+        """Wait until the bot has said everything it is going to say for now: nothing new for
+        `quiet` seconds, no update waiting and none being handled."""
         started = last_change = time.monotonic()
         before = self._snapshot()
         while time.monotonic() - started < longest:
@@ -111,7 +114,7 @@ class Console:
             now = self._snapshot()
             if now != before:
                 before, last_change = now, time.monotonic()
-            elif time.monotonic() - last_change >= quiet and not self.sim.updates:
+            elif time.monotonic() - last_change >= quiet and not (self.sim.updates or self.busy()):
                 break
 
     def show_news(self) -> None:
@@ -308,7 +311,13 @@ async def _run_in(tmp: Path, database_url: str | None, stdin: TextIO, stdout: Te
                 await app.start()
                 assert app.updater is not None
                 await app.updater.start_polling(poll_interval=0, timeout=1)
-                console = Console(sim, stdout, files_dir)
+                processor = app.update_processor
+                console = Console(
+                    sim,
+                    stdout,
+                    files_dir,
+                    busy=lambda: processor.current_concurrent_updates > 0,
+                )
                 await _converse(console, url, stdin)
             finally:
                 with contextlib.suppress(Exception):

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.measure import percentile
-from bot.simulator.server import BotApiSimulator, SimMessage
+from bot.simulator.server import BotApiSimulator
+from bot.simulator.store import SimMessage
 from bot.telegram_limits import OVERALL_PER_SECOND
-from handlers.buttons import ALL_PLANS, ExportFormat, ExportPlan, Scope, ShowSummary
+from handlers.summary_buttons import ALL_PLANS, ExportFormat, ExportPlan, Scope, ShowSummary
 from storage.db import create_engine, create_sessions, transaction
 from storage.models import Comment, KeyAction, Person, Unit
 from storage.people import create_invitation

@@ -33,7 +33,8 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_application
 from bot.settings import Settings
-from bot.simulator.server import BotApiSimulator, SimMessage
+from bot.simulator.server import BotApiSimulator
+from bot.simulator.store import SimMessage
 from storage.db import (
     Sessions,
     create_engine,

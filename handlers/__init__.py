@@ -32,28 +32,28 @@ from handlers import (
     steps,
     summary,
 )
-from handlers.buttons import (
+from handlers.action_buttons import (
     FOLLOW_UP_BUTTONS,
+    REVIEW_QUEUE_BUTTONS,
+    ActionList,
+    OpenCard,
+    OpenCardAnew,
+    ShowEvidence,
+    ShowHistory,
+)
+from handlers.buttons import any_of
+from handlers.errors import on_error, unknown_button, unknown_command
+from handlers.people_buttons import (
     INVITATION_BUTTONS,
     PEOPLE_BUTTONS,
     PERSON_BUTTONS,
-    REVIEW_QUEUE_BUTTONS,
     ROLE_BUTTONS,
-    ROUND_BUTTONS,
-    ROUND_GUIDE_BUTTONS,
-    SUMMARY_BUTTONS,
-    ActionList,
     ChooseLanguage,
     ChooseNotifyMode,
-    ExportPlan,
-    OpenCard,
-    OpenCardAnew,
     RetryChat,
-    ShowEvidence,
-    ShowHistory,
-    any_of,
 )
-from handlers.errors import on_error, unknown_button, unknown_command
+from handlers.round_buttons import ROUND_BUTTONS, ROUND_GUIDE_BUTTONS
+from handlers.summary_buttons import SUMMARY_BUTTONS, ExportPlan
 
 #: Text, photos, documents, recordings and places that are not commands: the next step of a
 #: conversation.

@@ -12,22 +12,20 @@ from typing import Any
 
 from telegram import Bot, Document, Message, Update
 
-from handlers.buttons import (
+from handlers.buttons import CancelStep, State, parse_any
+from handlers.context import Deps, FlowContext, flow
+from handlers.i18n import N_, Safe, Tr
+from handlers.labels import role_label
+from handlers.open_steps import StepKey
+from handlers.people_buttons import (
     PEOPLE_BUTTONS,
     AskDeactivate,
-    CancelStep,
     Deactivate,
     InvitationsPage,
     PeoplePage,
     Reactivate,
     ShowPerson,
-    State,
-    parse_any,
 )
-from handlers.context import Deps, FlowContext, flow
-from handlers.i18n import N_, Safe, Tr
-from handlers.labels import role_label
-from handlers.open_steps import StepKey
 from handlers.person_entry import menu_setter, person_view
 from handlers.replies import (
     ButtonRow,

@@ -8,7 +8,8 @@ from typing import Any
 
 from telegram import Message, Update
 
-from handlers.buttons import ActionList, OpenCard, OpenCardAnew, ShowHistory, State, pressed
+from handlers.action_buttons import ActionList, OpenCard, OpenCardAnew, ShowHistory
+from handlers.buttons import State, pressed
 from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.replies import Reply, View, stale_button

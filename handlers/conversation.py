@@ -16,11 +16,10 @@ from telegram import Message, Update
 from telegram.ext import JobQueue
 
 from handlers import round_guide
-from handlers.buttons import (
+from handlers.action_buttons import (
     FOLLOW_UP_BUTTONS,
     ActionButton,
     AnswerReview,
-    CancelStep,
     EvidenceDone,
     ReviewMenu,
     SetReview,
@@ -28,10 +27,9 @@ from handlers.buttons import (
     StartComment,
     StartEvidence,
     StartReviewComment,
-    State,
     StatusMenu,
-    parse_any,
 )
+from handlers.buttons import CancelStep, State, parse_any
 from handlers.cards import card_view
 from handlers.context import FlowContext, flow
 from handlers.i18n import N_, Tr

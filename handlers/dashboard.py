@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from telegram import Bot, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
-from handlers.buttons import OpenDashboard
 from handlers.i18n import N_, Tr
 from handlers.replies import View
+from handlers.summary_buttons import OpenDashboard
 from storage.models import Role
 
 DASHBOARD_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)

@@ -7,7 +7,8 @@ from typing import Literal
 
 from telegram import Update
 
-from handlers.buttons import ShowEvidence, pressed
+from handlers.action_buttons import ShowEvidence
+from handlers.buttons import pressed
 from handlers.context import FlowContext, flow
 from handlers.replies import OutgoingFile, Reply, View, stale_button
 from handlers.views import evidence_line

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from telegram import Update
 
 from handlers.as_of import compact, from_compact, take_as_of
-from handlers.buttons import Button, ExportFormat, ExportPlan, ExportPlans, parse_any
+from handlers.buttons import Button, parse_any
 from handlers.context import Deps, FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
 from handlers.replies import ButtonRow, FileNotMade, OutgoingFile, Reply, View, stale_button
+from handlers.summary_buttons import ExportFormat, ExportPlan, ExportPlans
 from handlers.text import shorten
 from reports.files import FILE_SECONDS, plan_file
 from storage.models import Role

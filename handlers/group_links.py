@@ -17,8 +17,9 @@ import logging
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
-from handlers.buttons import RetryChat, pressed
+from handlers.buttons import pressed
 from handlers.context import FlowContext, Strangers, flow
+from handlers.people_buttons import RetryChat
 from handlers.replies import Reply, View, stale_button
 from storage.chats import (
     SECRETARIAT,

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.buttons import (
+from handlers.buttons import parse_any
+from handlers.context import FlowContext, flow
+from handlers.i18n import Tr
+from handlers.labels import role_label
+from handlers.people_buttons import (
     INVITATION_BUTTONS,
     AskRevoke,
     InvitationsPage,
     PeoplePage,
     Revoke,
-    parse_any,
 )
-from handlers.context import FlowContext, flow
-from handlers.i18n import Tr
-from handlers.labels import role_label
 from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.text import shorten
 from storage.errors import InvitationError

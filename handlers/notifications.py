@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from handlers.account_notices import render_account_notice
-from handlers.buttons import AnswerReview, Button, OpenCardAnew, RetryChat, ShowEvidence
+from handlers.action_buttons import AnswerReview, OpenCardAnew, ShowEvidence
+from handlers.buttons import Button
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     OVERDUE_MARK,
@@ -23,6 +24,7 @@ from handlers.labels import (
     role_label,
     status_label,
 )
+from handlers.people_buttons import RetryChat
 from handlers.replies import View, in_rows
 from handlers.round_texts import render_round_row
 from handlers.text import MESSAGE_LIMIT, shorten, split_message

@@ -19,21 +19,14 @@ from typing import Any
 
 from telegram import Message, Update
 
-from handlers.buttons import (
-    ROLE_BUTTONS,
-    ChangeRole,
-    ChooseLanguage,
-    KeepRole,
-    State,
-    parse_any,
-    pressed,
-)
+from handlers.buttons import State, parse_any, pressed
 from handlers.cards import card_view
 from handlers.command_menus import set_role_commands
 from handlers.context import FlowContext, deactivated_text, flow, invitation_help
 from handlers.dashboard import set_dashboard_menu
 from handlers.i18n import N_, Safe, Tr
 from handlers.labels import role_label
+from handlers.people_buttons import ROLE_BUTTONS, ChangeRole, ChooseLanguage, KeepRole
 from handlers.replies import Reply, View
 from locales import SUPPORTED
 from storage.conversations import hit_throttle

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers.buttons import CancelStep, ChangeRole, EvidenceDone, KeepRole, State
+from handlers.action_buttons import EvidenceDone
+from handlers.buttons import CancelStep, State
 from handlers.i18n import Tr
+from handlers.people_buttons import ChangeRole, KeepRole
 from storage.actions import action_reference
 from storage.conversations import clear_state, get_state, live_state, set_state
 from storage.models import CommentKind, ConversationState

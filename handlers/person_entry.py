@@ -8,7 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from handlers.buttons import (
+from handlers.buttons import parse_any
+from handlers.command_menus import set_role_commands
+from handlers.context import FlowContext, flow
+from handlers.i18n import N_, Tr
+from handlers.labels import role_label
+from handlers.people_buttons import (
     PERSON_BUTTONS,
     AskDeactivate,
     AskRole,
@@ -21,12 +26,7 @@ from handlers.buttons import (
     ShowPerson,
     UnitChange,
     UnitsMenu,
-    parse_any,
 )
-from handlers.command_menus import set_role_commands
-from handlers.context import FlowContext, flow
-from handlers.i18n import N_, Tr
-from handlers.labels import role_label
 from handlers.replies import ButtonRow, Reply, View, in_rows, stale_button
 from handlers.text import shorten
 from handlers.views import person_line

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.buttons import ChooseNotifyMode, pressed
+from handlers.buttons import pressed
 from handlers.context import FlowContext, Strangers, flow
 from handlers.i18n import N_, Tr
+from handlers.people_buttons import ChooseNotifyMode
 from handlers.replies import Reply, View, stale_button
 from storage.models import NotifyMode, Person, Role
 from storage.people import set_notify_mode

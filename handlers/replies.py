@@ -27,8 +27,9 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden
 
-from handlers.buttons import Button, OpenDashboard
+from handlers.buttons import Button
 from handlers.i18n import N_, Tr
+from handlers.summary_buttons import OpenDashboard
 from handlers.text import CAPTION_LIMIT, split_message
 from storage.errors import PlanError
 

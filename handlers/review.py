@@ -9,14 +9,14 @@ import datetime as dt
 
 from telegram import Update
 
-from handlers.buttons import (
+from handlers.action_buttons import (
     REVIEW_QUEUE_BUTTONS,
     ReviewQueueObserve,
     ReviewQueueShow,
     ReviewQueueValidate,
     ShowEvidence,
-    parse_any,
 )
+from handlers.buttons import parse_any
 from handlers.context import FlowContext, flow
 from handlers.conversation import start_observation
 from handlers.i18n import N_, Tr

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.buttons import (
+from handlers.buttons import Button, CancelStep, State, parse_any
+from handlers.context import FlowContext, flow
+from handlers.i18n import Safe, Tr
+from handlers.labels import STATUS_MARKS, deadline_in_words, status_label, status_mark
+from handlers.replies import ButtonRow, Reply, View, stale_button
+from handlers.round_buttons import (
     ROUND_GUIDE_BUTTONS,
-    Button,
-    CancelStep,
     RoundComment,
     RoundGo,
     RoundSkip,
     RoundStatus,
     RoundUnchanged,
-    State,
-    parse_any,
 )
-from handlers.context import FlowContext, flow
-from handlers.i18n import Safe, Tr
-from handlers.labels import STATUS_MARKS, deadline_in_words, status_label, status_mark
-from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.round_texts import round_name
 from handlers.text import escape, shorten
 from storage.actions import latest_comments

@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from handlers.buttons import RoundGo
 from handlers.i18n import Safe, Tr
 from handlers.replies import OutgoingFile, View
+from handlers.round_buttons import RoundGo
 from handlers.text import MESSAGE_LIMIT, escape, shorten, split_message
 from reports.files import FILE_SECONDS, round_document, round_workbook
 from storage.offloop import run_in_process

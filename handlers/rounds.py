@@ -15,10 +15,12 @@ from collections.abc import Sequence
 
 from telegram import Message, Update
 
-from handlers.buttons import (
+from handlers.buttons import Button, CancelStep, State, parse_any
+from handlers.context import FlowContext, Strangers, flow
+from handlers.i18n import N_, Safe, Tr
+from handlers.replies import ButtonRow, Reply, View, stale_button
+from handlers.round_buttons import (
     ROUND_BUTTONS,
-    Button,
-    CancelStep,
     RoundAskClose,
     RoundClose,
     RoundDate,
@@ -28,12 +30,7 @@ from handlers.buttons import (
     RoundPlan,
     RoundResend,
     RoundView,
-    State,
-    parse_any,
 )
-from handlers.context import FlowContext, Strangers, flow
-from handlers.i18n import N_, Safe, Tr
-from handlers.replies import ButtonRow, Reply, View, stale_button
 from handlers.round_texts import render_report, report_text, round_name
 from handlers.text import shorten
 from storage.errors import PlanError

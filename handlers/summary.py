@@ -26,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from handlers.as_of import compact, take_as_of
-from handlers.buttons import (
+from handlers.buttons import parse_any
+from handlers.context import Deps, FlowContext, Strangers, flow
+from handlers.dashboard import with_dashboard
+from handlers.i18n import Tr
+from handlers.labels import (
+    OVERDUE_MARK,
+    status_label,
+)
+from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
+from handlers.summary_buttons import (
     ALL_PLANS,
     SUMMARY_BUTTONS,
     UNCHOSEN,
@@ -37,16 +46,7 @@ from handlers.buttons import (
     ShowSummary,
     SummaryChart,
     SummaryPlans,
-    parse_any,
 )
-from handlers.context import Deps, FlowContext, Strangers, flow
-from handlers.dashboard import with_dashboard
-from handlers.i18n import Tr
-from handlers.labels import (
-    OVERDUE_MARK,
-    status_label,
-)
-from handlers.replies import ButtonRow, OutgoingFile, Reply, View, stale_button
 from handlers.summary_text import (
     GROUP_LIMIT,
     LIST_LIMIT,

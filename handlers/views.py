@@ -8,10 +8,8 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from handlers.buttons import (
+from handlers.action_buttons import (
     ActionList,
-    Button,
-    CancelStep,
     EvidenceDone,
     OpenCard,
     ReviewMenu,
@@ -24,6 +22,7 @@ from handlers.buttons import (
     StartReviewComment,
     StatusMenu,
 )
+from handlers.buttons import Button, CancelStep
 from handlers.i18n import Safe, Tr
 from handlers.labels import (
     REVIEW_MARKS,

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.simulator.server import BotApiSimulator, SimMessage
+from bot.simulator.server import BotApiSimulator
+from bot.simulator.store import SimMessage
 
 TOKEN = "7000000003:e2e-token"
 USERNAME = "plan_de_mejora_bot"

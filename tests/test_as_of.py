@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.cli import _export, _parser, _report
 from bot.settings import Settings
 from handlers.as_of import read_day
-from handlers.buttons import Scope, ShowSummary
+from handlers.summary_buttons import Scope, ShowSummary
 from reports.pdf import font_path, plan_report_pdf
 from reports.pdf_table import Style, draw_table
 from storage.clock import end_of_day

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.buttons import (
-    ActionList,
-    AskDeactivate,
-    Button,
-    CancelStep,
-    ChooseLanguage,
-    ChooseNotifyMode,
+from handlers.action_buttons import ActionList, OpenCard, SetReview, SetStatus
+from handlers.buttons import Button, CancelStep
+from handlers.people_buttons import AskDeactivate, ChooseLanguage, ChooseNotifyMode
+from handlers.summary_buttons import (
     ExportFormat,
     ExportPlan,
     ExportPlans,
-    OpenCard,
     OverduePage,
     Scope,
-    SetReview,
-    SetStatus,
     ShowSummary,
     SummaryChart,
     SummaryPlans,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers.export
 import handlers.summary
-from handlers.buttons import Scope, SummaryChart
+from handlers.summary_buttons import Scope, SummaryChart
 from reports.files import plan_file
 from tests.offline import Chat
 from tests.report_support import add_person, build_large_plan, running_app

@@ -32,7 +32,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.web.auth import Unauthorized, init_data_from, person_of, verify
-from handlers.buttons import ALL_PLANS, Scope
 from handlers.context import Deps
 from handlers.i18n import N_, Tr
 from handlers.labels import (
@@ -44,6 +43,7 @@ from handlers.labels import (
     status_label,
 )
 from handlers.summary import CHART_GROUPS, Resolved, chart_png, resolve, summary_for
+from handlers.summary_buttons import ALL_PLANS, Scope
 from handlers.summary_text import STATUS_ORDER, share_text
 from storage.actions import HistoryEntry, action_card, action_history
 from storage.errors import NotFound, PermissionDenied

@@ -111,6 +111,8 @@ def _decode(text: str, kind: Any) -> object:
 
 
 _FIELD_TYPES: dict[type, tuple[Any, ...]] = {}
+#: Every kind of button by its prefix (see `Button.__init_subclass__`).
+_KINDS: dict[str, type[Button]] = {}
 
 
 def _field_types(cls: type) -> tuple[Any, ...]:
@@ -126,6 +128,17 @@ class Button:
     """A kind of button: `prefix` and the dataclass fields, in order, make its data."""
 
     prefix: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Two kinds with one prefix would read each other's buttons: refused when the second
+        is defined (the kinds live in several modules)."""
+        super().__init_subclass__(**kwargs)
+        prefix = cls.__dict__.get("prefix")
+        if prefix is None:  # a family's base (ActionButton...): no buttons of its own
+            return
+        taken = _KINDS.setdefault(prefix, cls)
+        if taken is not cls:
+            raise ValueError(f"button prefix {prefix!r} of {cls.__name__} is {taken.__name__}'s")
 
     def data(self) -> str:
         values = [_encode(getattr(self, f.name)) for f in dataclasses.fields(self)]

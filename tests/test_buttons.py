@@ -85,3 +85,8 @@ def test_an_overdue_page_is_of_overdue_actions_even_without_its_scope() -> None:
 def test_data_over_64_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         ChooseLanguage("x" * 70).data()
+
+
+def test_a_second_kind_of_button_with_a_taken_prefix_is_refused() -> None:
+    with pytest.raises(ValueError, match="'a' of Shadow is OpenCard's"):
+        type("Shadow", (Button,), {"prefix": "a"})

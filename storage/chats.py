@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import KnownChat, OutboxMessage, Person, Role, utcnow
@@ -105,24 +105,21 @@ def _follow(chat_id: int, moves: dict[int, int]) -> int:
 NoticeChatRow = tuple[int, str | None, dt.datetime | None, int | None]
 
 
-def known_notice_chats(
-    setting_ids: list[int],
-) -> Select[int, str | None, dt.datetime | None, int | None]:
-    """The known chats that decide where notices go: linked groups, groups that moved, and the
-    setting's ids (chat id, link kind, unreachable since, moved to)."""
-    return select(
-        KnownChat.chat_id, KnownChat.kind, KnownChat.unreachable_since, KnownChat.moved_to
-    ).where(
-        or_(
-            KnownChat.kind.is_not(None),
-            KnownChat.moved_to.is_not(None),
-            KnownChat.chat_id.in_(setting_ids),
-        )
+#: The known chats that decide where notices go: linked groups, groups that moved, and the
+#: setting's ids (parameter `setting_ids`): chat id, link kind, unreachable since, moved to.
+KNOWN_NOTICE_CHATS = select(
+    KnownChat.chat_id, KnownChat.kind, KnownChat.unreachable_since, KnownChat.moved_to
+).where(
+    or_(
+        KnownChat.kind.is_not(None),
+        KnownChat.moved_to.is_not(None),
+        KnownChat.chat_id.in_(bindparam("setting_ids", expanding=True)),
     )
+)
 
 
 def notice_chats_among(rows: Iterable[NoticeChatRow], setting_ids: list[int]) -> list[int]:
-    """The notification chats, from `known_notice_chats`' rows: the setting's ids (followed to
+    """The notification chats, from `KNOWN_NOTICE_CHATS`' rows: the setting's ids (followed to
     where their group moved) and the reachable linked groups."""
     moves: dict[int, int] = {}
     linked: list[int] = []
@@ -139,7 +136,7 @@ def notice_chats_among(rows: Iterable[NoticeChatRow], setting_ids: list[int]) ->
 async def notice_chat_ids(session: AsyncSession, setting_ids: Iterable[int]) -> list[int]:
     """The notification chats (see the module's docstring), in one query."""
     setting_ids = list(setting_ids)
-    rows = await session.execute(known_notice_chats(setting_ids))
+    rows = await session.execute(KNOWN_NOTICE_CHATS, {"setting_ids": setting_ids})
     return notice_chats_among(rows.all(), setting_ids)
 
 

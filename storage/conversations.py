@@ -56,6 +56,27 @@ async def live_state(
     return row
 
 
+def _state_upsert(dialect: str) -> Any:
+    stmt = insert_for(dialect)(table_of(ConversationState)).values(
+        {name: bindparam(name) for name in ("chat_id", "user_id", "state", "data", "updated_at")}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "user_id"],
+        set_={name: stmt.excluded[name] for name in ("state", "data", "updated_at")},
+    )
+
+
+#: The step's upsert and the update's claim, built once per dialect: they run on most updates.
+_SET_STATE = {dialect: _state_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+_CLAIM = {
+    dialect: insert_for(dialect)(table_of(ProcessedUpdate))
+    .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(table_of(ProcessedUpdate).c.update_id)
+    for dialect in ("sqlite", "postgresql")
+}
+
+
 async def set_state(
     session: AsyncSession,
     chat_id: int,
@@ -65,15 +86,14 @@ async def set_state(
     *,
     now: dt.datetime | None = None,
 ) -> None:
-    now = now or utcnow()
-    stmt = insert_for(dialect_of(session))(ConversationState).values(
-        chat_id=chat_id, user_id=user_id, state=state, data=data or {}, updated_at=now
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["chat_id", "user_id"],
-        set_={"state": state, "data": data or {}, "updated_at": now},
-    )
-    await session.execute(stmt)
+    values = {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "state": state,
+        "data": data or {},
+        "updated_at": now or utcnow(),
+    }
+    await session.execute(_SET_STATE[dialect_of(session)], values)
 
 
 _CLEAR = (
@@ -99,13 +119,8 @@ async def claim_update(
     session: AsyncSession, update_id: int, *, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already processed (a redelivery)."""
-    claim = (
-        insert_for(dialect_of(session))(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=now or utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdate.update_id)
-    )
-    result = await session.execute(claim)
+    params = {"update_id": update_id, "processed_at": now or utcnow()}
+    result = await session.execute(_CLAIM[dialect_of(session)], params)
     return result.first() is not None
 
 

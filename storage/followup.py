@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, insert, null, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
-from storage.chats import known_notice_chats, notice_chats_among
+from storage.chats import KNOWN_NOTICE_CHATS, notice_chats_among
 from storage.db import dialect_of, insert_for
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
@@ -124,13 +124,16 @@ async def _existing(session: AsyncSession, source_key: str | None) -> PostedComm
 
 
 #: Registered secretariat members and coordinators who asked for notices, in the columns of
-#: `known_notice_chats` and a last one of their own (their notify mode, NULL for the chats).
+#: `KNOWN_NOTICE_CHATS` and a last one of their own (their notify mode, NULL for the chats).
 _NOTIFIED_PEOPLE = select(Person.telegram_id, null(), null(), null(), Person.notify_mode).where(
     Person.active.is_(True),
     Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
     Person.notify_mode.in_([NotifyMode.IMMEDIATE, NotifyMode.DIGEST]),
     Person.telegram_id.is_not(None),
 )
+
+
+_RECIPIENTS = union_all(KNOWN_NOTICE_CHATS.add_columns(null()), _NOTIFIED_PEOPLE)
 
 
 async def notification_chats(
@@ -141,8 +144,7 @@ async def notification_chats(
     and coordinators who asked for notices. One statement: the chats and the people are read
     together (UNION ALL), a round trip less on every change."""
     setting_ids = list(extra_chat_ids)
-    known = known_notice_chats(setting_ids).add_columns(null())
-    rows = (await session.execute(union_all(known, _NOTIFIED_PEOPLE))).all()
+    rows = (await session.execute(_RECIPIENTS, {"setting_ids": setting_ids})).all()
     chat_rows = [(row[0], row[1], row[2], row[3]) for row in rows if row[4] is None]
     chats = dict.fromkeys(notice_chats_among(chat_rows, setting_ids), False)
     for telegram_id, *_, mode in rows:

@@ -33,6 +33,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.loop_lag import LoopLag
 from bot.telegram_limits import (
     GROUP_SENDS_PER_MINUTE,
     PAID_PER_SECOND,
@@ -60,7 +61,8 @@ RTT_KNOWN = 30
 #: within this time (until then the faster trips before make the window count longer).
 RTT_MEMORY_SECONDS = 2.0
 #: A send counts this much after its latest possible arrival: the round trips the bot measures
-#: include its own event loop's delays, which under load differ from one send to the next.
+#: include its own event loop's delays, which under load differ from one send to the next. A
+#: loop that runs late (`bot.loop_lag`) adds twice its recent lateness.
 CLOCK_MARGIN = 0.02
 
 _BACKGROUND: ContextVar[bool] = ContextVar("background_send", default=False)
@@ -94,8 +96,16 @@ class SlidingWindow:
     than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429 is then
     waited out (`TelegramRateLimiter.process_request`)."""
 
-    def __init__(self, max_rate: int, time_period: float, reserve: int = 0) -> None:
+    def __init__(
+        self,
+        max_rate: int,
+        time_period: float,
+        reserve: int = 0,
+        loop_lag: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.max_rate = max_rate
+        #: How late the event loop has been running lately (`bot.loop_lag`).
+        self._loop_lag = loop_lag
         self.time_period = time_period
         #: Places of the window that background sends leave to replies.
         self.reserve = min(reserve, max_rate - 1)
@@ -171,7 +181,8 @@ class SlidingWindow:
         in-flight entry stands for it: they are alike)."""
         now = time.monotonic()
         self._round_trips.append((now, now - start))
-        arrived = now - self.fastest_trip() + CLOCK_MARGIN
+        # Both the fastest trip and this one may carry a busy loop's delays, in either leg.
+        arrived = now - self.fastest_trip() + CLOCK_MARGIN + 2 * self._loop_lag()
         self._sent[self._sent.index(math.inf)] = min(arrived, now)
 
 
@@ -184,8 +195,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         group_per_minute: int = GROUP_SENDS_PER_MINUTE,
         max_retries: int = 3,
     ) -> None:
-        self._overall = SlidingWindow(overall_per_second, 1, REPLY_RESERVE)
-        self._paid = SlidingWindow(PAID_PER_SECOND, 1)
+        self._loop_lag = LoopLag()
+        self._overall = SlidingWindow(overall_per_second, 1, REPLY_RESERVE, self._loop_lag.recent)
+        self._paid = SlidingWindow(PAID_PER_SECOND, 1, loop_lag=self._loop_lag.recent)
         self._group_per_minute = group_per_minute
         self._groups: dict[int | str, SlidingWindow] = {}
         self._max_retries = max_retries
@@ -193,10 +205,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._not_held.set()
 
     async def initialize(self) -> None:
-        """Nothing to set up."""
+        """Start measuring the event loop's lateness."""
+        self._loop_lag.start()
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
+        await self._loop_lag.stop()
 
     def group_window(self, group_id: int | str) -> SlidingWindow:
         """The group's window; past `MAX_GROUP_WINDOWS`, those with nothing in them go."""
@@ -205,7 +218,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 if key != group_id and window.has_capacity(window.max_rate):
                     del self._groups[key]
         if group_id not in self._groups:
-            self._groups[group_id] = SlidingWindow(self._group_per_minute, 60)
+            self._groups[group_id] = SlidingWindow(
+                self._group_per_minute, 60, loop_lag=self._loop_lag.recent
+            )
         return self._groups[group_id]
 
     async def _send(

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 
 import pytest
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
+from bot.loop_lag import LoopLag
 from bot.rate_limits import (
     MAX_GROUP_WINDOWS,
+    RTT_KNOWN,
     SlidingWindow,
     TelegramRateLimiter,
     background_sends,
@@ -176,3 +179,42 @@ async def test_a_network_whose_latency_varies_stays_within_the_window() -> None:
         await send_burst(sim, limiter, 40)
         assert sim.stats["sendMessage"] == 40
         assert sim.stats["429"] == 0
+
+
+async def _sends_counted_after(loop_lag: float) -> bool:
+    """A window of 40 sends, each a 200 ms round trip, started at once after 30 earlier ones
+    (so the fastest trip, 200 ms, is trusted): whether they still count 1.1 s after their start,
+    with the event loop running `loop_lag` seconds late."""
+    window = SlidingWindow(40, 1.0, loop_lag=lambda: loop_lag)
+
+    async def send() -> None:
+        async with window.place():
+            await asyncio.sleep(0.2)
+
+    await asyncio.gather(*(send() for _ in range(RTT_KNOWN)))
+    await asyncio.sleep(1.05)  # the window is empty again; the round trips are remembered
+    started = time.monotonic()
+    await asyncio.gather(*(send() for _ in range(40)))
+    await asyncio.sleep(started + 1.1 - time.monotonic())
+    return not window.has_capacity(1)
+
+
+async def test_a_late_event_loop_makes_a_send_count_longer() -> None:
+    """On a punctual loop a send counts from its start (its answer less the fastest trip, plus
+    20 ms), so the window is free again 1.02 s later; on a loop running 100 ms late, both trips
+    may carry that much, and the send counts from its answer (200 ms later)."""
+    assert not await _sends_counted_after(loop_lag=0.0)
+    assert await _sends_counted_after(loop_lag=0.1)
+
+
+async def test_the_loop_lateness_is_measured() -> None:
+    lag = LoopLag()
+    lag.start()
+    try:
+        await asyncio.sleep(0.1)
+        time.sleep(0.15)  # noqa: ASYNC251 (the point: the loop blocked)
+        await asyncio.sleep(0.05)
+        assert lag.recent() >= 0.1
+    finally:
+        await lag.stop()
+    assert lag.recent() >= 0.1  # remembered for a while

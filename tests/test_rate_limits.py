@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 import time
 
 import pytest
@@ -218,3 +219,28 @@ async def test_the_loop_lateness_is_measured() -> None:
     finally:
         await lag.stop()
     assert lag.recent() >= 0.1  # remembered for a while
+
+
+async def _busy_loop(stop: asyncio.Event, seed: int) -> None:
+    """Other people's updates keeping the event loop busy for up to 80 ms at a time."""
+    rng = random.Random(seed)
+    while not stop.is_set():
+        time.sleep(rng.uniform(0.0, 0.08))  # noqa: ASYNC251 (the point: a blocked loop)
+        await asyncio.sleep(rng.uniform(0.0, 0.03))
+
+
+async def test_sends_from_a_busy_process_stay_within_the_window() -> None:
+    """Through the simulator, while the loop is blocked up to 80 ms at a time (without the
+    loop's lateness in the margin, about one send in 300 was answered 429 here)."""
+    async with BotApiSimulator(TOKEN, overall_per_second=30, group_per_minute=10_000) as sim:
+        sim.add_group(GROUP, "Secretariado")
+        sim.latency = 0.1
+        limiter = TelegramRateLimiter(overall_per_second=30, group_per_minute=10_000, max_retries=0)
+        stop = asyncio.Event()
+        busy = asyncio.create_task(_busy_loop(stop, seed=1))
+        try:
+            await send_burst(sim, limiter, 300)
+        finally:
+            stop.set()
+            await busy
+        assert sim.stats["429"] == 0

@@ -147,8 +147,7 @@ def test_demo_leaves_nothing_behind_on_an_error_or_ctrl_c(tmp_path):
                 break
         assert len(demo_leftovers(temp)) == 1  # its folder, while it runs
         demo.send_signal(signal.SIGINT)
-        demo.communicate(timeout=60)  # reading both pipes: a full one would hold it
-        assert demo.returncode == 130
+        assert demo.wait(timeout=60) == 130
     assert demo_leftovers(temp) == []
 
 

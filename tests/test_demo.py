@@ -140,6 +140,9 @@ def test_demo_leaves_nothing_behind_on_an_error_or_ctrl_c(tmp_path):
         text=True,
         cwd=tmp_path,
         env=environment,
+        # A shell's background job starts with Ctrl-C ignored, and a child keeps that: the
+        # demo is started as a terminal starts it, with Ctrl-C's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as demo:
         assert demo.stdout is not None
         for line in demo.stdout:  # the demo is up and waits for a line

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import dialect_of, insert_for
+from storage.db import dialect_of, insert_for, per_dialect
 from storage.models import (
     ConversationState,
     ProcessedUpdate,
@@ -66,15 +66,19 @@ def _state_upsert(dialect: str) -> Any:
     )
 
 
+def _claim(dialect: str) -> Any:
+    table = table_of(ProcessedUpdate)
+    return (
+        insert_for(dialect)(table)
+        .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(table.c.update_id)
+    )
+
+
 #: The step's upsert and the update's claim, built once per dialect: they run on most updates.
-_SET_STATE = {dialect: _state_upsert(dialect) for dialect in ("sqlite", "postgresql")}
-_CLAIM = {
-    dialect: insert_for(dialect)(table_of(ProcessedUpdate))
-    .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
-    .on_conflict_do_nothing(index_elements=["update_id"])
-    .returning(table_of(ProcessedUpdate).c.update_id)
-    for dialect in ("sqlite", "postgresql")
-}
+_SET_STATE = per_dialect(_state_upsert)
+_CLAIM = per_dialect(_claim)
 
 
 async def set_state(

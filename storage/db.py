@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -181,6 +181,17 @@ def dialect_of(session: AsyncSession) -> str:
 def insert_for(dialect: str) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL both do)."""
     return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+#: The dialects the bot runs on.
+DIALECTS = ("sqlite", "postgresql")
+T = TypeVar("T")
+
+
+def per_dialect(build: Callable[[str], T]) -> dict[str, T]:
+    """`build(dialect)` for each dialect, by name: a statement with ON CONFLICT that runs on
+    every update is built once per dialect and picked with `dialect_of(session)`."""
+    return {dialect: build(dialect) for dialect in DIALECTS}
 
 
 def hold_lock_sync(connection: Connection, key: int) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
 from storage.chats import KNOWN_NOTICE_CHATS, notice_chats_among
-from storage.db import dialect_of, insert_for
+from storage.db import dialect_of, insert_for, per_dialect
 from storage.errors import InvalidInput, PermissionDenied
 from storage.models import (
     CLOSED_STATUSES,
@@ -337,7 +337,7 @@ def _comment_insert(dialect: str) -> Any:
 
 
 #: INSERT ... ON CONFLICT (source_key) DO NOTHING RETURNING id, for each dialect.
-_INSERT_COMMENT = {dialect: _comment_insert(dialect) for dialect in ("sqlite", "postgresql")}
+_INSERT_COMMENT = per_dialect(_comment_insert)
 
 
 async def _insert_comment(

@@ -236,16 +236,12 @@ async def get_person(
     return result.unique().one_or_none()
 
 
-_ACTIVE_PERSON_AND_STEP = (
-    _ACTIVE_PERSON.add_columns(ConversationState)
-    .outerjoin(
-        ConversationState,
-        and_(
-            ConversationState.chat_id == bindparam("chat_id"),
-            ConversationState.user_id == Person.telegram_id,
-        ),
-    )
-    .options(contains_eager(Person.units))
+_ACTIVE_PERSON_AND_STEP = _ACTIVE_PERSON.add_columns(ConversationState).outerjoin(
+    ConversationState,
+    and_(
+        ConversationState.chat_id == bindparam("chat_id"),
+        ConversationState.user_id == Person.telegram_id,
+    ),
 )
 
 

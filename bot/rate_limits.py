@@ -62,7 +62,7 @@ RTT_KNOWN = 30
 RTT_MEMORY_SECONDS = 2.0
 #: A send counts this much after its latest possible arrival: the round trips the bot measures
 #: include its own event loop's delays, which under load differ from one send to the next. A
-#: loop that runs late (`bot.loop_lag`) adds twice its recent lateness.
+#: loop that keeps running late (`bot.loop_lag`) adds twice its recent lateness.
 CLOCK_MARGIN = 0.02
 
 _BACKGROUND: ContextVar[bool] = ContextVar("background_send", default=False)

@@ -37,7 +37,7 @@ from storage.conversations import claim_update
 from storage.db import Sessions, transaction
 from storage.errors import PlanError
 from storage.models import Person, utcnow
-from storage.people import administrators, get_person, get_person_and_step
+from storage.people import administrators, get_person_and_step
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class FlowContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
 
     person: Person  # set for registered people only
     known_person: Person | None  # the same, or None for a stranger (handlers open to them)
+    account: Person | None  # whoever sent the update, active or not (None: never registered)
     tr: Tr
     session: AsyncSession
     chat_id: int  # the chat the update came from
@@ -112,11 +113,10 @@ def invitation_help(tr: Tr) -> str:
     )
 
 
-async def deactivated_text(session: AsyncSession, tr: Tr, telegram_id: int) -> str | None:
-    """For someone registered once and deactivated since: so, and whom to ask (None for a
-    stranger)."""
-    former = await get_person(session, telegram_id)
-    if former is None or former.active:
+async def deactivated_text(session: AsyncSession, tr: Tr, account: Person | None) -> str | None:
+    """For someone registered once and deactivated since (`account`, as read for the update):
+    so, and whom to ask (None for a stranger or an active person)."""
+    if account is None or account.active:
         return None
     admins = ", ".join(
         f"{admin.name} (@{admin.username})" if admin.username else admin.name
@@ -231,17 +231,19 @@ async def _step(
                 # A button of a group's message (a notice) is answered in private, and any
                 # step it opens is the private chat's: none is ever opened in a group.
                 context.chat_id, context.in_private = user.id, True
-            person, step = (
+            account, step = (
                 await get_person_and_step(session, user.id, context.chat_id)
                 if user
                 else (None, None)
             )
+            person = account if account is not None and account.active else None
+            context.account = account
             tr = deps.tr(person.language if person else None, user.language_code if user else None)
             context.known_person, context.tr, context.session = person, tr, session
             if person is not None:
                 context.person = person
             if person is None and gate.strangers is not None:
-                deactivated = await deactivated_text(session, tr, user.id) if user else None
+                deactivated = await deactivated_text(session, tr, account)
                 return stranger_reply(update, tr, gate.strangers, deactivated)
             if person is not None and gate.roles is not None and person.role not in gate.roles:
                 text = tr._(gate.refusal_text)

@@ -453,7 +453,8 @@ async def finish_album(context: FlowContext) -> None:
         state = await step.current()
         if person is None or state is None or state.data.get("album") != key.group:
             return  # answered already (a text came), cancelled, or moved on
-        context.person, context.known_person, context.session = person, person, session
+        context.person, context.known_person, context.account = person, person, person
+        context.session = session
         context.tr, context.chat_id, context.step = deps.tr(person.language), key.chat_id, step
         data = dict(state.data)
         action_id = int(data.get("action", 0))

@@ -174,7 +174,7 @@ async def start(update: Update, context: FlowContext) -> Reply | None:
         text = already_registered_text(tr, person)
         reply = Reply([View(text)], after=_menu_setter(context, person, tr))
     else:
-        text = await deactivated_text(context.session, tr, user.id) or invitation_help(tr)
+        text = await deactivated_text(context.session, tr, context.account) or invitation_help(tr)
         reply = Reply([View(text)])
     if not context.in_private and person is None:  # groups: strangers get silence
         return None
@@ -202,7 +202,7 @@ async def _redeem(update: Update, context: FlowContext, code: str) -> tuple[Pers
         try:
             person = await _register(update, context, invitation)
         except InvitationError as error:  # deactivated: a new code does not bring them back
-            gone = await deactivated_text(session, tr, user.id)
+            gone = await deactivated_text(session, tr, context.account)
             return None, Reply([View(gone or _invitation_error(tr, error.code))])
         tr = deps.tr(person.language, user.language_code)
         return person, Reply(
@@ -292,6 +292,7 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
     person = await register(
         context.session,
         invitation,
+        context.account,
         telegram_id=user.id,
         name=display_name(update),
         username=user.username,

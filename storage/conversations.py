@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, literal
+from sqlalchemy import bindparam, case, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_of, insert_for, per_dialect
@@ -132,6 +132,28 @@ async def purge_processed_updates(session: AsyncSession, older_than: dt.datetime
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < older_than))
 
 
+def _throttle_hit(dialect: str) -> Any:
+    """The attempt counter's upsert: a new window when the last one began before `cutoff`."""
+    table = table_of(Throttle)
+    at = bindparam("now", type_=UTCDateTime())
+    over = table.c.window_start <= bindparam("cutoff", type_=UTCDateTime())
+    return (
+        insert_for(dialect)(table)
+        .values(key=bindparam("key"), window_start=at, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "window_start": case((over, at), else_=table.c.window_start),
+                "count": case((over, 1), else_=table.c.count + 1),
+            },
+        )
+        .returning(table.c.count)
+    )
+
+
+_THROTTLE_HIT = per_dialect(_throttle_hit)
+
+
 async def hit_throttle(
     session: AsyncSession,
     key: str,
@@ -145,19 +167,6 @@ async def hit_throttle(
     One statement (an upsert that starts a new window when the last one is over), which also
     serialises concurrent attempts on the key's row."""
     now = now or utcnow()
-    table = table_of(Throttle)
-    at = literal(now, UTCDateTime())
-    over = table.c.window_start <= now - window
-    counted = await session.scalar(
-        insert_for(dialect_of(session))(table)
-        .values(key=key, window_start=now, count=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "window_start": case((over, at), else_=table.c.window_start),
-                "count": case((over, 1), else_=table.c.count + 1),
-            },
-        )
-        .returning(table.c.count)
-    )
+    params = {"key": key, "now": now, "cutoff": now - window}
+    counted = await session.scalar(_THROTTLE_HIT[dialect_of(session)], params)
     return int(counted or 0) <= limit

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, selectinload, with_expression
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
 from storage.errors import InvalidInput, InvitationError, NotFound, PermissionDenied
 from storage.models import (
@@ -112,12 +112,14 @@ async def open_invitation(
     """The invitation of `code` (or, for a code already presented and kept server-side, of
     `invitation_id`), locked, with its units; `InvitationError` unless it can still be used."""
     now = now or utcnow()
-    query = select(Invitation).options(selectinload(Invitation.units)).with_for_update()
+    # The units joined in (one statement); only the invitation's row is locked (PostgreSQL
+    # locks no row on the nullable side of an outer join).
+    query = select(Invitation).options(joinedload(Invitation.units)).with_for_update(of=Invitation)
     if invitation_id is not None:
         query = query.where(Invitation.id == invitation_id)
     else:
         query = query.where(Invitation.code_hash == hash_code(code or ""))
-    invitation = await session.scalar(query)
+    invitation = (await session.scalars(query)).unique().one_or_none()
     if invitation is None:
         raise InvitationError("invitation_unknown")
     if invitation.revoked_at is not None:
@@ -145,6 +147,7 @@ async def redeem_invitation(
     return await register(
         session,
         invitation,
+        await get_person(session, telegram_id),
         telegram_id=telegram_id,
         name=name,
         username=username,
@@ -156,6 +159,7 @@ async def redeem_invitation(
 async def register(
     session: AsyncSession,
     invitation: Invitation,
+    person: Person | None,
     *,
     telegram_id: int,
     name: str,
@@ -166,10 +170,11 @@ async def register(
     """Use an open invitation (see `open_invitation`): the Telegram user gets its role (a
     change of role for someone registered) and its units besides theirs.
 
-    A deactivated person stays so: only an admin reactivates them (`InvitationError`
-    "person_deactivated", and the invitation is not used)."""
+    `person` is whoever `telegram_id` belongs to, active or not, as read in this transaction
+    (`get_person`, `get_person_and_step`), or None. A deactivated person stays so: only an
+    admin reactivates them (`InvitationError` "person_deactivated", and the invitation is not
+    used)."""
     now = now or utcnow()
-    person = await get_person(session, telegram_id)
     if person is not None and not person.active:
         raise InvitationError("person_deactivated")
     role = Role(invitation.role)
@@ -236,7 +241,7 @@ async def get_person(
     return result.unique().one_or_none()
 
 
-_ACTIVE_PERSON_AND_STEP = _ACTIVE_PERSON.add_columns(ConversationState).outerjoin(
+_PERSON_AND_STEP = _PERSON.add_columns(ConversationState).outerjoin(
     ConversationState,
     and_(
         ConversationState.chat_id == bindparam("chat_id"),
@@ -248,11 +253,12 @@ _ACTIVE_PERSON_AND_STEP = _ACTIVE_PERSON.add_columns(ConversationState).outerjoi
 async def get_person_and_step(
     session: AsyncSession, telegram_id: int, chat_id: int
 ) -> tuple[Person | None, ConversationState | None]:
-    """The active person behind a Telegram account (as `get_person`) and the conversation step
-    they have open in `chat_id`, if any (`storage.conversations`, expired or not), in one
-    statement: every update needs both."""
+    """The person behind a Telegram account, active or not (as `get_person`), and the
+    conversation step they have open in `chat_id`, if any (`storage.conversations`, expired or
+    not), in one statement: every update needs both, and a deactivated person is told so, or
+    refused a new invitation, without being read again."""
     params = {"telegram_id": telegram_id, "chat_id": chat_id}
-    row = (await session.execute(_ACTIVE_PERSON_AND_STEP, params)).unique().one_or_none()
+    row = (await session.execute(_PERSON_AND_STEP, params)).unique().one_or_none()
     return (row[0], row[1]) if row is not None else (None, None)
 
 

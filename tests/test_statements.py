@@ -26,11 +26,12 @@ FOCAL = 10
 #: update's id, the person, the action, the comment, the action's time, the recipients — linked
 #: chats and people in one statement —, the outbox, the step closed, the card's comments: the
 #: action checked at the start is the card's, read once). Changing a status: 8. Registering:
-#: the wrong-code counter is one upsert: 11.
+#: 9 (the wrong-code counter is one upsert, the invitation is read with its units, and the
+#: person read for the update is the one registered: not read again).
 OPEN_CARD_MOST = 4
 POST_COMMENT_MOST = 10
 CHANGE_STATUS_MOST = 8
-REGISTER_MOST = 11
+REGISTER_MOST = 9
 
 
 @contextmanager

@@ -33,11 +33,11 @@ from handlers.outage import is_outage, outage_of, outage_reply
 from handlers.replies import Reply, View, deliver, deliver_privately, refusal
 from storage.chats import retry_chat
 from storage.clock import today_in
-from storage.conversations import claim_update
 from storage.db import Sessions, transaction
 from storage.errors import PlanError
 from storage.models import Person, utcnow
-from storage.people import administrators, get_person_and_step
+from storage.people import administrators
+from storage.update_start import start_update
 
 log = logging.getLogger(__name__)
 
@@ -220,10 +220,6 @@ async def _step(
     tr = deps.tr(user.language_code if user else None)
     try:
         async with transaction(deps.sessions) as session:
-            # Button presses are not recorded: every button's effect is idempotent.
-            if update.callback_query is None and not await claim_update(session, update.update_id):
-                log.info("update %s already processed, ignored", update.update_id)
-                return None
             chat = update.effective_chat
             context.chat_id = chat.id if chat is not None else 0
             context.in_private = chat is not None and chat.type == ChatType.PRIVATE
@@ -231,11 +227,13 @@ async def _step(
                 # A button of a group's message (a notice) is answered in private, and any
                 # step it opens is the private chat's: none is ever opened in a group.
                 context.chat_id, context.in_private = user.id, True
-            account, step = (
-                await get_person_and_step(session, user.id, context.chat_id)
-                if user
-                else (None, None)
-            )
+            # Button presses are not claimed: every button's effect is idempotent.
+            claim = None if update.callback_query is not None else update.update_id
+            start = await start_update(session, claim, user.id if user else None, context.chat_id)
+            if not start.claimed:
+                log.info("update %s already processed, ignored", update.update_id)
+                return None
+            account, step = start.person, start.step
             person = account if account is not None and account.active else None
             context.account = account
             tr = deps.tr(person.language if person else None, user.language_code if user else None)

@@ -78,7 +78,7 @@ def _claim(dialect: str) -> Any:
 
 #: The step's upsert and the update's claim, built once per dialect: they run on most updates.
 _SET_STATE = per_dialect(_state_upsert)
-_CLAIM = per_dialect(_claim)
+CLAIM = per_dialect(_claim)
 
 
 async def set_state(
@@ -124,7 +124,7 @@ async def claim_update(
 ) -> bool:
     """Record an update id; False when it was already processed (a redelivery)."""
     params = {"update_id": update_id, "processed_at": now or utcnow()}
-    result = await session.execute(_CLAIM[dialect_of(session)], params)
+    result = await session.execute(CLAIM[dialect_of(session)], params)
     return result.first() is not None
 
 

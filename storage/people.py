@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
@@ -241,12 +241,27 @@ async def get_person(
     return result.unique().one_or_none()
 
 
-_PERSON_AND_STEP = _PERSON.add_columns(ConversationState).outerjoin(
-    ConversationState,
-    and_(
-        ConversationState.chat_id == bindparam("chat_id"),
-        ConversationState.user_id == Person.telegram_id,
-    ),
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+#: The person (active or not, as `_PERSON`) and their step in `chat_id`, outer-joined to a row
+#: that always exists: one row, with None for a stranger, and a column added to it (the
+#: update's claim, `storage.update_start`) is read for strangers too.
+PERSON_AND_STEP = (
+    select(Person, ConversationState)
+    .select_from(_ANCHOR)
+    .outerjoin(Person, Person.telegram_id == bindparam("telegram_id"))
+    .outerjoin(person_units, person_units.c.person_id == Person.id)
+    .outerjoin(Unit, Unit.id == person_units.c.unit_id)
+    .outerjoin(
+        ConversationState,
+        and_(
+            ConversationState.chat_id == bindparam("chat_id"),
+            ConversationState.user_id == Person.telegram_id,
+        ),
+    )
+    .options(
+        contains_eager(Person.units), with_expression(Person.chat_unreachable, _CHAT_UNREACHABLE)
+    )
+    .order_by(Unit.name)
 )
 
 
@@ -258,8 +273,8 @@ async def get_person_and_step(
     not), in one statement: every update needs both, and a deactivated person is told so, or
     refused a new invitation, without being read again."""
     params = {"telegram_id": telegram_id, "chat_id": chat_id}
-    row = (await session.execute(_PERSON_AND_STEP, params)).unique().one_or_none()
-    return (row[0], row[1]) if row is not None else (None, None)
+    person, step = (await session.execute(PERSON_AND_STEP, params)).unique().one()
+    return person, step
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person:

@@ -64,6 +64,8 @@ RTT_MEMORY_SECONDS = 2.0
 #: include its own event loop's delays, which under load differ from one send to the next. A
 #: loop that keeps running late (`bot.loop_lag`) adds twice its recent lateness.
 CLOCK_MARGIN = 0.02
+#: Calls whose time is not a round trip (a long poll waits for updates): never timed.
+LONG_CALLS = frozenset({"getUpdates"})
 
 _BACKGROUND: ContextVar[bool] = ContextVar("background_send", default=False)
 
@@ -89,12 +91,13 @@ class SlidingWindow:
     A send counts from the latest moment it may have arrived: its answer less the fastest round
     trip among the last `RTT_SAMPLES` of the last `RTT_MEMORY_SECONDS` (the way back takes at
     least that fastest trip's share, and the next send's way there at least the same share, so
-    both are read on one clock). On a steady network this is the send's start, and a full window
-    goes out every period; the slower a send's trip, the longer it counts. While fewer than
-    `RTT_KNOWN` round trips are known, and while a send is in flight, it counts from its answer
-    (the most cautious reading: arrival at the very end). A network that gets faster by more
-    than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429 is then
-    waited out (`TelegramRateLimiter.process_request`)."""
+    both are read on one clock). The trips are the sends' and, through `observe`, other calls'
+    (a button's answer crosses the same network). On a steady network this is the send's start,
+    and a full window goes out every period; the slower a send's trip, the longer it counts.
+    While fewer than `RTT_KNOWN` round trips are known, and while a send is in flight, it counts
+    from its answer (the most cautious reading: arrival at the very end). A network that gets
+    faster by more than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429
+    is then waited out (`TelegramRateLimiter.process_request`)."""
 
     def __init__(
         self,
@@ -176,6 +179,12 @@ class SlidingWindow:
                     return self._take(now)
                 await asyncio.sleep(self._wait(now))
 
+    def observe(self, start: float) -> None:
+        """A call outside the window (no message: a button's answer, say) answered now, having
+        started at `start`: its round trip tells how fast the network is, as a send's does."""
+        now = time.monotonic()
+        self._round_trips.append((now, now - start))
+
     def _answered(self, start: float) -> None:
         """The answer is back: the send counts from its latest possible arrival (any
         in-flight entry stands for it: they are alike)."""
@@ -228,6 +237,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         callback: Callable[..., Coroutine[Any, Any, Answer]],
         args: Any,
         kwargs: dict[str, Any],
+        endpoint: str,
         data: dict[str, Any],
     ) -> Answer:
         chat_id = _chat_of(data.get("chat_id"))
@@ -241,7 +251,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 if chat_id is not None:
                     await windows.enter_async_context(self._overall.place())
             await self._not_held.wait()
-            return await callback(*args, **kwargs)
+            if chat_id is not None or endpoint in LONG_CALLS:
+                return await callback(*args, **kwargs)
+            start = time.monotonic()
+            answer = await callback(*args, **kwargs)
+            self._overall.observe(start)
+            return answer
 
     async def process_request(
         self,
@@ -257,7 +272,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         max_retries = rate_limit_args or self._max_retries
         for attempt in range(max_retries + 1):
             try:
-                return await self._send(callback, args, kwargs, data)
+                return await self._send(callback, args, kwargs, endpoint, data)
             except RetryAfter as error:
                 if attempt == max_retries:
                     log.warning("%s: still refused after %d retries", endpoint, max_retries)

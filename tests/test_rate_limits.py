@@ -200,6 +200,33 @@ async def _sends_counted_after(loop_lag: float) -> bool:
     return not window.has_capacity(1)
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "timed"), [("answerCallbackQuery", True), ("getUpdates", False)]
+)
+async def test_a_call_outside_the_window_tells_the_round_trip_too(
+    endpoint: str, timed: bool
+) -> None:
+    """A button's answer (no chat: outside the window) is timed as a send is, so that a burst
+    of sends right after a burst of presses counts from its start (the 32nd send goes 1.02 s
+    after the first, not 1.2 s: after their answers); a long poll's time is no round trip."""
+    limiter = TelegramRateLimiter(overall_per_second=30)
+
+    async def trip() -> bool:
+        await asyncio.sleep(0.2)
+        return True
+
+    async def call(name: str, data: dict[str, object]) -> object:
+        return await limiter.process_request(trip, (), {}, name, data, None)
+
+    await asyncio.gather(*(call(endpoint, {"callback_query_id": str(n)}) for n in range(RTT_KNOWN)))
+    started = time.monotonic()
+    await asyncio.gather(*(call("sendMessage", {"chat_id": n + 1}) for n in range(30)))
+    # Two more: they wait for two of the first sends to leave the window (the latest of the
+    # burst's answers makes the round trip known, and that one send counts from its start).
+    await asyncio.gather(*(call("sendMessage", {"chat_id": 100 + n}) for n in range(2)))
+    assert (time.monotonic() - started < 1.3) is timed
+
+
 async def test_a_late_event_loop_makes_a_send_count_longer() -> None:
     """On a punctual loop a send counts from its start (its answer less the fastest trip, plus
     20 ms), so the window is free again 1.02 s later; on a loop running 100 ms late, both trips

@@ -6,9 +6,10 @@ handled `person`, `tr` (their language) and `session` (the step's transaction).
 
 `@flow(...)` wraps a handler: it opens one transaction, records the update as processed in it
 (Telegram may deliver an update twice; the second time nothing happens) and finds the person
-(both in one statement on PostgreSQL: `storage.update_start`), and answers strangers, people of other roles and group chats as asked; the handler then does its
-one job and returns a `Reply` (or a `View`), which is sent after the transaction is committed,
-so no transaction waits on Telegram. A `PlanError` from storage becomes a short refusal and
+(both in one statement on PostgreSQL: `storage.update_start`), and answers strangers, people
+of other roles and group chats as asked; the handler then does its one job and returns a
+`Reply` (or a `View`), which is sent after the transaction is committed, so no transaction
+waits on Telegram. A `PlanError` from storage becomes a short refusal and
 nothing of the step is kept; so does a database that cannot be reached (`handlers.outage`).
 """
 

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import and_, bindparam, func, literal, select
+from sqlalchemy import and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
@@ -241,7 +241,7 @@ async def get_person(
     return result.unique().one_or_none()
 
 
-_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+_ANCHOR = select(literal_column("1").label("one")).subquery("anchor")
 #: The person (active or not, as `_PERSON`) and their step in `chat_id`, outer-joined to a row
 #: that always exists: one row, with None for a stranger, and a column added to it (the
 #: update's claim, `storage.update_start`) is read for strangers too.

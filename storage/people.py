@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
+from typing import TypeVarTuple
 
-from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
@@ -216,16 +217,24 @@ _CHAT_UNREACHABLE = (
     .where(KnownChat.chat_id == Person.telegram_id, KnownChat.unreachable_since.is_not(None))
     .exists()
 )
-_PERSON = (
-    select(Person)
-    .outerjoin(person_units, person_units.c.person_id == Person.id)
-    .outerjoin(Unit, Unit.id == person_units.c.unit_id)
-    .where(Person.telegram_id == bindparam("telegram_id"))
-    .options(
-        contains_eager(Person.units), with_expression(Person.chat_unreachable, _CHAT_UNREACHABLE)
+_Columns = TypeVarTuple("_Columns")
+
+
+def _with_units(query: Select[*_Columns]) -> Select[*_Columns]:
+    """`query`, which reads a Person, with their units (flat outer joins, by name) and whether
+    their chat is marked unreachable."""
+    return (
+        query.outerjoin(person_units, person_units.c.person_id == Person.id)
+        .outerjoin(Unit, Unit.id == person_units.c.unit_id)
+        .options(
+            contains_eager(Person.units),
+            with_expression(Person.chat_unreachable, _CHAT_UNREACHABLE),
+        )
+        .order_by(Unit.name)
     )
-    .order_by(Unit.name)
-)
+
+
+_PERSON = _with_units(select(Person)).where(Person.telegram_id == bindparam("telegram_id"))
 _ACTIVE_PERSON = _PERSON.where(Person.active.is_(True))
 
 
@@ -245,23 +254,16 @@ _ANCHOR = select(literal_column("1").label("one")).subquery("anchor")
 #: The person (active or not, as `_PERSON`) and their step in `chat_id`, outer-joined to a row
 #: that always exists: one row, with None for a stranger, and a column added to it (the
 #: update's claim, `storage.update_start`) is read for strangers too.
-PERSON_AND_STEP = (
+PERSON_AND_STEP = _with_units(
     select(Person, ConversationState)
     .select_from(_ANCHOR)
     .outerjoin(Person, Person.telegram_id == bindparam("telegram_id"))
-    .outerjoin(person_units, person_units.c.person_id == Person.id)
-    .outerjoin(Unit, Unit.id == person_units.c.unit_id)
-    .outerjoin(
-        ConversationState,
-        and_(
-            ConversationState.chat_id == bindparam("chat_id"),
-            ConversationState.user_id == Person.telegram_id,
-        ),
-    )
-    .options(
-        contains_eager(Person.units), with_expression(Person.chat_unreachable, _CHAT_UNREACHABLE)
-    )
-    .order_by(Unit.name)
+).outerjoin(
+    ConversationState,
+    and_(
+        ConversationState.chat_id == bindparam("chat_id"),
+        ConversationState.user_id == Person.telegram_id,
+    ),
 )
 
 

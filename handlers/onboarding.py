@@ -289,6 +289,7 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
     """The sender, registered (or registered anew) with the invitation's role and units."""
     user = update.effective_user
     assert user is not None
+    rounds_open = invitation.rounds_open  # read with the invitation; writing it forgets it
     person = await register(
         context.session,
         invitation,
@@ -299,7 +300,8 @@ async def _register(update: Update, context: FlowContext, invitation: Invitation
         language=user.language_code,
         now=context.deps.now(),
     )
-    await ask_newcomers(context.session, now=context.deps.now())  # open reporting rounds
+    if rounds_open is not False:
+        await ask_newcomers(context.session, now=context.deps.now())
     return person
 
 

@@ -293,6 +293,10 @@ class Invitation(Base):
     units: Mapped[list[Unit]] = relationship(
         secondary=invitation_units, order_by="Unit.name", lazy="selectin"
     )
+    #: Whether a reporting round was open when the invitation was read: `open_invitation`
+    #: reads it in the same statement, so that registering asks no rounds when none is open
+    #: (None: not read).
+    rounds_open: Mapped[bool | None] = query_expression()
 
 
 class Comment(Base):

@@ -20,6 +20,7 @@ from storage.models import (
     NotifyMode,
     OutboxMessage,
     Person,
+    ReportingRound,
     Role,
     Unit,
     action_units,
@@ -103,6 +104,9 @@ async def create_invitation(
     return code
 
 
+_ROUNDS_OPEN = select(ReportingRound.id).where(ReportingRound.closed_at.is_(None)).exists()
+
+
 async def open_invitation(
     session: AsyncSession,
     code: str | None = None,
@@ -115,7 +119,13 @@ async def open_invitation(
     now = now or utcnow()
     # The units joined in (one statement); only the invitation's row is locked (PostgreSQL
     # locks no row on the nullable side of an outer join).
-    query = select(Invitation).options(joinedload(Invitation.units)).with_for_update(of=Invitation)
+    query = (
+        select(Invitation)
+        .options(
+            joinedload(Invitation.units), with_expression(Invitation.rounds_open, _ROUNDS_OPEN)
+        )
+        .with_for_update(of=Invitation)
+    )
     if invitation_id is not None:
         query = query.where(Invitation.id == invitation_id)
     else:

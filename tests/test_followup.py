@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -92,6 +94,57 @@ async def test_same_source_key_posts_once(session):
             notify_chat_ids=(),
         )
     assert await session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+async def _stored_state(session, action_id):
+    """The action's follow-up columns as stored (columns, not the session's copy)."""
+    row = (
+        await session.execute(
+            select(KeyAction.status, KeyAction.review_status, KeyAction.last_update_at).where(
+                KeyAction.id == action_id
+            )
+        )
+    ).one()
+    return tuple(row)
+
+
+async def test_a_follow_up_updates_the_stored_action_and_the_sessions_copy_alike(session):
+    await make_plan(session)
+    actions = await _actions(session)
+    action = actions["1.1"]
+    focal = await make_person(session, "focal", ["PNUD"], telegram_id=10)
+    secretariat = await make_person(session, "secretariat", telegram_id=20)
+    later = NOW + dt.timedelta(hours=1)
+    await set_review_status(
+        session, secretariat, action.id, ReviewStatus.VALIDATED, now=NOW, notify_chat_ids=()
+    )
+    await post_comment(
+        session, focal, action.id, "Hola", source_key="10:5", now=NOW, notify_chat_ids=()
+    )
+    assert await _stored_state(session, action.id) == ("not_started", "validated", NOW)
+    await post_comment(  # the same update again, later: nothing stored, the time kept
+        session, focal, action.id, "Hola", source_key="10:5", now=later, notify_chat_ids=()
+    )
+    await post_comment(  # the secretariat's comment is not a follow-up
+        session,
+        secretariat,
+        action.id,
+        "Visto",
+        kind=CommentKind.REVIEW,
+        now=later,
+        notify_chat_ids=(),
+    )
+    assert await _stored_state(session, action.id) == ("not_started", "validated", NOW)
+    await set_status(session, focal, action.id, Status.IN_PROGRESS, now=later, notify_chat_ids=())
+    stored = await _stored_state(session, action.id)
+    assert stored == ("in_progress", "pending", later)
+    assert (action.status, action.review_status, action.last_update_at) == stored
+    changes = (
+        await session.execute(
+            select(StatusChange.field, StatusChange.new_value).order_by(StatusChange.id)
+        )
+    ).all()
+    assert changes[-2:] == [("status", "in_progress"), ("review_status", "pending")]
 
 
 async def test_focal_point_cannot_touch_another_units_action(session):

@@ -19,19 +19,22 @@ from tests.offline import Chat
 from tests.report_support import add_person, running_app
 
 FOCAL = 10
-#: Bounds, counting SQLite's BEGIN IMMEDIATE (PostgreSQL runs one statement fewer). Opening a
-#: card: the person (read with their open step, if any, and whether their chat is marked
-#: unreachable), the card (with whether its plan ever had a reporting round) and its latest
-#: comments (the evidence only when some comment has files). Posting a comment: 10 (the
-#: update's id, the person, the action, the comment, the action's time, the recipients — linked
-#: chats and people in one statement —, the outbox, the step closed, the card's comments: the
-#: action checked at the start is the card's, read once). Changing a status: 8. Registering:
-#: 9 (the wrong-code counter is one upsert, the invitation is read with its units, and the
-#: person read for the update is the one registered: not read again).
+#: Bounds on SQLite, counting its BEGIN IMMEDIATE. Opening a card: the person (read with
+#: their open step, if any, and whether their chat is marked unreachable), the card (with
+#: whether its plan ever had a reporting round) and its latest comments (the evidence only when
+#: some comment has files). Posting a comment: 10 (the update's id, the person, the action, the
+#: comment, the action's time, the recipients — linked chats and people in one statement —, the
+#: outbox, the step closed, the card's comments: the action checked at the start is the card's,
+#: read once). Changing a status: 8. Registering: 8 (the wrong-code counter is one upsert, the
+#: invitation is read with its units and whether a reporting round is open — when none is,
+#: none is read —, and the person read for the update is the one registered: not read again).
 OPEN_CARD_MOST = 4
 POST_COMMENT_MOST = 10
 CHANGE_STATUS_MOST = 8
-REGISTER_MOST = 9
+REGISTER_MOST = 8
+#: PostgreSQL has no BEGIN statement, claims the update in the person's read, and updates the
+#: action in the comment's or the status change's INSERT (a CTE each).
+FEWER_ON_POSTGRES = {"card": 1, "comment": 3, "status": 2, "register": 2}
 
 
 @contextmanager
@@ -77,11 +80,17 @@ async def test_opening_a_card_and_posting_a_comment_take_a_handful_of_statements
     print("post comment:", *comment, sep="\n  ")
     print("change status:", *status, sep="\n  ")
     print("register:", *register, sep="\n  ")
-    assert len(card) <= OPEN_CARD_MOST, card
-    assert len(comment) <= POST_COMMENT_MOST, comment
-    assert len(status) <= CHANGE_STATUS_MOST, status
-    change = next(i for i, s in enumerate(status) if s.startswith("INSERT INTO status_changes"))
+    fewer = (
+        FEWER_ON_POSTGRES
+        if engine.dialect.name == "postgresql"
+        else dict.fromkeys(FEWER_ON_POSTGRES, 0)
+    )
+    assert len(card) <= OPEN_CARD_MOST - fewer["card"], card
+    assert len(comment) <= POST_COMMENT_MOST - fewer["comment"], comment
+    assert len(status) <= CHANGE_STATUS_MOST - fewer["status"], status
+    change = next(i for i, s in enumerate(status) if "INSERT INTO status_changes" in s)
     reads = [s for s in status[:change] if "key_actions.id, key_actions.plan_id" in s]
     assert len(reads) == 1, status
-    assert len(register) <= REGISTER_MOST, register
+    assert len(register) <= REGISTER_MOST - fewer["register"], register
     assert not any(s.startswith("SELECT throttles") for s in register), register
+    assert not any(s.startswith("SELECT rounds.") for s in register), register

@@ -251,6 +251,12 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
                     holder = str(await conn.scalar(select(Lease.holder)))
                 [dead] = [b for b in bots if b.process and f":{b.process.pid}:" in holder]
                 dead.kill()
+                # A send the dead process wrote just before dying may still be on its way to
+                # the simulator: held too (as one that arrived unanswered), not let through
+                # after the release. Let through, it would be accepted and never marked sent,
+                # and go out again from the taker: the window of a message sent twice that
+                # the README names, which the hold is here to close.
+                await asyncio.sleep(0.5)
                 delivered_before = len(received())
                 sim.hold_sends(False)
 
@@ -265,7 +271,8 @@ async def test_one_process_drains_at_a_time_and_another_takes_over_when_it_dies(
                 assert taker != holder and f":{os.getpid()}:" not in taker
                 got = received()
                 for n in range(total):
-                    assert sum(f"Aviso número {n:04d}" in t for t in got) == 1, n
+                    copies = [t for t in got if f"Aviso número {n:04d}" in t]
+                    assert len(copies) == 1, (n, copies)
                 assert len(got) == total > delivered_before
                 assert await count(engine, sent) == total
                 assert sim.stats["429"] == 0

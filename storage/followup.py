@@ -9,12 +9,13 @@ added a millisecond to every comment, a fifth of the benchmark's 5 ms target for
 What they return are records of what was stored (`PostedComment`, `RecordedChange`), not ORM
 objects.
 
-The action they change is updated with a plain UPDATE too (`_TOUCH`), and on PostgreSQL that
-UPDATE is a data-modifying CTE of the comment's or the change's INSERT: one round trip where
-there were two. The session's copy of the action, which the card shown next is drawn from,
-then gets the stored values with `set_committed_value`, as if read back. Measured: an ORM
-UPDATE (which finds and updates the session's copy itself) cost 0.2-0.4 ms more per comment,
-and the second round trip about 0.26 ms on PostgreSQL, together a fifth of the 5 ms target.
+The action they change is updated with a plain UPDATE too (`_TOUCH`). On PostgreSQL, where
+each statement is a network round trip, the INSERT, that UPDATE (both as CTEs) and the read of
+who is notified (`_RECIPIENTS`) are one statement (`_in_one`) where there were three. The
+session's copy of the action, which the card shown next is drawn from, then gets the stored
+values with `set_committed_value`, as if read back. Measured: an ORM UPDATE (which finds and
+updates the session's copy itself) cost 0.2-0.4 ms more per comment, and each round trip saved
+about 0.26 ms on PostgreSQL: together a fifth of the 5 ms target for a chat step.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, null, select, union_all, update
+from sqlalchemy import bindparam, exists, func, insert, null, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -153,6 +154,13 @@ async def notification_chats(
     together (UNION ALL), a round trip less on every change."""
     setting_ids = list(extra_chat_ids)
     rows = (await session.execute(_RECIPIENTS, {"setting_ids": setting_ids})).all()
+    return _chats_to_notify([tuple(row) for row in rows], setting_ids, author)
+
+
+def _chats_to_notify(
+    rows: list[tuple[Any, ...]], setting_ids: list[int], author: Person | None
+) -> list[tuple[int, bool]]:
+    """`notification_chats` from `_RECIPIENTS`' rows, however they were read."""
     chat_rows = [(row[0], row[1], row[2], row[3]) for row in rows if row[4] is None]
     chats = dict.fromkeys(notice_chats_among(chat_rows, setting_ids), False)
     for telegram_id, *_, mode in rows:
@@ -213,7 +221,10 @@ async def _enqueue(
     payload: dict[str, Any],
     extra_chat_ids: Sequence[int],
     now: dt.datetime,
+    recipients: list[tuple[Any, ...]] | None = None,
 ) -> None:
+    """Write the notices of a change. `recipients`: `_RECIPIENTS`' rows if they were read with
+    the change (PostgreSQL), else they are read here."""
     body = {
         "action_id": action.id,
         "plan_id": action.plan_id,
@@ -223,13 +234,15 @@ async def _enqueue(
         "author_role": author.role if author else "",
         **payload,
     }
-    recipients = [
-        (chat_id, kind, digest)
-        for chat_id, digest in await notification_chats(session, extra_chat_ids, author)
-    ]
+    chats = (
+        await notification_chats(session, extra_chat_ids, author)
+        if recipients is None
+        else _chats_to_notify(recipients, list(extra_chat_ids), author)
+    )
+    to_notify = [(chat_id, kind, digest) for chat_id, digest in chats]
     if _is_verdict(kind, payload):
         verdict = "verdict"
-        recipients += [
+        to_notify += [
             (chat_id, verdict, False) for chat_id in await _verdict_rows(session, action.id, author)
         ]
     rows = [
@@ -242,7 +255,7 @@ async def _enqueue(
             "available_at": now,
             "attempts": 0,
         }
-        for chat_id, row_kind, digest in recipients
+        for chat_id, row_kind, digest in to_notify
     ]
     if rows:  # one INSERT for all of them, no ORM objects: nobody reads them back here
         await session.execute(insert(table_of(OutboxMessage)), rows)
@@ -298,13 +311,23 @@ async def post_comment(
         raise InvalidInput("too_many_attachments", limit=ATTACHMENTS_MAX)
     answered = await _review_comment_of(session, action.id, answers) if answers else None
     touched = {"last_update_at": now} if kind == CommentKind.FOLLOW_UP else {}
-    comment_id = await _insert_comment(
-        session, action, person, kind, body, source_key, now, answered, touch=touched
+    written = await _insert_comment(
+        session,
+        action,
+        person,
+        kind,
+        body,
+        source_key,
+        now,
+        answered,
+        touch=touched,
+        notify_chat_ids=notify_chat_ids,
     )
-    if comment_id is None:  # posted before under the same source key
+    if not written.rows:  # posted before under the same source key
         existing = await _existing(session, source_key)
         assert existing is not None
         return existing
+    comment_id = written.rows[0][0]
     files = [
         {
             "comment_id": comment_id,
@@ -329,7 +352,9 @@ async def post_comment(
     )
     event = "comment" if kind == CommentKind.FOLLOW_UP else "review_comment"
     payload = _comment_payload(comment) | ({"answers": answered} if answered else {})
-    await _enqueue(session, action, label, person, event, payload, notify_chat_ids, now)
+    await _enqueue(
+        session, action, label, person, event, payload, notify_chat_ids, now, written.recipients
+    )
     return comment
 
 
@@ -364,40 +389,82 @@ def _touch_params(action: KeyAction, values: dict[str, Any]) -> dict[str, Any]:
     return {"action_id": action.id} | {f"set_{name}": values.get(name) for name in _TOUCHED_COLUMNS}
 
 
-def _touching(insert_returning: Any) -> Any:
-    """PostgreSQL: the INSERT (with RETURNING) as a CTE, with `_TOUCH` as a second one, run only
-    when the INSERT stored a row; selects what the INSERT returned."""
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """An INSERT ... RETURNING of a follow-up's rows (a comment, status changes) as run on one
+    dialect. SQLite runs `alone`, then `_TOUCH` when the action changes. PostgreSQL runs one
+    statement (`_in_one`): `alone`, or `touching` when the action changes, each of which also
+    reads the recipients of the change's notices; the first `width` columns of its rows are
+    the INSERT's."""
+
+    alone: Any
+    touching: Any
+    width: int
+
+
+def _write(dialect: str, insert_returning: Any) -> _Write:
+    width = len(insert_returning.cte().c)
+    if dialect != "postgresql":
+        return _Write(insert_returning, None, width)
+    return _Write(
+        _in_one(insert_returning, touching=False), _in_one(insert_returning, touching=True), width
+    )
+
+
+def _in_one(insert_returning: Any, *, touching: bool) -> Any:
+    """PostgreSQL: the INSERT as a CTE and, `touching`, `_TOUCH` as another, run only when the
+    INSERT stored a row; selects each row the INSERT returned beside each of `_RECIPIENTS`'
+    (NULLs when there are none): one round trip where there were three."""
     new = insert_returning.cte("new")
-    touched = _TOUCH.where(exists(new.select())).cte("touched")
-    return select(*new.c).add_cte(touched)
+    recipients = _RECIPIENTS.subquery("recipients")
+    query = select(*new.c, *recipients.c).select_from(new.outerjoin(recipients, true()))
+    if touching:
+        query = query.add_cte(_TOUCH.where(exists(new.select())).cte("touched"))
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    rows: list[tuple[Any, ...]]  # what the INSERT returned (none: nothing stored)
+    recipients: list[tuple[Any, ...]] | None  # `_RECIPIENTS`' rows, if read with it
 
 
 async def _insert_touching(
     session: AsyncSession,
-    statements: dict[str, Any],
+    write: _Write,
     params: dict[str, Any],
     action: KeyAction,
     touch: dict[str, Any],
-) -> list[Any]:
-    """Run an INSERT ... RETURNING (`statements["insert"]`) and, when it stored something,
-    update the action with `touch` (PostgreSQL: `statements["touching"]`, one statement).
-    Returns the INSERT's rows; the session's copy of the action shows the stored values."""
-    if not touch:
-        rows = (await session.execute(statements["insert"], params)).all()
-    elif dialect_of(session) == "postgresql":
-        both = params | _touch_params(action, touch)
-        rows = (await session.execute(statements["touching"], both)).all()
-    else:
-        rows = (await session.execute(statements["insert"], params)).all()
-        if rows:
+    notify_chat_ids: Sequence[int],
+) -> _Written:
+    """Run `write` and, when it stored something, update the action with `touch`. The
+    session's copy of the action then shows the stored values."""
+    if write.touching is None:
+        rows = [tuple(row) for row in (await session.execute(write.alone, params)).all()]
+        if rows and touch:
             await session.execute(_TOUCH, _touch_params(action, touch))
-    if rows:
+        written = _Written(rows, None)
+    else:
+        params = params | {"setting_ids": list(notify_chat_ids)}
+        if touch:
+            params |= _touch_params(action, touch)
+        statement = write.touching if touch else write.alone
+        both = (await session.execute(statement, params)).all()
+        written = _Written(
+            list(dict.fromkeys(tuple(row[: write.width]) for row in both)),
+            list(
+                dict.fromkeys(
+                    tuple(row[write.width :]) for row in both if row[write.width] is not None
+                )
+            ),
+        )
+    if written.rows:
         for name, value in touch.items():
             set_committed_value(action, name, value)
-    return list(rows)
+    return written
 
 
-def _comment_statements(dialect: str) -> dict[str, Any]:
+def _comment_statements(dialect: str) -> _Write:
     columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at", "answers_id")
     table = table_of(Comment)
     stored = (
@@ -406,12 +473,12 @@ def _comment_statements(dialect: str) -> dict[str, Any]:
         .on_conflict_do_nothing(index_elements=["source_key"])
         .returning(table.c.id)
     )
-    return {"insert": stored, "touching": _touching(stored)}
+    return _write(dialect, stored)
 
 
-#: INSERT ... ON CONFLICT (source_key) DO NOTHING RETURNING id, alone or touching the action,
-#: for each dialect. Its values are bound as `comment_<column>`: an UPDATE would take a
-#: parameter named after one of its table's columns (`text`, `created_at`) as a value to set.
+#: INSERT ... ON CONFLICT (source_key) DO NOTHING RETURNING id, for each dialect. Its values
+#: are bound as `comment_<column>`: an UPDATE would take a parameter named after one of its
+#: table's columns (`text`, `created_at`) as a value to set.
 _INSERT_COMMENT = per_dialect(_comment_statements)
 
 
@@ -426,9 +493,10 @@ async def _insert_comment(
     answers: int | None = None,
     *,
     touch: dict[str, Any],
-) -> int | None:
-    """The new comment's id (the action updated with `touch`), or None when a comment with
-    this source key exists already (the action left alone)."""
+    notify_chat_ids: Sequence[int],
+) -> _Written:
+    """The new comment (its id the row's only column; the action updated with `touch`), or
+    no row when a comment with this source key exists already (the action left alone)."""
     values = {
         "action_id": action.id,
         "author_id": person.id,
@@ -439,19 +507,19 @@ async def _insert_comment(
         "answers_id": answers,
     }
     params = {f"comment_{name}": value for name, value in values.items()}
-    statements = _INSERT_COMMENT[dialect_of(session)]
-    rows = await _insert_touching(session, statements, params, action, touch)
-    return rows[0].id if rows else None
+    write = _INSERT_COMMENT[dialect_of(session)]
+    written = await _insert_touching(session, write, params, action, touch, notify_chat_ids)
+    return written
 
 
 _CHANGE_COLUMNS = ("author_id", "field", "old_value", "new_value", "comment_id", "created_at")
 
 
-def _changes_insert(rows: int) -> dict[str, Any]:
+def _changes_insert(rows: int) -> Any:
     """INSERT of `rows` status changes of one action (`action_id`; the others' values bound as
-    `<column>_<row>`), returning their ids and fields, alone or touching the action."""
+    `<column>_<row>`), returning their ids and fields."""
     table = table_of(StatusChange)
-    stored = (
+    return (
         insert(table)
         .values(
             [
@@ -465,11 +533,13 @@ def _changes_insert(rows: int) -> dict[str, Any]:
         )
         .returning(table.c.id, table.c.field)
     )
-    return {"insert": stored, "touching": _touching(stored)}
 
 
-#: By number of rows: a status change, and one that also sets the review back to pending.
-_INSERT_CHANGES = {rows: _changes_insert(rows) for rows in (1, 2)}
+#: By dialect and number of rows: a status change, and one that also sets the review back to
+#: pending.
+_INSERT_CHANGES = per_dialect(
+    lambda dialect: {rows: _write(dialect, _changes_insert(rows)) for rows in (1, 2)}
+)
 
 
 def needs_justification(status: Status | str) -> bool:
@@ -498,10 +568,19 @@ async def _apply_change(
     """Record a status change (with its comment, if any text), apply it, and notify."""
     comment: PostedComment | None = None
     if change.text:
-        comment_id = await _insert_comment(
-            session, action, person, change.comment_kind, change.text, source_key, now, touch={}
+        text = await _insert_comment(
+            session,
+            action,
+            person,
+            change.comment_kind,
+            change.text,
+            source_key,
+            now,
+            touch={},
+            notify_chat_ids=(),
         )
-        assert comment_id is not None  # the callers checked the source key
+        assert text.rows  # the callers checked the source key
+        comment_id = text.rows[0][0]
         kind = CommentKind(change.comment_kind).value
         comment = PostedComment(comment_id, action.id, kind, change.text, source_key, now)
     old = getattr(action, change.field)
@@ -533,14 +612,25 @@ async def _apply_change(
     params = {"action_id": action.id} | {
         f"{name}_{row}": value for row, one in enumerate(changes) for name, value in one.items()
     }
-    stored = await _insert_touching(session, _INSERT_CHANGES[len(changes)], params, action, values)
-    first_id = next(row.id for row in stored if row.field == change.field)
+    write = _INSERT_CHANGES[dialect_of(session)][len(changes)]
+    written = await _insert_touching(session, write, params, action, values, notify_chat_ids)
+    first_id = next(row[0] for row in written.rows if row[1] == change.field)
     if change.field == "status":
         await note_update(session, person, action, now=now)
     payload: dict[str, Any] = {"field": change.field, "old": old, "new": change.new}
     if comment is not None:
         payload |= _comment_payload(comment)
-    await _enqueue(session, action, label, person, change.field, payload, notify_chat_ids, now)
+    await _enqueue(
+        session,
+        action,
+        label,
+        person,
+        change.field,
+        payload,
+        notify_chat_ids,
+        now,
+        written.recipients,
+    )
     first = changes[0]
     return RecordedChange(
         first_id,

@@ -135,7 +135,13 @@ async def test_a_follow_up_updates_the_stored_action_and_the_sessions_copy_alike
         notify_chat_ids=(),
     )
     assert await _stored_state(session, action.id) == ("not_started", "validated", NOW)
-    await set_status(session, focal, action.id, Status.IN_PROGRESS, now=later, notify_chat_ids=())
+    await set_status(  # two changes stored (the review back to pending), notified once
+        session, focal, action.id, Status.IN_PROGRESS, now=later, notify_chat_ids=[SECRETARIAT_CHAT]
+    )
+    notified = await session.scalars(
+        select(OutboxMessage.chat_id).where(OutboxMessage.kind == "status")
+    )
+    assert sorted(notified.all()) == [SECRETARIAT_CHAT, 20]
     stored = await _stored_state(session, action.id)
     assert stored == ("in_progress", "pending", later)
     assert (action.status, action.review_status, action.last_update_at) == stored

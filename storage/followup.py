@@ -403,7 +403,7 @@ class _Write:
 
 
 def _write(dialect: str, insert_returning: Any) -> _Write:
-    width = len(insert_returning.cte().c)
+    width = len(insert_returning.exported_columns)
     if dialect != "postgresql":
         return _Write(insert_returning, None, width)
     return _Write(
@@ -437,8 +437,9 @@ async def _insert_touching(
     touch: dict[str, Any],
     notify_chat_ids: Sequence[int],
 ) -> _Written:
-    """Run `write` and, when it stored something, update the action with `touch`. The
-    session's copy of the action then shows the stored values."""
+    """Run `write` and, when it stored something, update the action with `touch` (on
+    PostgreSQL in the same statement, which also reads who is notified). The session's copy of
+    the action then shows the stored values."""
     if write.touching is None:
         rows = [tuple(row) for row in (await session.execute(write.alone, params)).all()]
         if rows and touch:
@@ -517,20 +518,25 @@ _CHANGE_COLUMNS = ("author_id", "field", "old_value", "new_value", "comment_id",
 
 def _changes_insert(rows: int) -> Any:
     """INSERT of `rows` status changes of one action (`action_id`; the others' values bound as
-    `<column>_<row>`), returning their ids and fields."""
+    `<column>_<row>`), returning their ids and fields. An INSERT ... SELECT: SQLAlchemy caches
+    its compiled form, which it does not for a multi-row VALUES (compiled anew each time)."""
     table = table_of(StatusChange)
+
+    def row(number: int) -> Any:
+        return select(
+            bindparam("action_id", type_=table.c.action_id.type).label("action_id"),
+            *(
+                bindparam(f"{name}_{number}", type_=table.c[name].type).label(name)
+                for name in _CHANGE_COLUMNS
+            ),
+        )
+
+    source: Any = row(0)
+    if rows > 1:
+        source = union_all(*(row(number) for number in range(rows)))
     return (
         insert(table)
-        .values(
-            [
-                {"action_id": bindparam("action_id", type_=table.c.action_id.type)}
-                | {
-                    name: bindparam(f"{name}_{row}", type_=table.c[name].type)
-                    for name in _CHANGE_COLUMNS
-                }
-                for row in range(rows)
-            ]
-        )
+        .from_select(("action_id", *_CHANGE_COLUMNS), source)
         .returning(table.c.id, table.c.field)
     )
 

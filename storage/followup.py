@@ -3,19 +3,10 @@
 Every change writes its outbox rows in the same transaction (the caller commits), so a change is
 never stored without its notifications nor notified without being stored.
 
-Comments and status changes are written with plain INSERT statements (one each, ON CONFLICT for
-the source key) rather than through the session's unit of work: measured, the unit of work
-added a millisecond to every comment, a fifth of the benchmark's 5 ms target for a chat step.
-What they return are records of what was stored (`PostedComment`, `RecordedChange`), not ORM
-objects.
-
-The action they change is updated with a plain UPDATE too (`_TOUCH`). On PostgreSQL, where
-each statement is a network round trip, the INSERT, that UPDATE (both as CTEs) and the read of
-who is notified (`_RECIPIENTS`) are one statement (`_in_one`) where there were three. The
-session's copy of the action, which the card shown next is drawn from, then gets the stored
-values with `set_committed_value`, as if read back. Measured: an ORM UPDATE (which finds and
-updates the session's copy itself) cost 0.2-0.4 ms more per comment, and each round trip saved
-about 0.26 ms on PostgreSQL: together a fifth of the 5 ms target for a chat step.
+Comments and status changes are written with plain INSERT statements, and the action they
+change with a plain UPDATE, on PostgreSQL in one statement with the read of who is notified
+(`storage.followup_writes`, which says why). What they return are records of what was stored
+(`PostedComment`, `RecordedChange`), not ORM objects.
 """
 
 from __future__ import annotations
@@ -25,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, null, select, true, union_all, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.actions import follows_up_what_they_see, may_review, require_visible_with_label
-from storage.chats import KNOWN_NOTICE_CHATS, notice_chats_among
-from storage.db import dialect_of, insert_for, per_dialect
+from storage.chats import notice_chats_among
 from storage.errors import InvalidInput, PermissionDenied
+from storage.followup_writes import RECIPIENTS, Written, insert_changes, insert_comment
 from storage.models import (
     CLOSED_STATUSES,
     Attachment,
@@ -45,7 +35,6 @@ from storage.models import (
     ReviewStatus,
     Role,
     Status,
-    StatusChange,
     action_ref,
     action_units,
     person_units,
@@ -132,19 +121,6 @@ async def _existing(session: AsyncSession, source_key: str | None) -> PostedComm
     return PostedComment(*row) if row is not None else None
 
 
-#: Registered secretariat members and coordinators who asked for notices, in the columns of
-#: `KNOWN_NOTICE_CHATS` and a last one of their own (their notify mode, NULL for the chats).
-_NOTIFIED_PEOPLE = select(Person.telegram_id, null(), null(), null(), Person.notify_mode).where(
-    Person.active.is_(True),
-    Person.role.in_([Role.SECRETARIAT, Role.COORDINATOR, Role.ADMIN]),
-    Person.notify_mode.in_([NotifyMode.IMMEDIATE, NotifyMode.DIGEST]),
-    Person.telegram_id.is_not(None),
-)
-
-
-_RECIPIENTS = union_all(KNOWN_NOTICE_CHATS.add_columns(null()), _NOTIFIED_PEOPLE)
-
-
 async def notification_chats(
     session: AsyncSession, extra_chat_ids: Sequence[int], author: Person | None
 ) -> list[tuple[int, bool]]:
@@ -153,14 +129,14 @@ async def notification_chats(
     and coordinators who asked for notices. One statement: the chats and the people are read
     together (UNION ALL), a round trip less on every change."""
     setting_ids = list(extra_chat_ids)
-    rows = (await session.execute(_RECIPIENTS, {"setting_ids": setting_ids})).all()
+    rows = (await session.execute(RECIPIENTS, {"setting_ids": setting_ids})).all()
     return _chats_to_notify([tuple(row) for row in rows], setting_ids, author)
 
 
 def _chats_to_notify(
     rows: list[tuple[Any, ...]], setting_ids: list[int], author: Person | None
 ) -> list[tuple[int, bool]]:
-    """`notification_chats` from `_RECIPIENTS`' rows, however they were read."""
+    """`notification_chats` from `RECIPIENTS`' rows, however they were read."""
     chat_rows = [(row[0], row[1], row[2], row[3]) for row in rows if row[4] is None]
     chats = dict.fromkeys(notice_chats_among(chat_rows, setting_ids), False)
     for telegram_id, *_, mode in rows:
@@ -223,7 +199,7 @@ async def _enqueue(
     now: dt.datetime,
     recipients: list[tuple[Any, ...]] | None = None,
 ) -> None:
-    """Write the notices of a change. `recipients`: `_RECIPIENTS`' rows if they were read with
+    """Write the notices of a change. `recipients`: `RECIPIENTS`' rows if they were read with
     the change (PostgreSQL), else they are read here."""
     body = {
         "action_id": action.id,
@@ -358,131 +334,6 @@ async def post_comment(
     return comment
 
 
-#: The action's columns a follow-up changes. `_TOUCH` sets those given a value and keeps the
-#: others (COALESCE with NULL), so that one statement serves a comment, a status change and a
-#: review; bound as `set_<column>`, beside the action's id as `action_id`.
-_TOUCHED_COLUMNS = ("status", "review_status", "last_update_at")
-
-
-def _touch() -> Any:
-    table = table_of(KeyAction)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("action_id"))
-        .values(
-            {
-                name: func.coalesce(
-                    bindparam(f"set_{name}", type_=table.c[name].type), table.c[name]
-                )
-                for name in _TOUCHED_COLUMNS
-            }
-        )
-    )
-
-
-_TOUCH = _touch()
-
-
-def _touch_params(action: KeyAction, values: dict[str, Any]) -> dict[str, Any]:
-    unknown = values.keys() - set(_TOUCHED_COLUMNS)
-    assert not unknown, unknown
-    return {"action_id": action.id} | {f"set_{name}": values.get(name) for name in _TOUCHED_COLUMNS}
-
-
-@dataclass(frozen=True, slots=True)
-class _Write:
-    """An INSERT ... RETURNING of a follow-up's rows (a comment, status changes) as run on one
-    dialect. SQLite runs `alone`, then `_TOUCH` when the action changes. PostgreSQL runs one
-    statement (`_in_one`): `alone`, or `touching` when the action changes, each of which also
-    reads the recipients of the change's notices; the first `width` columns of its rows are
-    the INSERT's."""
-
-    alone: Any
-    touching: Any
-    width: int
-
-
-def _write(dialect: str, insert_returning: Any) -> _Write:
-    width = len(insert_returning.exported_columns)
-    if dialect != "postgresql":
-        return _Write(insert_returning, None, width)
-    return _Write(
-        _in_one(insert_returning, touching=False), _in_one(insert_returning, touching=True), width
-    )
-
-
-def _in_one(insert_returning: Any, *, touching: bool) -> Any:
-    """PostgreSQL: the INSERT as a CTE and, `touching`, `_TOUCH` as another, run only when the
-    INSERT stored a row; selects each row the INSERT returned beside each of `_RECIPIENTS`'
-    (NULLs when there are none): one round trip where there were three."""
-    new = insert_returning.cte("new")
-    recipients = _RECIPIENTS.subquery("recipients")
-    query = select(*new.c, *recipients.c).select_from(new.outerjoin(recipients, true()))
-    if touching:
-        query = query.add_cte(_TOUCH.where(exists(new.select())).cte("touched"))
-    return query
-
-
-@dataclass(frozen=True, slots=True)
-class _Written:
-    rows: list[tuple[Any, ...]]  # what the INSERT returned (none: nothing stored)
-    recipients: list[tuple[Any, ...]] | None  # `_RECIPIENTS`' rows, if read with it
-
-
-async def _insert_touching(
-    session: AsyncSession,
-    write: _Write,
-    params: dict[str, Any],
-    action: KeyAction,
-    touch: dict[str, Any],
-    notify_chat_ids: Sequence[int],
-) -> _Written:
-    """Run `write` and, when it stored something, update the action with `touch` (on
-    PostgreSQL in the same statement, which also reads who is notified). The session's copy of
-    the action then shows the stored values."""
-    if write.touching is None:
-        rows = [tuple(row) for row in (await session.execute(write.alone, params)).all()]
-        if rows and touch:
-            await session.execute(_TOUCH, _touch_params(action, touch))
-        written = _Written(rows, None)
-    else:
-        params = params | {"setting_ids": list(notify_chat_ids)}
-        if touch:
-            params |= _touch_params(action, touch)
-        statement = write.touching if touch else write.alone
-        both = (await session.execute(statement, params)).all()
-        written = _Written(
-            list(dict.fromkeys(tuple(row[: write.width]) for row in both)),
-            list(
-                dict.fromkeys(
-                    tuple(row[write.width :]) for row in both if row[write.width] is not None
-                )
-            ),
-        )
-    if written.rows:
-        for name, value in touch.items():
-            set_committed_value(action, name, value)
-    return written
-
-
-def _comment_statements(dialect: str) -> _Write:
-    columns = ("action_id", "author_id", "kind", "text", "source_key", "created_at", "answers_id")
-    table = table_of(Comment)
-    stored = (
-        insert_for(dialect)(table)
-        .values({name: bindparam(f"comment_{name}", type_=table.c[name].type) for name in columns})
-        .on_conflict_do_nothing(index_elements=["source_key"])
-        .returning(table.c.id)
-    )
-    return _write(dialect, stored)
-
-
-#: INSERT ... ON CONFLICT (source_key) DO NOTHING RETURNING id, for each dialect. Its values
-#: are bound as `comment_<column>`: an UPDATE would take a parameter named after one of its
-#: table's columns (`text`, `created_at`) as a value to set.
-_INSERT_COMMENT = per_dialect(_comment_statements)
-
-
 async def _insert_comment(
     session: AsyncSession,
     action: KeyAction,
@@ -494,8 +345,8 @@ async def _insert_comment(
     answers: int | None = None,
     *,
     touch: dict[str, Any],
-    notify_chat_ids: Sequence[int],
-) -> _Written:
+    notify_chat_ids: Sequence[int] | None,
+) -> Written:
     """The new comment (its id the row's only column; the action updated with `touch`), or
     no row when a comment with this source key exists already (the action left alone)."""
     values = {
@@ -507,45 +358,9 @@ async def _insert_comment(
         "created_at": now,
         "answers_id": answers,
     }
-    params = {f"comment_{name}": value for name, value in values.items()}
-    write = _INSERT_COMMENT[dialect_of(session)]
-    written = await _insert_touching(session, write, params, action, touch, notify_chat_ids)
-    return written
-
-
-_CHANGE_COLUMNS = ("author_id", "field", "old_value", "new_value", "comment_id", "created_at")
-
-
-def _changes_insert(rows: int) -> Any:
-    """INSERT of `rows` status changes of one action (`action_id`; the others' values bound as
-    `<column>_<row>`), returning their ids and fields. An INSERT ... SELECT: SQLAlchemy caches
-    its compiled form, which it does not for a multi-row VALUES (compiled anew each time)."""
-    table = table_of(StatusChange)
-
-    def row(number: int) -> Any:
-        return select(
-            bindparam("action_id", type_=table.c.action_id.type).label("action_id"),
-            *(
-                bindparam(f"{name}_{number}", type_=table.c[name].type).label(name)
-                for name in _CHANGE_COLUMNS
-            ),
-        )
-
-    source: Any = row(0)
-    if rows > 1:
-        source = union_all(*(row(number) for number in range(rows)))
-    return (
-        insert(table)
-        .from_select(("action_id", *_CHANGE_COLUMNS), source)
-        .returning(table.c.id, table.c.field)
+    return await insert_comment(
+        session, action, values, touch=touch, notify_chat_ids=notify_chat_ids
     )
-
-
-#: By dialect and number of rows: a status change, and one that also sets the review back to
-#: pending.
-_INSERT_CHANGES = per_dialect(
-    lambda dialect: {rows: _write(dialect, _changes_insert(rows)) for rows in (1, 2)}
-)
 
 
 def needs_justification(status: Status | str) -> bool:
@@ -583,7 +398,7 @@ async def _apply_change(
             source_key,
             now,
             touch={},
-            notify_chat_ids=(),
+            notify_chat_ids=None,  # the change's statement reads who is notified
         )
         assert text.rows  # the callers checked the source key
         comment_id = text.rows[0][0]
@@ -615,11 +430,9 @@ async def _apply_change(
                 }
             )
             values["review_status"] = ReviewStatus.PENDING.value
-    params = {"action_id": action.id} | {
-        f"{name}_{row}": value for row, one in enumerate(changes) for name, value in one.items()
-    }
-    write = _INSERT_CHANGES[dialect_of(session)][len(changes)]
-    written = await _insert_touching(session, write, params, action, values, notify_chat_ids)
+    written = await insert_changes(
+        session, action, changes, touch=values, notify_chat_ids=notify_chat_ids
+    )
     first_id = next(row[0] for row in written.rows if row[1] == change.field)
     if change.field == "status":
         await note_update(session, person, action, now=now)

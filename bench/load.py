@@ -52,7 +52,7 @@ async def _timed(
     seen = {m.message_id: m.edits for m in sim.messages(user)}
     started = time.perf_counter()
     await act()
-    message = await sim.wait_for(lambda: _answer(sim, user, seen), STEP_TIMEOUT)
+    message = await sim.wait_for(lambda: _answer(sim, user, seen), STEP_TIMEOUT, chat_id=user)
     return time.perf_counter() - started, message
 
 

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=15.0, gt=0)
     step_timeout_minutes: int = Field(default=60, ge=1)
     album_wait_seconds: float = Field(default=2.0, gt=0)
-    max_concurrent_updates: int = Field(default=64, ge=1)
+    max_concurrent_updates: int = Field(default=32, ge=1)
     #: PostgreSQL: wait for each commit to reach the disk (`storage.db.create_engine`).
     database_durable_commits: bool = False
     load_demo_plan: bool = False  # a production start is clean: the demo only when asked

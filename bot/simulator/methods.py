@@ -158,6 +158,7 @@ class BotApiMethods(SimulatorStore):
         message.text, message.caption, message.reply_markup = new
         message.parse_mode = mode
         message.edits += 1
+        self._chat_changed(message.chat_id)
         return self._message_json(message)
 
     async def _m_editmessagetext(self, p: dict[str, Any]) -> Any:
@@ -172,6 +173,7 @@ class BotApiMethods(SimulatorStore):
     async def _m_deletemessage(self, p: dict[str, Any]) -> bool:
         message = self._find(p)
         self.history[message.chat_id].remove(message)
+        self._chat_changed(message.chat_id)
         return True
 
     async def _send_file(self, p: dict[str, Any], kind: str) -> dict[str, Any]:

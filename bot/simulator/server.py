@@ -119,6 +119,12 @@ class BotApiSimulator(BotApiMethods, SimulatedPeople):
     async def __aenter__(self) -> BotApiSimulator:
         return await self.start()
 
+    @property
+    def open_connections(self) -> int:
+        """HTTP connections the bot holds open to the simulator right now."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 

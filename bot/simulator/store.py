@@ -94,6 +94,9 @@ class SimulatorStore:
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        #: One event per chat that someone waits on, set (and dropped) when the chat's
+        #: messages change: a wait on one chat is not woken by the others (`wait_for`).
+        self._chat_changes: dict[int, asyncio.Event] = {}
         self._webhook_task: asyncio.Task[None] | None = None
 
     async def _notify(self) -> None:
@@ -171,7 +174,14 @@ class SimulatorStore:
 
     def _add(self, message: SimMessage) -> SimMessage:
         self.history.setdefault(message.chat_id, []).append(message)
+        self._chat_changed(message.chat_id)
         return message
+
+    def _chat_changed(self, chat_id: int) -> None:
+        """A message of the chat was added, edited or deleted: wake who waits on it."""
+        event = self._chat_changes.pop(chat_id, None)
+        if event is not None:
+            event.set()
 
     async def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
         update.setdefault("update_id", next(self._update_ids))
@@ -188,8 +198,24 @@ class SimulatorStore:
     def file_bytes(self, file_id: str) -> bytes:
         return self.files[file_id][0]
 
-    async def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109
+    async def wait_for(
+        self,
+        condition: Callable[[], T | None],
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        chat_id: int | None = None,
+    ) -> T:
+        """Until `condition` holds, re-read whenever the simulator changes; with `chat_id`,
+        only when that chat's messages change (`condition` must read nothing else). Hundreds
+        of people waiting at once each wake for their own chat, not for every call the bot
+        makes: a waiter woken by everything costs the simulator's loop (and the machine it
+        shares with the bot) the number of waiters times the calls."""
         deadline = time.monotonic() + timeout
+        if chat_id is not None:
+            while not (result := condition()):
+                changed = self._chat_changes.setdefault(chat_id, asyncio.Event())
+                await self._until(changed, deadline)
+            return result
         async with self._changed:
             while not (result := condition()):
                 left = deadline - time.monotonic()
@@ -198,6 +224,15 @@ class SimulatorStore:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), min(left, 0.25))
         return result
+
+    @staticmethod
+    async def _until(changed: asyncio.Event, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the simulator waited in vain")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(min(left, 0.25)):
+                await changed.wait()
 
     async def wait_for_message(
         self,
@@ -212,4 +247,4 @@ class SimulatorStore:
                     return message
             return None
 
-        return await self.wait_for(found, timeout)
+        return await self.wait_for(found, timeout, chat_id=chat_id)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -214,25 +214,23 @@ class SimulatorStore:
         if chat_id is not None:
             while not (result := condition()):
                 changed = self._chat_changes.setdefault(chat_id, asyncio.Event())
-                await self._until(changed, deadline)
+                await self._until(changed.wait, deadline)
             return result
         async with self._changed:
             while not (result := condition()):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("the simulator waited in vain")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), min(left, 0.25))
+                await self._until(self._changed.wait, deadline)
         return result
 
     @staticmethod
-    async def _until(changed: asyncio.Event, deadline: float) -> None:
+    async def _until(change: Callable[[], Awaitable[object]], deadline: float) -> None:
+        """Wait for `change`, at most a quarter of a second (the condition is read again
+        then), and never past `deadline`."""
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the simulator waited in vain")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(min(left, 0.25)):
-                await changed.wait()
+                await change()
 
     async def wait_for_message(
         self,

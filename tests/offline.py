@@ -3,6 +3,7 @@ locally with a plausible result, so flows run through the real `Application` wit
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -46,6 +47,10 @@ class OfflineRequest(BaseRequest):
     fail_with: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     #: Files people "uploaded", by file id: served by getFile and the file download URL.
     files: dict[str, bytes] = field(default_factory=dict)
+    #: Bot API methods left unanswered (recorded, then waiting) until their event is set.
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: Events set as soon as a call of their method is made.
+    made: dict[str, asyncio.Event] = field(default_factory=dict)
 
     async def initialize(self) -> None:
         return None
@@ -76,6 +81,10 @@ class OfflineRequest(BaseRequest):
                 params[key] = json.loads(value)
         if api_method not in ("getUpdates",):
             self.calls.append(Call(api_method, params))
+        if api_method in self.made:
+            self.made[api_method].set()
+        if api_method in self.held:
+            await self.held[api_method].wait()
         if self.fail_with and api_method.startswith(("send", "edit")):
             status, body = self.fail_with.pop(0)
             return status, json.dumps(body).encode()

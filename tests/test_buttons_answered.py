@@ -3,9 +3,15 @@ malformed or forged; and refusals come from the one skeleton every handler share
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.test_flows_story import bot, registered  # noqa: F401 -- the fixture and a helper
+from tests.test_flows_story import (  # noqa: F401 -- the fixture and helpers
+    action_id,
+    bot,
+    registered,
+)
 
 FORGED = ["zz:1", "a:abc", "l:q:0", "rs:s:abc:", "rs:g:1:zz", "ex:x:abc", "lg:xx", "nm:loud", "u:x"]
 
@@ -41,3 +47,24 @@ async def test_admin_commands_refuse_other_roles_and_actions_stay_private(bot, s
     await ana.press("ud:1")
     (answer,) = [c for c in request.calls[before:] if c.method == "answerCallbackQuery"]
     assert answer.params.get("show_alert") and answer.params.get("text")
+
+
+async def test_a_press_shows_its_message_before_telegram_answers_the_button(bot, sessions):  # noqa: F811
+    """The button's answer and the message it shows go out together: the card is edited in
+    while Telegram has not answered the answerCallbackQuery yet, instead of one round trip
+    (hundreds of milliseconds far from Telegram) after it."""
+    app, request = bot
+    ana = await registered(app, sessions, 604, "focal", ["PNUD"])
+    first = await action_id(sessions, "1", 1)
+    before = len(request.calls)
+    request.held["answerCallbackQuery"] = released = asyncio.Event()
+    request.made["editMessageText"] = edited = asyncio.Event()
+    press = asyncio.create_task(ana.press(f"a:{first}"))
+    async with asyncio.timeout(10):
+        await edited.wait()
+    assert not press.done()  # the answer is still on its way
+    methods = [c.method for c in request.calls[before:]]
+    assert sorted(methods) == ["answerCallbackQuery", "editMessageText"]
+    released.set()
+    await press
+    assert "1.1" in request.last(604).text

@@ -180,7 +180,7 @@ async def test_opening_in_chat_with_a_typed_date_bad_input_and_a_second_round(se
             rnd = await session.scalar(select(ReportingRound))
             assert (rnd.title, rnd.closes_on) == ("Informe <semestral>", dt.date(2026, 12, 15))
         await carmen.press("roo:1:w1")
-        assert "ya tiene una ronda de seguimiento abierta" in request.calls[-1].params["text"]
+        assert "ya tiene una ronda de seguimiento abierta" in request.last(COORDINATOR).text
         ana = Chat(app, ANA)
         await ana.send("/ronda")
         assert "Solo la coordinación" in request.last(ANA).text

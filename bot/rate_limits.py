@@ -89,11 +89,12 @@ class SlidingWindow:
     they arrive, somewhere between our start and our answer.
 
     A send counts from the latest moment it may have arrived: its answer less the fastest round
-    trip among the last `RTT_SAMPLES` of the last `RTT_MEMORY_SECONDS` (the way back takes at
-    least that fastest trip's share, and the next send's way there at least the same share, so
-    both are read on one clock). The trips are the sends' and, through `observe`, other calls'
-    (a button's answer crosses the same network). On a steady network this is the send's start,
-    and a full window goes out every period; the slower a send's trip, the longer it counts.
+    trip among the last `RTT_SAMPLES` of the last `RTT_MEMORY_SECONDS`, or of any age after a
+    quiet spell (`fastest_trip`). The way back takes at least that fastest trip's share, and
+    the next send's way there at least the same share, so both are read on one clock. The trips
+    are the sends' and, through `observe`, other calls' (a button's answer crosses the same
+    network). On a steady network this is the send's start, and a full window goes out every
+    period; the slower a send's trip, the longer it counts.
     While fewer than `RTT_KNOWN` round trips are known, and while a send is in flight, it counts
     from its answer (the most cautious reading: arrival at the very end). A network that gets
     faster by more than `CLOCK_MARGIN` in an instant can bunch one window's sends; Telegram's 429
@@ -121,9 +122,15 @@ class SlidingWindow:
         self._last_reply = -math.inf
 
     def fastest_trip(self) -> float:
-        """The fastest recent round trip, once enough are known (else 0: count from answers)."""
+        """The fastest recent round trip, once enough are known. A burst after a quiet spell
+        has few recent trips: it is counted from the fastest of the last `RTT_SAMPLES` of any
+        age (never slower than the recent ones, so never a shorter count; without it, the
+        burst's first window would count from its answers and every later window, chained to
+        it, would leave a round trip late). With fewer known, 0: count from answers."""
         since = time.monotonic() - RTT_MEMORY_SECONDS
         trips = [trip for answered, trip in self._round_trips if answered > since]
+        if len(trips) < RTT_KNOWN:
+            trips = [trip for _answered, trip in self._round_trips]
         return min(trips) if len(trips) >= RTT_KNOWN else 0.0
 
     def _forget_old(self, now: float) -> None:

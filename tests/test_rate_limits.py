@@ -18,6 +18,7 @@ from bot.loop_lag import LoopLag
 from bot.rate_limits import (
     MAX_GROUP_WINDOWS,
     RTT_KNOWN,
+    RTT_MEMORY_SECONDS,
     SlidingWindow,
     TelegramRateLimiter,
     background_sends,
@@ -182,10 +183,10 @@ async def test_a_network_whose_latency_varies_stays_within_the_window() -> None:
         assert sim.stats["429"] == 0
 
 
-async def _sends_counted_after(loop_lag: float) -> bool:
-    """A window of 40 sends, each a 200 ms round trip, started at once after 30 earlier ones
-    (so the fastest trip, 200 ms, is trusted): whether they still count 1.1 s after their start,
-    with the event loop running `loop_lag` seconds late."""
+async def _sends_counted_after(loop_lag: float, pause: float = 1.05) -> bool:
+    """A window of 40 sends, each a 200 ms round trip, started at once `pause` seconds after 30
+    earlier ones (so the fastest trip, 200 ms, is trusted): whether any still counts 1.1 s
+    after their start, with the event loop running `loop_lag` seconds late."""
     window = SlidingWindow(40, 1.0, loop_lag=lambda: loop_lag)
 
     async def send() -> None:
@@ -193,11 +194,29 @@ async def _sends_counted_after(loop_lag: float) -> bool:
             await asyncio.sleep(0.2)
 
     await asyncio.gather(*(send() for _ in range(RTT_KNOWN)))
-    await asyncio.sleep(1.05)  # the window is empty again; the round trips are remembered
+    await asyncio.sleep(pause)  # the window is empty again; the round trips are remembered
     started = time.monotonic()
     await asyncio.gather(*(send() for _ in range(40)))
     await asyncio.sleep(started + 1.1 - time.monotonic())
-    return not window.has_capacity(1)
+    return not window.has_capacity(40)
+
+
+async def test_a_burst_after_a_quiet_spell_counts_from_the_trips_known_before() -> None:
+    """Round trips older than `RTT_MEMORY_SECONDS` still tell how fast the network is when no
+    recent ones do: the first window of a burst after a pause counts from its sends' starts
+    (free again 1.02 s later), not from their answers (a round trip later, and every window
+    chained to it with it)."""
+    assert not await _sends_counted_after(loop_lag=0.0, pause=RTT_MEMORY_SECONDS + 0.2)
+    fresh = SlidingWindow(RTT_KNOWN - 1, 1.0)
+
+    async def send() -> None:
+        async with fresh.place():
+            await asyncio.sleep(0.2)
+
+    started = time.monotonic()
+    await asyncio.gather(*(send() for _ in range(RTT_KNOWN - 1)))  # too few trips: from answers
+    await asyncio.sleep(started + 1.1 - time.monotonic())
+    assert not fresh.has_capacity(1)
 
 
 @pytest.mark.parametrize(

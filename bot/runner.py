@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.collector import freeze_startup_objects
 from bot.settings import Settings
 from storage.actions import list_plans
 from storage.db import (
@@ -64,6 +65,7 @@ def run(settings: Settings) -> None:
         from handlers.command_menus import set_default_commands
 
         await set_default_commands(app.bot)
+        freeze_startup_objects()
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         drainer = app.bot_data.get("outbox_drainer")

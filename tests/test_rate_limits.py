@@ -183,40 +183,35 @@ async def test_a_network_whose_latency_varies_stays_within_the_window() -> None:
         assert sim.stats["429"] == 0
 
 
-async def _sends_counted_after(loop_lag: float, pause: float = 1.05) -> bool:
-    """A window of 40 sends, each a 200 ms round trip, started at once `pause` seconds after 30
-    earlier ones (so the fastest trip, 200 ms, is trusted): whether any still counts 1.1 s
-    after their start, with the event loop running `loop_lag` seconds late."""
-    window = SlidingWindow(40, 1.0, loop_lag=lambda: loop_lag)
+async def _still_counting(
+    loop_lag: float = 0.0, pause: float = 1.05, earlier: int = RTT_KNOWN, sends: int = 40
+) -> int:
+    """`sends` sends, each a 200 ms round trip, started at once `pause` seconds after `earlier`
+    ones (`RTT_KNOWN` of them: the fastest trip, 200 ms, is trusted), in a window of as many
+    places: how many of them still count 1.1 s after their start, with the event loop running
+    `loop_lag` seconds late."""
+    window = SlidingWindow(sends, 1.0, loop_lag=lambda: loop_lag)
 
     async def send() -> None:
         async with window.place():
             await asyncio.sleep(0.2)
 
-    await asyncio.gather(*(send() for _ in range(RTT_KNOWN)))
+    await asyncio.gather(*(send() for _ in range(earlier)))
     await asyncio.sleep(pause)  # the window is empty again; the round trips are remembered
     started = time.monotonic()
-    await asyncio.gather(*(send() for _ in range(40)))
+    await asyncio.gather(*(send() for _ in range(sends)))
     await asyncio.sleep(started + 1.1 - time.monotonic())
-    return not window.has_capacity(40)
+    # n places are free once no more than `sends - n` count: the least such n is the count.
+    return next(n for n in range(sends + 1) if window.has_capacity(sends - n))
 
 
 async def test_a_burst_after_a_quiet_spell_counts_from_the_trips_known_before() -> None:
     """Round trips older than `RTT_MEMORY_SECONDS` still tell how fast the network is when no
     recent ones do: the first window of a burst after a pause counts from its sends' starts
     (free again 1.02 s later), not from their answers (a round trip later, and every window
-    chained to it with it)."""
-    assert not await _sends_counted_after(loop_lag=0.0, pause=RTT_MEMORY_SECONDS + 0.2)
-    fresh = SlidingWindow(RTT_KNOWN - 1, 1.0)
-
-    async def send() -> None:
-        async with fresh.place():
-            await asyncio.sleep(0.2)
-
-    started = time.monotonic()
-    await asyncio.gather(*(send() for _ in range(RTT_KNOWN - 1)))  # too few trips: from answers
-    await asyncio.sleep(started + 1.1 - time.monotonic())
-    assert not fresh.has_capacity(1)
+    chained to it with it). With too few trips known at all, sends count from their answers."""
+    assert await _still_counting(pause=RTT_MEMORY_SECONDS + 0.2) == 0
+    assert await _still_counting(earlier=0, pause=0, sends=RTT_KNOWN - 1) == RTT_KNOWN - 1
 
 
 @pytest.mark.parametrize(
@@ -250,8 +245,8 @@ async def test_a_late_event_loop_makes_a_send_count_longer() -> None:
     """On a punctual loop a send counts from its start (its answer less the fastest trip, plus
     20 ms), so the window is free again 1.02 s later; on a loop running 100 ms late, both trips
     may carry that much, and the send counts from its answer (200 ms later)."""
-    assert not await _sends_counted_after(loop_lag=0.0)
-    assert await _sends_counted_after(loop_lag=0.1)
+    assert await _still_counting(loop_lag=0.0) == 0
+    assert await _still_counting(loop_lag=0.1) == 40
 
 
 async def test_a_loop_that_keeps_running_late_is_measured() -> None:
